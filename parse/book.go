@@ -1,0 +1,118 @@
+package parse
+
+import "github.com/valyala/fastjson"
+
+// parseBook handles orderbook.{depth}.{symbol}. Bids then asks are packed
+// into consecutive events of LevelsPerEvent levels, so a snapshot of any
+// size fits fixed slots; an empty snapshot is one event with no levels.
+func (p *Parser) parseBook(o *fastjson.Object, ti *TopicInfo, h *header, sink Sink, r *Result) error {
+	id, err := p.lookup(ti.Symbol, fTopic)
+	if err != nil {
+		return err
+	}
+	r.Sym = id
+	if h.flags, err = typeFlags(o, true); err != nil {
+		return err
+	}
+	if h.cts, err = p.intField(o, "cts", fCTS, false); err != nil {
+		return err
+	}
+	dv := o.Get("data")
+	if dv == nil {
+		return fail(fData, ErrMissing)
+	}
+	if dv.Type() != fastjson.TypeObject {
+		return fail(fData, ErrType)
+	}
+	d, _ := dv.Object()
+	if sv := d.Get("s"); sv != nil {
+		if err := checkSym(sv, ti.Symbol, fBookS); err != nil {
+			return err
+		}
+	}
+	u, err := p.intField(d, "u", fBookU, true)
+	if err != nil {
+		return err
+	}
+	// seq is absent in 2023 option frames.
+	if h.seq, err = p.intField(d, "seq", fBookSeq, false); err != nil {
+		return err
+	}
+	bids, err := p.side(d, "b", fBookB)
+	if err != nil {
+		return err
+	}
+	asks, err := p.side(d, "a", fBookA)
+	if err != nil {
+		return err
+	}
+	ps, ss := p.syms.Scales(id)
+	nb, total := len(bids), len(bids)+len(asks)
+	for i := 0; ; {
+		ev, err := next(sink)
+		if err != nil {
+			return err
+		}
+		setHeader(ev, KindBook, id, h)
+		ev.Depth = ti.Depth
+		ev.U = u
+		if i == 0 {
+			ev.Flags |= First
+		}
+		n := min(LevelsPerEvent, total-i)
+		lv := ev.Levels[:n]
+		j := 0
+		for ; j < n && i+j < nb; j++ {
+			if err := level(bids[i+j], &lv[j], ps, ss, fBookB); err != nil {
+				return err
+			}
+		}
+		ev.NBids = uint16(j)
+		for ; j < n; j++ {
+			if err := level(asks[i+j-nb], &lv[j], ps, ss, fBookA); err != nil {
+				return err
+			}
+		}
+		ev.NAsks = uint16(n) - ev.NBids
+		i += n
+		if i == total {
+			ev.Flags |= Last
+			r.Events++
+			return nil
+		}
+		r.Events++
+	}
+}
+
+// side returns d[key] as an array of at most maxLevels entries.
+func (p *Parser) side(d *fastjson.Object, key string, f field) ([]*fastjson.Value, error) {
+	v := d.Get(key)
+	if v == nil {
+		return nil, fail(f, ErrMissing)
+	}
+	if v.Type() != fastjson.TypeArray {
+		return nil, fail(f, ErrType)
+	}
+	a, _ := v.Array()
+	if len(a) > p.maxLevels {
+		return nil, fail(f, ErrTooMany)
+	}
+	return a, nil
+}
+
+// level converts one ["price","size"] pair; extra elements are ignored.
+func level(v *fastjson.Value, l *Level, ps, ss int, f field) error {
+	if v.Type() != fastjson.TypeArray {
+		return fail(f, ErrType)
+	}
+	a, _ := v.Array()
+	if len(a) < 2 {
+		return fail(f, ErrMissing)
+	}
+	var err error
+	if l.Price, err = decValue(a[0], ps, false, f); err != nil {
+		return err
+	}
+	l.Size, err = decValue(a[1], ss, false, f)
+	return err
+}

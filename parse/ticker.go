@@ -1,0 +1,352 @@
+package parse
+
+import "github.com/valyala/fastjson"
+
+// Fixed scales of the ticker and kline fields that are not book prices or
+// sizes. They do not depend on the instrument because those fields print
+// more decimals than the tick (option markPrice "3502.0715721", spot
+// usdIndexPrice "77561.956977", underlyingPrice with 8 decimals).
+const (
+	// StatPriceScale: ticker prices (last, bid1/ask1, mark, index, 24 h
+	// high/low/prev, basis, predicted delivery, underlying, usdIndex,
+	// preOpen); up to 9.2e10 at 8 decimals.
+	StatPriceScale = 8
+	// RateScale: percentages, funding and basis rates, IVs, greeks; up to
+	// 9.2e8. Bybit prints at most 8 decimals.
+	RateScale = 10
+	// ValueScale: turnovers and open-interest values (quote currency, or
+	// coin for inverse); up to 9.2e10. Spot turnover24h prints 8 decimals.
+	ValueScale = 8
+)
+
+// TickerField indexes Ticker.Values. Each field has a fixed scale (see
+// Scale): prices StatPriceScale, rates RateScale, values ValueScale, sizes
+// the symbol's size scale, times and counts 0.
+type TickerField uint8
+
+const (
+	TickLastPrice              TickerField = iota // lastPrice
+	TickBid1Price                                 // bid1Price; option bidPrice
+	TickBid1Size                                  // bid1Size; option bidSize
+	TickAsk1Price                                 // ask1Price; option askPrice
+	TickAsk1Size                                  // ask1Size; option askSize
+	TickMarkPrice                                 // markPrice
+	TickIndexPrice                                // indexPrice
+	TickPrevPrice24h                              // prevPrice24h
+	TickPrevPrice1h                               // prevPrice1h
+	TickHighPrice24h                              // highPrice24h
+	TickLowPrice24h                               // lowPrice24h
+	TickPrice24hPcnt                              // price24hPcnt (rate: -0.0127 is −1.27 %)
+	TickOpenInterest                              // openInterest (size)
+	TickOpenInterestValue                         // openInterestValue
+	TickTurnover24h                               // turnover24h
+	TickVolume24h                                 // volume24h (size)
+	TickFundingRate                               // fundingRate
+	TickNextFundingTime                           // nextFundingTime, ms (a numeric string)
+	TickFundingIntervalHour                       // fundingIntervalHour
+	TickFundingCap                                // fundingCap (rate)
+	TickPredictedDeliveryPrice                    // predictedDeliveryPrice
+	TickBasis                                     // basis (price, signed)
+	TickBasisRate                                 // basisRate
+	TickBasisRateYear                             // basisRateYear
+	TickDeliveryFeeRate                           // deliveryFeeRate
+	TickDeliveryTime                              // deliveryTime, ms (ISO-8601 string on the wire)
+	TickPreOpenPrice                              // preOpenPrice
+	TickPreQty                                    // preQty (size)
+	TickSingleOpenInterest                        // singleOpenInterest (size)
+	TickSingleOpenInterestValue                   // singleOpenInterestValue
+	TickUSDIndexPrice                             // usdIndexPrice (spot)
+	TickBidIv                                     // bidIv (option)
+	TickAskIv                                     // askIv
+	TickMarkPriceIv                               // markPriceIv
+	TickUnderlyingPrice                           // underlyingPrice
+	TickTotalVolume                               // totalVolume (size)
+	TickTotalTurnover                             // totalTurnover
+	TickDelta                                     // delta
+	TickGamma                                     // gamma
+	TickVega                                      // vega
+	TickTheta                                     // theta
+	TickChange24h                                 // change24h (rate)
+	TickTickDirection                             // tickDirection, a TickDirection code
+	NumTickerFields                               // number of fields
+)
+
+// Ticker is the ticker part of an Event. Present has bit f set when field
+// f was in the message; Empty has bit f set when it was "" (Bybit's "not
+// applicable", e.g. fundingRate on dated futures), with Values[f] 0. A
+// field that changes to zero is present and not empty. Values of absent
+// fields are 0. In a delta, absent means unchanged.
+//
+// Unknown keys are ignored (Bybit keeps adding fields), as are
+// curPreListingPhase (a string enum) and symbol (checked against the topic).
+type Ticker struct {
+	Present uint64
+	Empty   uint64
+	Values  [NumTickerFields]int64
+}
+
+// Has reports whether f was in the message (possibly empty).
+func (t *Ticker) Has(f TickerField) bool { return t.Present&(1<<f) != 0 }
+
+// IsEmpty reports whether f was in the message as "".
+func (t *Ticker) IsEmpty(f TickerField) bool { return t.Empty&(1<<f) != 0 }
+
+// Get returns f's value and whether it was present and not empty.
+func (t *Ticker) Get(f TickerField) (int64, bool) {
+	if f >= NumTickerFields {
+		return 0, false
+	}
+	return t.Values[f], (t.Present&^t.Empty)&(1<<f) != 0
+}
+
+type tickerKind uint8
+
+const (
+	tkPrice tickerKind = iota
+	tkRate
+	tkValue
+	tkSize
+	tkInt
+	tkTime
+	tkEnum
+)
+
+var tickerKeys = [NumTickerFields]string{
+	"lastPrice", "bid1Price", "bid1Size", "ask1Price", "ask1Size", "markPrice",
+	"indexPrice", "prevPrice24h", "prevPrice1h", "highPrice24h", "lowPrice24h",
+	"price24hPcnt", "openInterest", "openInterestValue", "turnover24h",
+	"volume24h", "fundingRate", "nextFundingTime", "fundingIntervalHour",
+	"fundingCap", "predictedDeliveryPrice", "basis", "basisRate",
+	"basisRateYear", "deliveryFeeRate", "deliveryTime", "preOpenPrice",
+	"preQty", "singleOpenInterest", "singleOpenInterestValue",
+	"usdIndexPrice", "bidIv", "askIv", "markPriceIv", "underlyingPrice",
+	"totalVolume", "totalTurnover", "delta", "gamma", "vega", "theta",
+	"change24h", "tickDirection",
+}
+
+var tickerKinds = [NumTickerFields]tickerKind{
+	TickLastPrice: tkPrice, TickBid1Price: tkPrice, TickBid1Size: tkSize,
+	TickAsk1Price: tkPrice, TickAsk1Size: tkSize, TickMarkPrice: tkPrice,
+	TickIndexPrice: tkPrice, TickPrevPrice24h: tkPrice, TickPrevPrice1h: tkPrice,
+	TickHighPrice24h: tkPrice, TickLowPrice24h: tkPrice, TickPrice24hPcnt: tkRate,
+	TickOpenInterest: tkSize, TickOpenInterestValue: tkValue,
+	TickTurnover24h: tkValue, TickVolume24h: tkSize, TickFundingRate: tkRate,
+	TickNextFundingTime: tkInt, TickFundingIntervalHour: tkInt,
+	TickFundingCap: tkRate, TickPredictedDeliveryPrice: tkPrice,
+	TickBasis: tkPrice, TickBasisRate: tkRate, TickBasisRateYear: tkRate,
+	TickDeliveryFeeRate: tkRate, TickDeliveryTime: tkTime,
+	TickPreOpenPrice: tkPrice, TickPreQty: tkSize, TickSingleOpenInterest: tkSize,
+	TickSingleOpenInterestValue: tkValue, TickUSDIndexPrice: tkPrice,
+	TickBidIv: tkRate, TickAskIv: tkRate, TickMarkPriceIv: tkRate,
+	TickUnderlyingPrice: tkPrice, TickTotalVolume: tkSize,
+	TickTotalTurnover: tkValue, TickDelta: tkRate, TickGamma: tkRate,
+	TickVega: tkRate, TickTheta: tkRate, TickChange24h: tkRate,
+	TickTickDirection: tkEnum,
+}
+
+// tickerByKey maps JSON keys, including the option aliases, to fields.
+var tickerByKey = func() map[string]TickerField {
+	m := make(map[string]TickerField, NumTickerFields+4)
+	for f, k := range tickerKeys {
+		m[k] = TickerField(f)
+	}
+	m["bidPrice"] = TickBid1Price
+	m["bidSize"] = TickBid1Size
+	m["askPrice"] = TickAsk1Price
+	m["askSize"] = TickAsk1Size
+	return m
+}()
+
+// String returns the field's JSON key (the linear/inverse spelling).
+func (f TickerField) String() string {
+	if f < NumTickerFields {
+		return tickerKeys[f]
+	}
+	return ""
+}
+
+// Scale returns the number of decimals of f's values, given the symbol's
+// size scale (used by the size fields).
+func (f TickerField) Scale(sizeScale int) int {
+	if f >= NumTickerFields {
+		return 0
+	}
+	switch tickerKinds[f] {
+	case tkPrice:
+		return StatPriceScale
+	case tkRate:
+		return RateScale
+	case tkValue:
+		return ValueScale
+	case tkSize:
+		return sizeScale
+	}
+	return 0
+}
+
+// parseTicker handles tickers.{symbol}. data is an object in real frames;
+// an array of objects (as Bybit's docs table claims) is accepted too.
+func (p *Parser) parseTicker(o *fastjson.Object, ti *TopicInfo, h *header, sink Sink, r *Result) error {
+	id, err := p.lookup(ti.Symbol, fTopic)
+	if err != nil {
+		return err
+	}
+	r.Sym = id
+	if h.flags, err = typeFlags(o, true); err != nil {
+		return err
+	}
+	// cs is absent on option tickers.
+	if h.seq, err = p.intField(o, "cs", fCS, false); err != nil {
+		return err
+	}
+	dv := o.Get("data")
+	if dv == nil {
+		return fail(fData, ErrMissing)
+	}
+	_, ss := p.syms.Scales(id)
+	switch dv.Type() {
+	case fastjson.TypeObject:
+		d, _ := dv.Object()
+		return p.tickerEvent(d, ti, id, ss, First|Last, h, sink, r)
+	case fastjson.TypeArray:
+		arr, err := dataArray(o, p.maxItems)
+		if err != nil {
+			return err
+		}
+		for i, v := range arr {
+			if v.Type() != fastjson.TypeObject {
+				return fail(fData, ErrType)
+			}
+			var fl Flags
+			if i == 0 {
+				fl |= First
+			}
+			if i == len(arr)-1 {
+				fl |= Last
+			}
+			d, _ := v.Object()
+			if err := p.tickerEvent(d, ti, id, ss, fl, h, sink, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fail(fData, ErrType)
+}
+
+func (p *Parser) tickerEvent(d *fastjson.Object, ti *TopicInfo, id uint32, ss int, fl Flags, h *header, sink Sink, r *Result) error {
+	if sv := d.Get("symbol"); sv != nil {
+		if err := checkSym(sv, ti.Symbol, fTickerSymbol); err != nil {
+			return err
+		}
+	}
+	ev, err := next(sink)
+	if err != nil {
+		return err
+	}
+	setHeader(ev, KindTicker, id, h)
+	ev.Flags |= fl
+	t := &ev.Ticker
+	t.Present, t.Empty = 0, 0
+	t.Values = [NumTickerFields]int64{}
+	d.Visit(func(k []byte, v *fastjson.Value) {
+		if err != nil {
+			return
+		}
+		f, ok := tickerByKey[string(k)]
+		if !ok {
+			return
+		}
+		err = tickerValue(t, f, v, ss)
+	})
+	if err != nil {
+		return err
+	}
+	r.Events++
+	return nil
+}
+
+// tickerValue converts one ticker member. Every member is a JSON string on
+// the wire, numbers included ("nextFundingTime": "1715760000000").
+func tickerValue(t *Ticker, f TickerField, v *fastjson.Value, ss int) error {
+	fe := fTickerBase + field(f)
+	b, err := strValue(v, fe)
+	if err != nil {
+		return err
+	}
+	t.Present |= 1 << f
+	if len(b) == 0 {
+		t.Empty |= 1 << f
+		return nil
+	}
+	var n int64
+	switch k := tickerKinds[f]; k {
+	case tkEnum:
+		n = int64(parseTick(b))
+	case tkTime:
+		n, err = parseISOTime(b)
+	case tkInt:
+		n, err = parseDecimal(b, 0, false)
+	default:
+		n, err = parseDecimal(b, f.Scale(ss), true)
+	}
+	if err != nil {
+		return fail(fe, err)
+	}
+	t.Values[f] = n
+	return nil
+}
+
+// parseISOTime converts "2023-09-29T08:00:00Z" (optionally with a fraction
+// of a second, up to ms) to Unix ms.
+func parseISOTime(b []byte) (int64, error) {
+	// YYYY-MM-DDTHH:MM:SS then [.fff] then Z
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
+		return 0, ErrSyntax
+	}
+	num := func(s []byte) int64 {
+		var n int64
+		for _, c := range s {
+			if c-'0' > 9 {
+				return -1
+			}
+			n = n*10 + int64(c-'0')
+		}
+		return n
+	}
+	y, mo, d := num(b[0:4]), num(b[5:7]), num(b[8:10])
+	hh, mm, ss := num(b[11:13]), num(b[14:16]), num(b[17:19])
+	if y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60 {
+		return 0, ErrSyntax
+	}
+	var ms int64
+	if rest := b[19 : len(b)-1]; len(rest) > 0 {
+		if rest[0] != '.' || len(rest) < 2 || len(rest) > 4 {
+			return 0, ErrSyntax
+		}
+		frac := num(rest[1:])
+		if frac < 0 {
+			return 0, ErrSyntax
+		}
+		for i := len(rest) - 1; i < 3; i++ {
+			frac *= 10
+		}
+		ms = frac
+	}
+	days := daysFromCivil(y, mo, d)
+	return ((days*24+hh)*60+mm)*60_000 + ss*1000 + ms, nil
+}
+
+// daysFromCivil returns days since 1970-01-01 (Howard Hinnant's algorithm).
+func daysFromCivil(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+

@@ -1,0 +1,151 @@
+package parse
+
+import "bytes"
+
+// Interval is a kline interval code (the token in "kline.{interval}.{symbol}").
+type Interval uint8
+
+const (
+	IntervalNone Interval = iota
+	Interval1             // "1" minute
+	Interval3
+	Interval5
+	Interval15
+	Interval30
+	Interval60
+	Interval120
+	Interval240
+	Interval360
+	Interval720
+	IntervalD // "D" day
+	IntervalW // "W" week
+	IntervalM // "M" month
+	numIntervals
+)
+
+var intervalTokens = [numIntervals]string{"", "1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"}
+
+var intervalMinutes = [numIntervals]int64{0, 1, 3, 5, 15, 30, 60, 120, 240, 360, 720, 1440, 10080, 0}
+
+// String returns the Bybit token ("1", "60", "D", …), "" for an invalid code.
+func (iv Interval) String() string {
+	if iv < numIntervals {
+		return intervalTokens[iv]
+	}
+	return ""
+}
+
+// Millis returns the interval's length in ms; 0 for IntervalM (months vary:
+// use the candle's End) and for invalid codes.
+func (iv Interval) Millis() int64 {
+	if iv < numIntervals {
+		return intervalMinutes[iv] * 60_000
+	}
+	return 0
+}
+
+// ParseInterval maps a Bybit token ("1" … "720", "D", "W", "M") to its code.
+func ParseInterval(tok []byte) (Interval, error) {
+	for iv := Interval1; iv < numIntervals; iv++ {
+		if string(tok) == intervalTokens[iv] {
+			return iv, nil
+		}
+	}
+	return IntervalNone, ErrUnknownTopic
+}
+
+// TopicInfo is a topic split into its parts.
+type TopicInfo struct {
+	Kind     Kind
+	Depth    uint16   // KindBook
+	Interval Interval // KindKline
+	// Symbol is the topic's last part, a slice of the input: a symbol, or a
+	// base coin for option trades ("publicTrade.BTC").
+	Symbol []byte
+}
+
+// ParseTopic splits a data topic such as "orderbook.50.BTCUSDT",
+// "kline.5.BTCUSDT", "tickers.BTCUSDT" or "publicTrade.BTC". It switches on
+// the prefix bytes and does not allocate. Anything else (including
+// "orderbook.rpi.X", a depth of 0 or above 65535, an unknown interval, an
+// empty symbol) is ErrUnknownTopic.
+func ParseTopic(t []byte) (TopicInfo, error) {
+	var ti TopicInfo
+	dot := bytes.IndexByte(t, '.')
+	if dot <= 0 {
+		return ti, ErrUnknownTopic
+	}
+	rest := t[dot+1:]
+	switch string(t[:dot]) {
+	case "orderbook":
+		ti.Kind = KindBook
+		d := bytes.IndexByte(rest, '.')
+		if d <= 0 || d > 5 {
+			return ti, ErrUnknownTopic
+		}
+		n, err := parseUint(rest[:d])
+		if err != nil || n == 0 || n > 0xffff {
+			return ti, ErrUnknownTopic
+		}
+		ti.Depth = uint16(n)
+		rest = rest[d+1:]
+	case "kline":
+		ti.Kind = KindKline
+		d := bytes.IndexByte(rest, '.')
+		if d <= 0 {
+			return ti, ErrUnknownTopic
+		}
+		iv, err := ParseInterval(rest[:d])
+		if err != nil {
+			return ti, err
+		}
+		ti.Interval = iv
+		rest = rest[d+1:]
+	case "tickers":
+		ti.Kind = KindTicker
+	case "publicTrade":
+		ti.Kind = KindTrade
+	default:
+		return ti, ErrUnknownTopic
+	}
+	if len(rest) == 0 {
+		return TopicInfo{}, ErrUnknownTopic
+	}
+	ti.Symbol = rest
+	return ti, nil
+}
+
+// AppendTopic appends the subscription topic for kind and symbol to dst.
+// param is the depth for KindBook and an Interval for KindKline, ignored
+// otherwise. For option trades pass the base coin ("BTC") as symbol.
+// It panics on a kind, depth or interval that names no topic: topics are
+// built from validated configuration, so that is a programming error.
+func AppendTopic(dst []byte, kind Kind, param int, symbol string) []byte {
+	switch kind {
+	case KindBook:
+		if param <= 0 || param > 0xffff {
+			panic("parse: AppendTopic: invalid orderbook depth " + itoa(param))
+		}
+		dst = append(dst, "orderbook."...)
+		dst = AppendDecimal(dst, int64(param), 0)
+	case KindKline:
+		if param <= int(IntervalNone) || param >= int(numIntervals) {
+			panic("parse: AppendTopic: invalid kline interval code " + itoa(param))
+		}
+		dst = append(dst, "kline."...)
+		dst = append(dst, intervalTokens[param]...)
+	case KindTicker:
+		dst = append(dst, "tickers"...)
+	case KindTrade:
+		dst = append(dst, "publicTrade"...)
+	default:
+		panic("parse: AppendTopic: invalid kind " + kind.String())
+	}
+	dst = append(dst, '.')
+	return append(dst, symbol...)
+}
+
+// Topic is AppendTopic returning a string; cold path, it allocates.
+func Topic(kind Kind, param int, symbol string) string {
+	return string(AppendTopic(nil, kind, param, symbol))
+}
