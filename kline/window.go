@@ -234,10 +234,18 @@ func (w *Window) append(c Candle, prev int64) {
 		w.buf[w.tail] = c // the previous candle leaves, and with it any gap
 		return
 	}
-	w.gaps -= w.iv.steps(w.buf[w.tail].Start, w.buf[w.idx(1)].Start) - 1
+	w.evictGap()
 	w.buf[w.tail] = c
 	w.tail = w.idx(1)
 	w.gaps += missing
+}
+
+// evictGap subtracts the gap after the oldest candle, which is about to
+// leave a window of two or more. A gap-free window skips the division.
+func (w *Window) evictGap() {
+	if w.gaps != 0 {
+		w.gaps -= w.iv.steps(w.buf[w.tail].Start, w.buf[w.idx(1)].Start) - 1
+	}
 }
 
 // updateOld applies c, older than the newest candle (start newest).
@@ -291,7 +299,7 @@ func (w *Window) search(s int64) int {
 // Whichever side of k is shorter moves by one slot.
 func (w *Window) insert(k int, c Candle) {
 	if w.n == len(w.buf) {
-		w.gaps -= w.iv.steps(w.buf[w.tail].Start, w.buf[w.idx(1)].Start) - 1
+		w.evictGap()
 		w.tail = w.idx(1)
 		w.n--
 		k--
