@@ -1,0 +1,88 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Limiter is a token bucket for new connections, shared by every session of
+// a process so that together they stay under Bybit's limit of 500 new
+// connections per 5 minutes per IP. It is safe for concurrent use. Wait is a
+// cold-path call (once per connection attempt) and takes a mutex.
+type Limiter struct {
+	mu    sync.Mutex
+	every time.Duration // one token per every
+	burst time.Duration // burst × every
+	tat   time.Time     // theoretical arrival time of the next token (GCRA)
+}
+
+// DefaultLimiter is the limiter of sessions whose Config.Limiter is nil:
+// bursts of 5, then one connection per second (300 per 5 minutes, well
+// under Bybit's 500).
+var DefaultLimiter = NewLimiter(5, time.Second)
+
+// NewLimiter returns a limiter allowing burst connections at once and one
+// more per every after that. It panics if burst < 1 or every <= 0.
+func NewLimiter(burst int, every time.Duration) *Limiter {
+	if burst < 1 {
+		panic(fmt.Sprintf("session: NewLimiter: burst %d is below 1", burst))
+	}
+	if every <= 0 {
+		panic(fmt.Sprintf("session: NewLimiter: every %v is not positive", every))
+	}
+	return &Limiter{every: every, burst: time.Duration(burst) * every}
+}
+
+// reserve books the next token and returns how long to wait for it.
+func (l *Limiter) reserve(now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tat := l.tat
+	if tat.Before(now) {
+		tat = now
+	}
+	tat = tat.Add(l.every)
+	l.tat = tat
+	return max(0, tat.Sub(now)-l.burst)
+}
+
+// Wait blocks until a connection may be made or ctx ends (then it returns
+// ctx's cause; the token stays spent, which only errs on the safe side).
+func (l *Limiter) Wait(ctx context.Context) error {
+	d := l.reserve(time.Now())
+	if d == 0 {
+		return ctx.Err()
+	}
+	return sleep(ctx, d)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// backoff returns the full-jitter delay before attempt n (0-based):
+// rand[0, min(cap, base·2^n)).
+func backoff(base, cap time.Duration, n int) time.Duration {
+	d := cap
+	if n < 63 && base <= cap>>n {
+		d = base << n
+	}
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(d)))
+}

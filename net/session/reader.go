@@ -1,0 +1,173 @@
+package session
+
+import (
+	"errors"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/ringfeed/ringfeed/net/wsconn"
+	"github.com/ringfeed/ringfeed/parse"
+)
+
+// reader is the per-message path of the reader goroutine (the goroutine in
+// Run). Its fields other than the atomics are touched by that goroutine
+// only.
+type reader struct {
+	s      *Session
+	parser *parse.Parser
+	sink   Sink
+	tt     *topicTable
+	m      *sessionMetrics
+	// first is the first slot handed out during the current Parse: the
+	// event tells the depth or interval that Result does not carry, so the
+	// message can be mapped to its topic. The slot is still reserved (not
+	// flushed) when it is read, so it is the reader's to read.
+	first *parse.Event
+	// dataMsgs counts data messages on the current connection.
+	dataMsgs int64
+
+	parseLog, binLog, opLog rateLog
+}
+
+// Next implements parse.Sink over the engine's sink, remembering the first
+// slot of the message.
+func (r *reader) Next() *parse.Event {
+	ev := r.sink.Next()
+	if r.first == nil {
+		r.first = ev
+	}
+	return ev
+}
+
+// handle processes one message: the whole per-message work of the reader
+// goroutine. Data messages go through the parser into the sink and are
+// committed and flushed; op messages (acks, pongs) are handed to the
+// control side. It never blocks except inside Sink.Next (the engine's
+// bounded wait), and does not allocate for data messages.
+func (r *reader) handle(m wsconn.Message) {
+	r.s.lastRecv.Store(m.RecvNs)
+	if m.Op != wsconn.OpText {
+		r.binary(m)
+		return
+	}
+	r.first = nil
+	res, err := r.parser.Parse(m.Payload, m.RecvNs, r)
+	if err != nil {
+		r.fail(m, &res, err)
+		return
+	}
+	if res.Class != parse.ClassData {
+		r.op(&res, m.RecvNs)
+		return
+	}
+	r.sink.Commit()
+	// wsconn does not tell whether another complete message is already
+	// buffered, so publish now: waiting for the next read could hold these
+	// events back for as long as the socket stays quiet.
+	r.sink.Flush()
+	r.dataMsgs++
+	if k := int(res.Kind); k > 0 && k < numKinds {
+		r.m.messages[k].Inc()
+	}
+	if ev := r.first; ev != nil {
+		if i := r.tt.lookup(ev.Kind, eventParam(ev), ev.Sym); i >= 0 {
+			r.s.seen[i].Store(m.RecvNs)
+		}
+	}
+}
+
+// fail handles a frame the parser rejected: counted by reason, logged
+// rate-limited with a short sample, skipped. A data message that stopped
+// midway is aborted so the engine rolls back its slots and marks the
+// symbol stale.
+func (r *reader) fail(m wsconn.Message, res *parse.Result, err error) {
+	if res.Class == parse.ClassData {
+		r.sink.Abort(*res, err)
+		if errors.Is(err, parse.ErrNoRoom) {
+			// Not bad input: the engine's ring was full; it counts and
+			// resyncs.
+			r.m.noRoom.Inc()
+			return
+		}
+	}
+	r.m.parseErrors[reasonIndex(err)].Inc()
+	if ok, dropped := r.parseLog.allow(wsconn.Nanotime()); ok {
+		r.s.log.Warn("session: bad message skipped", "err", err, "sample", sample(m.Payload), "suppressed", dropped)
+	}
+}
+
+// binary counts and drops a binary message: Bybit's public streams send
+// none.
+func (r *reader) binary(m wsconn.Message) {
+	if ok, dropped := r.binLog.allow(wsconn.Nanotime()); ok {
+		r.s.log.Warn("session: binary message dropped", "bytes", len(m.Payload), "sample", sample(m.Payload), "suppressed", dropped)
+	}
+}
+
+// op handles a control message. Pongs are matched here; acks are copied
+// and queued for the control goroutine. Off the data path (acks and pongs
+// come every few seconds), so it may allocate a little.
+func (r *reader) op(res *parse.Result, recvNs int64) {
+	r.m.messages[kindOp].Inc()
+	switch res.Op {
+	case parse.OpPong:
+		r.s.pong(res, recvNs)
+	case parse.OpSubscribe, parse.OpUnsubscribe, parse.OpCommand:
+		r.s.pushAck(res)
+	default:
+		r.m.unknownOps.Inc()
+		if ok, dropped := r.opLog.allow(wsconn.Nanotime()); ok {
+			r.s.log.Info("session: unknown op message ignored", "op", res.Op.String(), "ret_msg", string(res.RetMsg), "suppressed", dropped)
+		}
+	}
+}
+
+// sampleMax bounds the part of a bad frame quoted in a log line.
+const sampleMax = 200
+
+// sample returns a short escaped excerpt of a frame for a log line.
+func sample(p []byte) string {
+	if len(p) > sampleMax {
+		return strconv.Quote(string(p[:sampleMax])) + "…"
+	}
+	return strconv.Quote(string(p))
+}
+
+// rateLog lets one log line through per logEvery and counts the rest.
+type rateLog struct {
+	last       atomic.Int64 // Nanotime of the last line let through
+	suppressed atomic.Int64
+}
+
+// logEvery is the minimum interval between two log lines of one kind.
+const logEvery = int64(10e9)
+
+// allow reports whether a line may be logged now, and how many were
+// suppressed since the last one.
+func (l *rateLog) allow(now int64) (bool, int64) {
+	last := l.last.Load()
+	if last != 0 && now-last < logEvery {
+		l.suppressed.Add(1)
+		return false, 0
+	}
+	if !l.last.CompareAndSwap(last, now) {
+		l.suppressed.Add(1)
+		return false, 0
+	}
+	return true, l.suppressed.Swap(0)
+}
+
+// parseReqNum parses a req_id "<prefix><n>" sent by this package.
+func parseReqNum(b []byte, prefix string) (int64, bool) {
+	if len(b) <= len(prefix) || len(b) > len(prefix)+18 || string(b[:len(prefix)]) != prefix {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b[len(prefix):] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
