@@ -63,13 +63,13 @@ func (p *Parser) parseBook(o *fastjson.Object, ti *TopicInfo, h *header, sink Si
 		lv := ev.Levels[:n]
 		j := 0
 		for ; j < n && i+j < nb; j++ {
-			if err := level(bids[i+j], &lv[j], ps, ss, fBookB); err != nil {
+			if err := p.level(bids[i+j], &lv[j], ps, ss, fBookB); err != nil {
 				return err
 			}
 		}
 		ev.NBids = uint16(j)
 		for ; j < n; j++ {
-			if err := level(asks[i+j-nb], &lv[j], ps, ss, fBookA); err != nil {
+			if err := p.level(asks[i+j-nb], &lv[j], ps, ss, fBookA); err != nil {
 				return err
 			}
 		}
@@ -101,7 +101,7 @@ func (p *Parser) side(d *fastjson.Object, key string, f field) ([]*fastjson.Valu
 }
 
 // level converts one ["price","size"] pair; extra elements are ignored.
-func level(v *fastjson.Value, l *Level, ps, ss int, f field) error {
+func (p *Parser) level(v *fastjson.Value, l *Level, ps, ss int, f field) error {
 	if v.Type() != fastjson.TypeArray {
 		return fail(f, ErrType)
 	}
@@ -110,9 +110,9 @@ func level(v *fastjson.Value, l *Level, ps, ss int, f field) error {
 		return fail(f, ErrMissing)
 	}
 	var err error
-	if l.Price, err = decValue(a[0], ps, false, f); err != nil {
+	if l.Price, err = p.decValue(a[0], ps, false, f); err != nil {
 		return err
 	}
-	l.Size, err = decValue(a[1], ss, false, f)
+	l.Size, err = p.decValue(a[1], ss, false, f)
 	return err
 }

@@ -58,22 +58,21 @@ func parseDecimal(b []byte, scale int, signed bool) (int64, error) {
 		neg = true
 		i = 1
 	}
+	// Fast path: accumulate every digit; leading zeros add nothing, so
+	// at most 19 digits in total cannot overflow a uint64. Longer inputs
+	// are redone by parseLong. (Two accumulators for the integer and
+	// fraction digits, and range loops, measured slower.)
 	var v uint64
-	sig := 0 // significant digits accumulated (leading zeros excluded)
 	start := i
 	for ; i < len(b); i++ {
 		c := b[i] - '0'
 		if c > 9 {
 			break
 		}
-		if sig > 0 || c != 0 {
-			sig++
-			if sig <= 19 { // 19 digits always fit in a uint64
-				v = v*10 + uint64(c)
-			}
-		}
+		v = v*10 + uint64(c)
 	}
-	if i == start {
+	nd := i - start
+	if nd == 0 {
 		return 0, badChar(b, i)
 	}
 	frac := 0
@@ -87,13 +86,8 @@ func parseDecimal(b []byte, scale int, signed bool) (int64, error) {
 				break
 			}
 			if frac < scale {
+				v = v*10 + uint64(c)
 				frac++
-				if sig > 0 || c != 0 {
-					sig++
-					if sig <= 19 {
-						v = v*10 + uint64(c)
-					}
-				}
 			} else if c != 0 {
 				lost = true
 			}
@@ -108,8 +102,11 @@ func parseDecimal(b []byte, scale int, signed bool) (int64, error) {
 	if lost {
 		return 0, ErrPrecision
 	}
-	if sig > 19 {
-		return 0, ErrRange
+	if nd+frac > 19 {
+		var ok bool
+		if v, ok = parseLong(b[start:], scale); !ok {
+			return 0, ErrRange
+		}
 	}
 	hi, lo := bits.Mul64(v, pow10[scale-frac])
 	if hi != 0 || lo > math.MaxInt64 {
@@ -119,6 +116,36 @@ func parseDecimal(b []byte, scale int, signed bool) (int64, error) {
 		return -int64(lo), nil
 	}
 	return int64(lo), nil
+}
+
+// parseLong re-reads the digits of a syntactically valid unsigned decimal
+// longer than 19 digits, skipping leading zeros, and reports whether the
+// significant digits (up to scale decimals) fit 19 digits.
+func parseLong(b []byte, scale int) (uint64, bool) {
+	var v uint64
+	sig, frac := 0, 0
+	inFrac := false
+	for _, c := range b {
+		if c == '.' {
+			inFrac = true
+			continue
+		}
+		if inFrac {
+			if frac == scale {
+				break // the rest are zeros (checked by the caller)
+			}
+			frac++
+		}
+		if sig == 0 && c == '0' {
+			continue
+		}
+		sig++
+		if sig > 19 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
 }
 
 // badChar classifies the byte at b[i] (or the end of b) that stopped a scan.

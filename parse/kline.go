@@ -68,22 +68,22 @@ func (p *Parser) candle(o *fastjson.Object, c *Candle, ps, ss int) error {
 			c.End, err = p.intValue(v, fKlineEnd)
 		case "open":
 			seen |= 1 << 2
-			c.Open, err = decValue(v, ps, false, fKlineOpen)
+			c.Open, err = p.decValue(v, ps, false, fKlineOpen)
 		case "close":
 			seen |= 1 << 3
-			c.Close, err = decValue(v, ps, false, fKlineClose)
+			c.Close, err = p.decValue(v, ps, false, fKlineClose)
 		case "high":
 			seen |= 1 << 4
-			c.High, err = decValue(v, ps, false, fKlineHigh)
+			c.High, err = p.decValue(v, ps, false, fKlineHigh)
 		case "low":
 			seen |= 1 << 5
-			c.Low, err = decValue(v, ps, false, fKlineLow)
+			c.Low, err = p.decValue(v, ps, false, fKlineLow)
 		case "volume":
 			seen |= 1 << 6
-			c.Volume, err = decValue(v, ss, false, fKlineVolume)
+			c.Volume, err = p.decValue(v, ss, false, fKlineVolume)
 		case "turnover":
 			seen |= 1 << 7
-			c.Turnover, err = decValue(v, ValueScale, false, fKlineTurnover)
+			c.Turnover, err = p.decValue(v, ValueScale, false, fKlineTurnover)
 		case "confirm":
 			seen |= 1 << 8
 			c.Confirm, err = boolValue(v, fKlineConfirm)

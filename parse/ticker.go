@@ -1,6 +1,10 @@
 package parse
 
-import "github.com/valyala/fastjson"
+import (
+	"bytes"
+
+	"github.com/valyala/fastjson"
+)
 
 // Fixed scales of the ticker and kline fields that are not book prices or
 // sizes. They do not depend on the instrument because those fields print
@@ -25,50 +29,50 @@ const (
 type TickerField uint8
 
 const (
-	TickLastPrice              TickerField = iota // lastPrice
-	TickBid1Price                                 // bid1Price; option bidPrice
-	TickBid1Size                                  // bid1Size; option bidSize
-	TickAsk1Price                                 // ask1Price; option askPrice
-	TickAsk1Size                                  // ask1Size; option askSize
-	TickMarkPrice                                 // markPrice
-	TickIndexPrice                                // indexPrice
-	TickPrevPrice24h                              // prevPrice24h
-	TickPrevPrice1h                               // prevPrice1h
-	TickHighPrice24h                              // highPrice24h
-	TickLowPrice24h                               // lowPrice24h
-	TickPrice24hPcnt                              // price24hPcnt (rate: -0.0127 is −1.27 %)
-	TickOpenInterest                              // openInterest (size)
-	TickOpenInterestValue                         // openInterestValue
-	TickTurnover24h                               // turnover24h
-	TickVolume24h                                 // volume24h (size)
-	TickFundingRate                               // fundingRate
-	TickNextFundingTime                           // nextFundingTime, ms (a numeric string)
-	TickFundingIntervalHour                       // fundingIntervalHour
-	TickFundingCap                                // fundingCap (rate)
-	TickPredictedDeliveryPrice                    // predictedDeliveryPrice
-	TickBasis                                     // basis (price, signed)
-	TickBasisRate                                 // basisRate
-	TickBasisRateYear                             // basisRateYear
-	TickDeliveryFeeRate                           // deliveryFeeRate
-	TickDeliveryTime                              // deliveryTime, ms (ISO-8601 string on the wire)
-	TickPreOpenPrice                              // preOpenPrice
-	TickPreQty                                    // preQty (size)
-	TickSingleOpenInterest                        // singleOpenInterest (size)
-	TickSingleOpenInterestValue                   // singleOpenInterestValue
-	TickUSDIndexPrice                             // usdIndexPrice (spot)
-	TickBidIv                                     // bidIv (option)
-	TickAskIv                                     // askIv
-	TickMarkPriceIv                               // markPriceIv
-	TickUnderlyingPrice                           // underlyingPrice
-	TickTotalVolume                               // totalVolume (size)
-	TickTotalTurnover                             // totalTurnover
-	TickDelta                                     // delta
-	TickGamma                                     // gamma
-	TickVega                                      // vega
-	TickTheta                                     // theta
-	TickChange24h                                 // change24h (rate)
-	TickTickDirection                             // tickDirection, a TickDirection code
-	NumTickerFields                               // number of fields
+	TickLastPrice               TickerField = iota // lastPrice
+	TickBid1Price                                  // bid1Price; option bidPrice
+	TickBid1Size                                   // bid1Size; option bidSize
+	TickAsk1Price                                  // ask1Price; option askPrice
+	TickAsk1Size                                   // ask1Size; option askSize
+	TickMarkPrice                                  // markPrice
+	TickIndexPrice                                 // indexPrice
+	TickPrevPrice24h                               // prevPrice24h
+	TickPrevPrice1h                                // prevPrice1h
+	TickHighPrice24h                               // highPrice24h
+	TickLowPrice24h                                // lowPrice24h
+	TickPrice24hPcnt                               // price24hPcnt (rate: -0.0127 is −1.27 %)
+	TickOpenInterest                               // openInterest (size)
+	TickOpenInterestValue                          // openInterestValue
+	TickTurnover24h                                // turnover24h
+	TickVolume24h                                  // volume24h (size)
+	TickFundingRate                                // fundingRate
+	TickNextFundingTime                            // nextFundingTime, ms (a numeric string)
+	TickFundingIntervalHour                        // fundingIntervalHour
+	TickFundingCap                                 // fundingCap (rate)
+	TickPredictedDeliveryPrice                     // predictedDeliveryPrice
+	TickBasis                                      // basis (price, signed)
+	TickBasisRate                                  // basisRate
+	TickBasisRateYear                              // basisRateYear
+	TickDeliveryFeeRate                            // deliveryFeeRate
+	TickDeliveryTime                               // deliveryTime, ms (ISO-8601 string on the wire)
+	TickPreOpenPrice                               // preOpenPrice
+	TickPreQty                                     // preQty (size)
+	TickSingleOpenInterest                         // singleOpenInterest (size)
+	TickSingleOpenInterestValue                    // singleOpenInterestValue
+	TickUSDIndexPrice                              // usdIndexPrice (spot)
+	TickBidIv                                      // bidIv (option)
+	TickAskIv                                      // askIv
+	TickMarkPriceIv                                // markPriceIv
+	TickUnderlyingPrice                            // underlyingPrice
+	TickTotalVolume                                // totalVolume (size)
+	TickTotalTurnover                              // totalTurnover
+	TickDelta                                      // delta
+	TickGamma                                      // gamma
+	TickVega                                       // vega
+	TickTheta                                      // theta
+	TickChange24h                                  // change24h (rate)
+	TickTickDirection                              // tickDirection, a TickDirection code
+	NumTickerFields                                // number of fields
 )
 
 // Ticker is the ticker part of an Event. Present has bit f set when field
@@ -257,7 +261,7 @@ func (p *Parser) tickerEvent(d *fastjson.Object, ti *TopicInfo, id uint32, ss in
 		if !ok {
 			return
 		}
-		err = tickerValue(t, f, v, ss)
+		err = p.tickerValue(t, f, v, ss)
 	})
 	if err != nil {
 		return err
@@ -268,33 +272,43 @@ func (p *Parser) tickerEvent(d *fastjson.Object, ti *TopicInfo, id uint32, ss in
 
 // tickerValue converts one ticker member. Every member is a JSON string on
 // the wire, numbers included ("nextFundingTime": "1715760000000").
-func tickerValue(t *Ticker, f TickerField, v *fastjson.Value, ss int) error {
+func (p *Parser) tickerValue(t *Ticker, f TickerField, v *fastjson.Value, ss int) error {
 	fe := fTickerBase + field(f)
-	b, err := strValue(v, fe)
+	raw, err := p.quoted(v, fe)
 	if err != nil {
 		return err
 	}
 	t.Present |= 1 << f
-	if len(b) == 0 {
+	if len(raw) == 0 {
 		t.Empty |= 1 << f
 		return nil
 	}
-	var n int64
-	switch k := tickerKinds[f]; k {
-	case tkEnum:
-		n = int64(parseTick(b))
-	case tkTime:
-		n, err = parseISOTime(b)
-	case tkInt:
-		n, err = parseDecimal(b, 0, false)
-	default:
-		n, err = parseDecimal(b, f.Scale(ss), true)
-	}
+	n, err := tickerConvert(f, raw, ss)
 	if err != nil {
-		return fail(fe, err)
+		if b, ok := unescaped(v, raw, err); ok {
+			n, err = tickerConvert(f, b, ss)
+		}
+		if err != nil {
+			return fail(fe, err)
+		}
 	}
 	t.Values[f] = n
 	return nil
+}
+
+func tickerConvert(f TickerField, b []byte, ss int) (int64, error) {
+	switch tickerKinds[f] {
+	case tkEnum:
+		if bytes.IndexByte(b, '\\') >= 0 {
+			return 0, ErrSyntax // have it unescaped first
+		}
+		return int64(parseTick(b)), nil
+	case tkTime:
+		return parseISOTime(b)
+	case tkInt:
+		return parseDecimal(b, 0, false)
+	}
+	return parseDecimal(b, f.Scale(ss), true)
 }
 
 // parseISOTime converts "2023-09-29T08:00:00Z" (optionally with a fraction
@@ -349,4 +363,3 @@ func daysFromCivil(y, m, d int64) int64 {
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return era*146097 + doe - 719468
 }
-

@@ -11,9 +11,10 @@ import (
 // its scales) is known, so a trade of an unregistered option is skipped
 // without taking a slot.
 type rawTrade struct {
-	t, seq                      int64
-	sym, side, size, price, tid []byte
-	tick                        TickDirection
+	t, seq         int64
+	sym, side, tid []byte
+	size, price    *fastjson.Value
+	tick           TickDirection
 	bt, rpi                     bool
 	seen                        uint8
 }
@@ -83,13 +84,13 @@ func (p *Parser) parseTrades(o *fastjson.Object, ti *TopicInfo, h *header, sink 
 			return fail(fTradeID, ErrRange)
 		}
 		ps, ss := p.syms.Scales(id)
-		price, err := parseDecimal(rt.price, ps, false)
+		price, err := p.decValue(rt.price, ps, false, fTradePrice)
 		if err != nil {
-			return fail(fTradePrice, err)
+			return err
 		}
-		size, err := parseDecimal(rt.size, ss, false)
+		size, err := p.decValue(rt.size, ss, false, fTradeSize)
 		if err != nil {
-			return fail(fTradeSize, err)
+			return err
 		}
 		if last == nil {
 			r.Sym = id
@@ -143,10 +144,10 @@ func (p *Parser) rawTrade(o *fastjson.Object, rt *rawTrade) error {
 			rt.side, err = strValue(v, fTradeSide)
 		case "v":
 			rt.seen |= 1 << 2
-			rt.size, err = strValue(v, fTradeSize)
+			rt.size = v
 		case "p":
 			rt.seen |= 1 << 3
-			rt.price, err = strValue(v, fTradePrice)
+			rt.price = v
 		case "i":
 			rt.seen |= 1 << 4
 			rt.tid, err = strValue(v, fTradeID)
