@@ -74,6 +74,11 @@ type Config struct {
 	Sink Sink
 	// ParserOptions are passed to parse.NewParser.
 	ParserOptions []parse.Option
+	// Tap, if not nil, sees every message (text and binary) before it is
+	// parsed, on the reader goroutine: p is valid only during the call and
+	// must be copied to be kept. It must not block (a capture writer hands
+	// the bytes to its own goroutine).
+	Tap func(p []byte, recvNs int64)
 
 	// Dial configures the WebSocket connection. A zero IdleTimeout becomes
 	// DefaultIdleTimeout (wsconn's zero would mean none): no frame at all

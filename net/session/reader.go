@@ -18,6 +18,7 @@ type reader struct {
 	sink   Sink
 	tt     *topicTable
 	m      *sessionMetrics
+	tap    func(p []byte, recvNs int64)
 	// first is the first slot handed out during the current Parse: the
 	// event tells the depth or interval that Result does not carry, so the
 	// message can be mapped to its topic. The slot is still reserved (not
@@ -46,6 +47,9 @@ func (r *reader) Next() *parse.Event {
 // bounded wait), and does not allocate for data messages.
 func (r *reader) handle(m wsconn.Message) {
 	r.s.lastRecv.Store(m.RecvNs)
+	if r.tap != nil {
+		r.tap(m.Payload, m.RecvNs)
+	}
 	if m.Op != wsconn.OpText {
 		r.binary(m)
 		return

@@ -102,6 +102,7 @@ func New(cfg Config) (*Session, error) {
 		sink:   cfg.Sink,
 		tt:     tt,
 		m:      s.m,
+		tap:    cfg.Tap,
 	}
 	return s, nil
 }
@@ -134,15 +135,22 @@ func (s *Session) TopicIndexOf(topic string) (int, bool) {
 	return i, ok
 }
 
-// Resync asks for topic i to be resubscribed alone (unsubscribe, then
+// Resync asks for topic to be resubscribed alone (unsubscribe, then
 // subscribe) on the current connection, so that Bybit sends a fresh
 // snapshot; the other topics are not touched. It never blocks and does not
 // allocate: it sets a flag and nudges the control goroutine. It returns
-// false if a resync of i is already pending or i is out of range. The
-// control goroutine performs it once the topic is subscribed, at most once
-// per ResyncInterval per topic and ResyncPerSecond overall; a reconnect
-// (which resubscribes everything) clears pending requests.
-func (s *Session) Resync(i int) bool {
+// false if a resync of topic is already pending or topic is not one of this
+// session's. The control goroutine performs it once the topic is
+// subscribed, at most once per ResyncInterval per topic and ResyncPerSecond
+// overall; a reconnect (which resubscribes everything) clears pending
+// requests.
+func (s *Session) Resync(topic string) bool {
+	i, ok := s.tt.index[topic]
+	return ok && s.ResyncIndex(i)
+}
+
+// ResyncIndex is Resync by topic index (see TopicIndex).
+func (s *Session) ResyncIndex(i int) bool {
 	if uint(i) >= uint(len(s.resyncFlag)) {
 		return false
 	}
