@@ -15,8 +15,8 @@ type rawTrade struct {
 	sym, side, tid []byte
 	size, price    *fastjson.Value
 	tick           TickDirection
-	bt, rpi                     bool
-	seen                        uint8
+	bt, rpi        bool
+	seen           uint8
 }
 
 // Required trade members, in the bit order of rawTrade.seen.
