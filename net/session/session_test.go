@@ -1,0 +1,235 @@
+package session
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringfeed/ringfeed/net/bybitsim"
+	"github.com/ringfeed/ringfeed/net/wsconn"
+)
+
+// Topics per category over the simulator's default instruments.
+var categoryTopics = map[string][]string{
+	"spot":    {"orderbook.50.BTCUSDT", "orderbook.1.ETHUSDT", "tickers.BTCUSDT", "kline.1.ETHUSDT"},
+	"linear":  {"orderbook.50.BTCUSDT", "orderbook.200.XRPUSDT", "tickers.ETHUSDT", "kline.1.BTCUSDT"},
+	"inverse": {"orderbook.1.BTCUSD", "orderbook.50.BTCUSD", "tickers.BTCUSD", "kline.1.BTCUSD"},
+	"option":  {"orderbook.25.BTC-27DEC30-80000-C", "orderbook.100.ETH-27DEC30-4000-C", "tickers.BTC-27DEC30-60000-P"},
+}
+
+func TestSubscribeDataPerCategory(t *testing.T) {
+	for _, cat := range []string{"spot", "linear", "inverse", "option"} {
+		t.Run(cat, func(t *testing.T) {
+			srv := startSim(t, bybitsim.Config{Seed: 1})
+			h := start(t, srv, fastConfig(t, srv, cat, categoryTopics[cat]...))
+			h.subscribedAll(10 * time.Second)
+			// Every book topic began with a snapshot that reached the ring.
+			for _, topic := range categoryTopics[cat] {
+				if strings.HasPrefix(topic, "orderbook.") {
+					waitFor(t, 5*time.Second, topic+" snapshot in the ring", func() bool { return h.col.snaps(topic) > 0 })
+				}
+			}
+			st := h.s.Stats()
+			if st.SubscribeFailures != 0 || st.ParseErrors != 0 || st.Connections != 1 {
+				t.Errorf("got %d subscribe failures, %d parse errors, %d connections; want 0, 0, 1", st.SubscribeFailures, st.ParseErrors, st.Connections)
+			}
+			if got := h.sink.resets.Load(); got != 1 {
+				t.Errorf("got %d Sink.Reset calls; want 1", got)
+			}
+			if got := srv.Stats().SubscribesFailed; got != 0 {
+				t.Errorf("simulator counted %d failed subscribes; want 0", got)
+			}
+			if got := h.metric(`ringfeed_connects_total{result="ok"}`); got != 1 {
+				t.Errorf("connects_total{ok}: got %v; want 1", got)
+			}
+			if got := h.metric("ringfeed_connection_up"); got != 1 {
+				t.Errorf("connection_up: got %v; want 1", got)
+			}
+			if got := h.metric(`ringfeed_messages_total{kind="book"}`); got == 0 {
+				t.Error("messages_total{book}: got 0; want > 0")
+			}
+		})
+	}
+}
+
+// TestOptionTrades: option trades come on publicTrade.{BASE} and map to
+// that topic for every option of the base coin.
+func TestOptionTrades(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 2, Rate: bybitsim.Rate{Mode: bybitsim.RatePerStream, PerSecond: 50}})
+	h := start(t, srv, fastConfig(t, srv, "option", "publicTrade.BTC", "tickers.ETH-27DEC30-4000-C"))
+	h.subscribedAll(10 * time.Second)
+	if got := h.metric(`ringfeed_messages_total{kind="trade"}`); got == 0 {
+		t.Error("messages_total{trade}: got 0; want > 0")
+	}
+}
+
+// TestSpotBatching: 14 spot topics go out in requests of at most 10 args,
+// which the simulator (like Bybit) would reject as a whole with 11.
+func TestSpotBatching(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 3})
+	// The simulator rejects a spot request of 11 args as a whole.
+	var eleven []string
+	for _, sym := range []string{"BTCUSDT", "ETHUSDT"} {
+		for _, d := range []string{"1", "50", "200", "1000"} {
+			eleven = append(eleven, "orderbook."+d+"."+sym)
+		}
+		eleven = append(eleven, "tickers."+sym, "publicTrade."+sym, "kline.1."+sym)
+	}
+	if len(eleven) != 14 {
+		t.Fatalf("built %d topics; want 14", len(eleven))
+	}
+	ack := rawRequest(t, srv.URL("spot"), `{"op":"subscribe","req_id":"x","args":["`+strings.Join(eleven[:11], `","`)+`"]}`)
+	if !strings.Contains(ack, `"success":false`) || !strings.Contains(ack, `args size \u003e10`) {
+		t.Fatalf("11-arg request: got %s; want a whole-request rejection", ack)
+	}
+	failedBefore := srv.Stats().SubscribesFailed
+
+	h := start(t, srv, fastConfig(t, srv, "spot", eleven...))
+	h.subscribedAll(10 * time.Second)
+	if got := srv.Stats().SubscribesFailed - failedBefore; got != 0 {
+		t.Errorf("simulator counted %d failed topics; want 0", got)
+	}
+	if got := h.s.Stats().SubscribeFailures; got != 0 {
+		t.Errorf("got %d subscribe failures; want 0", got)
+	}
+	var reqs int
+	for _, f := range h.tap.all() {
+		if strings.Contains(f, `"op":"subscribe"`) {
+			reqs++
+		}
+	}
+	if reqs != 2 {
+		t.Errorf("got %d subscribe acks; want 2 (10 + 4 topics)", reqs)
+	}
+}
+
+// rawRequest sends one text message on a fresh connection and returns the
+// first op answer (a message without "topic").
+func rawRequest(t *testing.T, url, req string) string {
+	t.Helper()
+	c, err := wsconn.Dial(context.Background(), url, wsconn.Options{IdleTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	defer c.Close(wsconn.CloseNormal, "")
+	if err := c.WriteText([]byte(req)); err != nil {
+		t.Fatalf("WriteText: %v", err)
+	}
+	for range 1000 {
+		m, err := c.ReadMessage()
+		if err != nil {
+			t.Fatalf("ReadMessage: %v", err)
+		}
+		if !strings.Contains(string(m.Payload), `"topic"`) {
+			return string(m.Payload)
+		}
+	}
+	t.Fatal("no answer within 1000 messages")
+	return ""
+}
+
+// TestSnapshotBeforeAck: Bybit can send a subscription's first snapshot
+// before its ack; the session keeps it.
+func TestSnapshotBeforeAck(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 4, SnapshotBeforeAck: true})
+	topics := []string{"orderbook.50.BTCUSDT", "orderbook.200.ETHUSDT"}
+	h := start(t, srv, fastConfig(t, srv, "linear", topics...))
+	h.subscribedAll(10 * time.Second)
+	frames := h.tap.all()
+	ackAt, snapAt := -1, -1
+	for i, f := range frames {
+		if ackAt < 0 && strings.Contains(f, `"op":"subscribe"`) {
+			ackAt = i
+		}
+		if snapAt < 0 && strings.Contains(f, `"type":"snapshot"`) && strings.Contains(f, `"orderbook.50.BTCUSDT"`) {
+			snapAt = i
+		}
+	}
+	if snapAt < 0 || ackAt < 0 || snapAt > ackAt {
+		t.Fatalf("snapshot at frame %d, ack at frame %d; want the snapshot first", snapAt, ackAt)
+	}
+	for _, topic := range topics {
+		if got := h.col.snaps(topic); got < 1 {
+			t.Errorf("%s: got %d snapshots in the ring; want >= 1", topic, got)
+		}
+	}
+}
+
+func TestHeartbeatPerCategory(t *testing.T) {
+	for _, cat := range []string{"spot", "linear", "inverse", "option"} {
+		t.Run(cat, func(t *testing.T) {
+			srv := startSim(t, bybitsim.Config{Seed: 5})
+			cfg := fastConfig(t, srv, cat, categoryTopics[cat][0])
+			cfg.PingInterval = 50 * time.Millisecond
+			h := start(t, srv, cfg)
+			waitFor(t, 10*time.Second, "3 pongs", func() bool { return h.s.Stats().Pongs >= 3 })
+			st := h.s.Stats()
+			if st.PongRTT <= 0 {
+				t.Errorf("PongRTT: got %v; want > 0", st.PongRTT)
+			}
+			if st.PingsSent < 3 || st.Connections != 1 {
+				t.Errorf("got %d pings sent, %d connections; want >= 3, 1", st.PingsSent, st.Connections)
+			}
+			if got := srv.Stats().PingsAnswered; got < 3 {
+				t.Errorf("simulator answered %d pings; want >= 3", got)
+			}
+			if h.metric("ringfeed_pong_rtt_seconds") <= 0 {
+				t.Error("pong_rtt_seconds: got 0; want > 0")
+			}
+			if st.UnknownOps != 0 {
+				t.Errorf("got %d unknown ops; want 0 (pongs misread)", st.UnknownOps)
+			}
+		})
+	}
+}
+
+// TestBackoffAgainstClosedPort: with nothing listening, attempts follow the
+// backoff schedule (no storm) and the limiter bounds them.
+func TestBackoffAgainstClosedPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	syms := testSymbols(t, "BTCUSDT")
+	run := func(limiter *Limiter, d time.Duration) (*harness, int64) {
+		t.Helper()
+		cfg := Config{
+			Category:    "linear",
+			URL:         "ws://" + addr + "/v5/public/linear",
+			Topics:      []string{"tickers.BTCUSDT"},
+			Symbols:     syms,
+			BackoffBase: 20 * time.Millisecond,
+			BackoffCap:  160 * time.Millisecond,
+			Limiter:     limiter,
+		}
+		h := start(t, nil, cfg)
+		time.Sleep(d)
+		h.stop()
+		return h, h.s.Stats().Attempts
+	}
+	// Backoff alone: sleeps of rand[0, 20ms·2^n) capped at 160ms, so 1 s
+	// holds at most ~40 attempts even with the unluckiest draws; a tight
+	// loop would make thousands.
+	h, n := run(NewLimiter(1000, time.Millisecond), time.Second)
+	if n < 3 || n > 60 {
+		t.Errorf("attempts in 1s with backoff: got %d; want 3..60", n)
+	}
+	if got := h.metric(`ringfeed_connects_total{result="dial_error"}`); int64(got) != n {
+		t.Errorf("connects_total{dial_error}: got %v; want %d", got, n)
+	}
+	if got := h.metric("ringfeed_reconnect_attempts_total"); int64(got) != n-1 {
+		t.Errorf("reconnect_attempts_total: got %v; want %d", got, n-1)
+	}
+	if got := h.logs.count("connect failed", "WARN"); got != 1 {
+		t.Errorf("got %d warnings for %d failed attempts; want 1 per outage", got, n)
+	}
+	// The limiter: burst 2 then one per 200 ms, whatever the backoff says.
+	_, n = run(NewLimiter(2, 200*time.Millisecond), time.Second)
+	if n > 2+5+1 {
+		t.Errorf("attempts in 1s through a 2 + 5/s limiter: got %d; want <= 8", n)
+	}
+}
