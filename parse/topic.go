@@ -71,9 +71,16 @@ type TopicInfo struct {
 // empty symbol) is ErrUnknownTopic.
 func ParseTopic(t []byte) (TopicInfo, error) {
 	var ti TopicInfo
+	if err := ti.parse(t); err != nil {
+		return TopicInfo{}, err
+	}
+	return ti, nil
+}
+
+func (ti *TopicInfo) parse(t []byte) error {
 	dot := bytes.IndexByte(t, '.')
 	if dot <= 0 {
-		return ti, ErrUnknownTopic
+		return ErrUnknownTopic
 	}
 	rest := t[dot+1:]
 	switch string(t[:dot]) {
@@ -81,11 +88,11 @@ func ParseTopic(t []byte) (TopicInfo, error) {
 		ti.Kind = KindBook
 		d := bytes.IndexByte(rest, '.')
 		if d <= 0 || d > 5 {
-			return ti, ErrUnknownTopic
+			return ErrUnknownTopic
 		}
 		n, err := parseUint(rest[:d])
 		if err != nil || n == 0 || n > 0xffff {
-			return ti, ErrUnknownTopic
+			return ErrUnknownTopic
 		}
 		ti.Depth = uint16(n)
 		rest = rest[d+1:]
@@ -93,11 +100,11 @@ func ParseTopic(t []byte) (TopicInfo, error) {
 		ti.Kind = KindKline
 		d := bytes.IndexByte(rest, '.')
 		if d <= 0 {
-			return ti, ErrUnknownTopic
+			return ErrUnknownTopic
 		}
 		iv, err := ParseInterval(rest[:d])
 		if err != nil {
-			return ti, err
+			return err
 		}
 		ti.Interval = iv
 		rest = rest[d+1:]
@@ -106,13 +113,13 @@ func ParseTopic(t []byte) (TopicInfo, error) {
 	case "publicTrade":
 		ti.Kind = KindTrade
 	default:
-		return ti, ErrUnknownTopic
+		return ErrUnknownTopic
 	}
 	if len(rest) == 0 {
-		return TopicInfo{}, ErrUnknownTopic
+		return ErrUnknownTopic
 	}
 	ti.Symbol = rest
-	return ti, nil
+	return nil
 }
 
 // AppendTopic appends the subscription topic for kind and symbol to dst.
