@@ -80,7 +80,7 @@ type Header struct {
 
 // DefaultDegree is the B-tree degree used when Config.Degree is 0. Chosen
 // by BenchmarkDelta and BenchmarkSnapshot (figures in book_bench_test.go).
-const DefaultDegree = 16
+const DefaultDegree = 32
 
 // DefaultSizeHint is the levels-per-side figure that sizes the node free
 // list when Config.Depth and Config.SizeHint are 0.
@@ -224,6 +224,11 @@ func (b *Book) BeginSnapshot(h Header) {
 	if b.msg == msgSnapshot || b.msg == msgDelta {
 		b.cnt.Abandoned++
 	}
+	if h.U == 1 {
+		// Bybit restarted the stream (or changed the tick size): the
+		// caller may want to reload instrument scales; Header().U tells.
+		b.cnt.Restarts++
+	}
 	b.bids.Clear(true)
 	b.asks.Clear(true)
 	b.pending = h
@@ -242,7 +247,6 @@ func (b *Book) BeginSnapshot(h Header) {
 // it already was).
 func (b *Book) BeginDelta(h Header) {
 	if h.U == 1 {
-		b.cnt.Restarts++
 		b.BeginSnapshot(h)
 		return
 	}

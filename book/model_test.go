@@ -50,6 +50,9 @@ func (m *model) beginSnapshot(h Header) {
 	if m.state == msgSnapshot || m.state == msgDelta {
 		m.cnt.Abandoned++
 	}
+	if h.U == 1 {
+		m.cnt.Restarts++
+	}
 	m.sides = [2]map[int64]int64{{}, {}}
 	m.pending, m.state = h, msgSnapshot
 	m.stale, m.reason, m.endErr, m.bad = false, ReasonNone, nil, false
@@ -57,7 +60,6 @@ func (m *model) beginSnapshot(h Header) {
 
 func (m *model) beginDelta(h Header) {
 	if h.U == 1 {
-		m.cnt.Restarts++
 		m.beginSnapshot(h)
 		return
 	}
@@ -489,7 +491,8 @@ func (g *gen) next(ops []op) []op {
 	case x < 65:
 		return append(ops, op{kind: opMarkStale, reason: ReasonDropped + Reason(g.r.IntN(3))})
 	case x < 68:
-		g.u = 0
+		// After a resubscription the stream's u carries on; the first
+		// message may well be a delta, which the book must refuse.
 		return append(ops, op{kind: opReset})
 	case x < 71: // a level outside any message
 		return append(ops, op{kind: opSet, side: Side(g.r.IntN(2)), levels: g.levels(Bid, 1, false)})

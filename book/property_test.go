@@ -26,7 +26,7 @@ func TestPropertyRandomStreams(t *testing.T) {
 				t.Run(fmt.Sprintf("depth=%d/%v/degree=%d", depth, policy, degree), func(t *testing.T) {
 					for seed := range uint64(3) {
 						h := newHarness(t, cfg)
-						g := &gen{r: rand.New(rand.NewPCG(seed, uint64(depth*100+degree))), spread: 40}
+						g := &gen{r: rand.New(rand.NewPCG(seed, uint64(depth*100+degree))), spread: 40, u: 1000}
 						if depth == 50 {
 							g.spread = 60
 						}

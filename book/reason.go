@@ -13,7 +13,8 @@ var ErrStale = errors.New("book: stale; message ignored until the next snapshot"
 // Reason also implements error: End returns the Reason itself when a
 // message makes a live book stale, so callers can branch with == or
 // errors.Is without the error allocating (a one-byte value in an interface
-// does not allocate).
+// does not allocate). As with syscall.Errno, fmt prints a Reason through
+// Error (the sentence); call String for the label.
 type Reason uint8
 
 // The stale reasons. ReasonNoSnapshot is the state of a new or Reset book;

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -106,36 +107,31 @@ type decoded struct {
 	bids, asks []Level
 }
 
-func decodeLevels(t *testing.T, pairs [][]string) []Level {
-	t.Helper()
+func decodeLevels(pairs [][]string) ([]Level, error) {
 	out := make([]Level, 0, len(pairs))
 	for _, p := range pairs {
 		if len(p) != 2 {
-			t.Fatalf("level %q: got %d fields; want 2", p, len(p))
+			return nil, fmt.Errorf("level %q: got %d fields; want 2", p, len(p))
 		}
 		px, err := parseFixed(p[0], testScale)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		sz, err := parseFixed(p[1], testScale)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		out = append(out, Level{px, sz})
 	}
-	return out
+	return out, nil
 }
 
-// loadFrames reads the frames of one capture file (JSON or JSON lines),
-// skipping the test if the shared test data is absent.
-func loadFrames(t *testing.T, name string) []decoded {
-	t.Helper()
+// readFrames reads the order-book frames of one capture file (JSON or JSON
+// lines); the error wraps os.ErrNotExist when the shared data is absent.
+func readFrames(name string) ([]decoded, error) {
 	fh, err := os.Open(filepath.Join(bybitDir, name))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("shared test data absent: %v", err)
-	}
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	defer fh.Close()
 	var out []decoded
@@ -148,22 +144,38 @@ func loadFrames(t *testing.T, name string) []decoded {
 		}
 		var fr frame
 		if err := json.Unmarshal([]byte(line), &fr); err != nil {
-			t.Fatalf("%s: %v", name, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		if !strings.HasPrefix(fr.Topic, "orderbook.") {
-			t.Fatalf("%s: got topic %q; want orderbook.*", name, fr.Topic)
+			return nil, fmt.Errorf("%s: got topic %q; want orderbook.*", name, fr.Topic)
 		}
-		out = append(out, decoded{
+		d := decoded{
 			snapshot: fr.Type == "snapshot",
 			h:        Header{U: fr.Data.U, Seq: fr.Data.Seq, TS: fr.TS, CTS: fr.CTS},
-			bids:     decodeLevels(t, fr.Data.B),
-			asks:     decodeLevels(t, fr.Data.A),
-		})
+		}
+		if d.bids, err = decodeLevels(fr.Data.B); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if d.asks, err = decodeLevels(fr.Data.A); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		out = append(out, d)
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	return out, sc.Err()
+}
+
+// loadFrames is readFrames for tests and benchmarks: it skips when the
+// shared test data is absent and fails on any other error.
+func loadFrames(tb testing.TB, name string) []decoded {
+	tb.Helper()
+	frames, err := readFrames(name)
+	if errors.Is(err, os.ErrNotExist) {
+		tb.Skipf("shared test data absent: %v", err)
 	}
-	return out
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return frames
 }
 
 // replayOps turns decoded frames into API calls, splitting every message
