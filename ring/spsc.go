@@ -220,12 +220,15 @@ func (r *SPSC[T]) Rollback(n int) {
 	r.next -= uint64(n)
 }
 
-// Peek returns the published slots the consumer has not released, as one
-// contiguous batch: it stops at the end of the slot array, and the next Peek
-// after Release continues from the start. It returns nil when the ring is
-// empty. The slice aliases the ring and is valid until Release; the consumer
-// may read and modify the slots in place. Peek does not block or allocate,
-// and calling it again without Release returns at least the same slots.
+// Peek returns a contiguous batch of published slots the consumer has not
+// released, or nil when there are none. The batch stops at the end of the
+// slot array (the next Peek after Release continues from the start), and it
+// holds the slots published when the consumer last loaded the producer's
+// index: Peek reloads it only once those are all released, so a batch may
+// be shorter than Len. The slice aliases the ring and is valid until
+// Release; the consumer may read and modify the slots in place. Peek does
+// not block or allocate; called again without Release it returns the same
+// slots.
 func (r *SPSC[T]) Peek() []T {
 	h := r.head.Load()
 	t := r.cachedTail

@@ -150,8 +150,8 @@ func (r *SPSC[T]) peekSlow() ([]T, error) {
 }
 
 // ReserveWait is Reserve that waits, at most maxWait, for a free slot. When
-// the ring is full it first publishes the slots reserved so far, so the
-// consumer can drain them, then waits per Options.Producer. It returns a slot
+// the ring is full or closed it first publishes the slots reserved so far, so
+// the consumer can drain them, then waits per Options.Producer. It returns a slot
 // and nil; ErrFull after maxWait (at once if maxWait <= 0), for the caller to
 // apply its drop policy; or ErrClosed once the ring is closed. Unless it
 // parks, ReserveWait does not allocate.
@@ -175,9 +175,6 @@ func (r *SPSC[T]) reserveReady() (*T, error) {
 }
 
 func (r *SPSC[T]) reserveSlow(maxWait time.Duration) (*T, error) {
-	if r.closed.Load() {
-		return nil, ErrClosed
-	}
 	r.Publish()
 	if s, err := r.reserveReady(); s != nil || err != nil {
 		return s, err
