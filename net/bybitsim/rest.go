@@ -1,0 +1,344 @@
+package bybitsim
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// REST: the four v5 market endpoints a feed handler uses, in Bybit's
+// envelope {"retCode","retMsg","result","retExtInfo","time"}. Errors are
+// HTTP 200 with retCode 10001 and a message, as Bybit answers bad
+// parameters. Cold path: encoding/json with ordered structs.
+
+type envelope struct {
+	RetCode    int      `json:"retCode"`
+	RetMsg     string   `json:"retMsg"`
+	Result     any      `json:"result"`
+	RetExtInfo struct{} `json:"retExtInfo"`
+	Time       int64    `json:"time"`
+}
+
+const retParamsError = 10001
+
+func (s *Server) writeREST(w http.ResponseWriter, result any) {
+	s.writeEnvelope(w, envelope{RetMsg: "OK", Result: result, Time: s.simNow()})
+}
+
+func (s *Server) restError(w http.ResponseWriter, msg string) {
+	s.writeEnvelope(w, envelope{RetCode: retParamsError, RetMsg: msg, Result: struct{}{}, Time: s.simNow()})
+}
+
+func (s *Server) writeEnvelope(w http.ResponseWriter, e envelope) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+func (s *Server) restTime(w http.ResponseWriter, _ *http.Request) {
+	ns := s.t0ms*1e6 + int64(float64(time.Since(s.t0))*s.cfg.TimeScale)
+	s.writeREST(w, struct {
+		TimeSecond string `json:"timeSecond"`
+		TimeNano   string `json:"timeNano"`
+	}{strconv.FormatInt(ns/1e9, 10), strconv.FormatInt(ns, 10)})
+}
+
+// queryInt reads an optional integer parameter within [lo, hi].
+func queryInt(r *http.Request, name string, def, lo, hi int) (int, bool) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	return n, err == nil && n >= lo && n <= hi
+}
+
+type priceFilter struct {
+	MinPrice string `json:"minPrice,omitempty"`
+	MaxPrice string `json:"maxPrice,omitempty"`
+	TickSize string `json:"tickSize"`
+}
+
+type derivInfo struct {
+	Symbol          string      `json:"symbol"`
+	ContractType    string      `json:"contractType"`
+	Status          string      `json:"status"`
+	BaseCoin        string      `json:"baseCoin"`
+	QuoteCoin       string      `json:"quoteCoin"`
+	SettleCoin      string      `json:"settleCoin"`
+	LaunchTime      string      `json:"launchTime"`
+	DeliveryTime    string      `json:"deliveryTime"`
+	PriceScale      string      `json:"priceScale"`
+	PriceFilter     priceFilter `json:"priceFilter"`
+	LotSizeFilter   any         `json:"lotSizeFilter"`
+	FundingInterval int         `json:"fundingInterval"`
+}
+
+type derivLot struct {
+	MinOrderQty      string `json:"minOrderQty"`
+	MaxOrderQty      string `json:"maxOrderQty"`
+	QtyStep          string `json:"qtyStep"`
+	MaxMktOrderQty   string `json:"maxMktOrderQty"`
+	MinNotionalValue string `json:"minNotionalValue"`
+}
+
+type optionInfo struct {
+	Symbol          string      `json:"symbol"`
+	OptionsType     string      `json:"optionsType"`
+	Status          string      `json:"status"`
+	BaseCoin        string      `json:"baseCoin"`
+	QuoteCoin       string      `json:"quoteCoin"`
+	SettleCoin      string      `json:"settleCoin"`
+	LaunchTime      string      `json:"launchTime"`
+	DeliveryTime    string      `json:"deliveryTime"`
+	DeliveryFeeRate string      `json:"deliveryFeeRate"`
+	PriceFilter     priceFilter `json:"priceFilter"`
+	LotSizeFilter   any         `json:"lotSizeFilter"`
+}
+
+type optionLot struct {
+	MaxOrderQty string `json:"maxOrderQty"`
+	MinOrderQty string `json:"minOrderQty"`
+	QtyStep     string `json:"qtyStep"`
+}
+
+type spotInfo struct {
+	Symbol        string      `json:"symbol"`
+	BaseCoin      string      `json:"baseCoin"`
+	QuoteCoin     string      `json:"quoteCoin"`
+	Status        string      `json:"status"`
+	LotSizeFilter spotLot     `json:"lotSizeFilter"`
+	PriceFilter   priceFilter `json:"priceFilter"`
+}
+
+type spotLot struct {
+	BasePrecision     string `json:"basePrecision"`
+	QuotePrecision    string `json:"quotePrecision"`
+	MinOrderAmt       string `json:"minOrderAmt"`
+	MaxLimitOrderQty  string `json:"maxLimitOrderQty"`
+	MaxMarketOrderQty string `json:"maxMarketOrderQty"`
+}
+
+func (s *Server) instrumentInfo(m *market) any {
+	in := &m.inst
+	px := func(v int64) string { return string(appendFixed(nil, v, m.pscale, false)) }
+	qty := func(v int64) string { return string(appendFixed(nil, v, m.qscale, false)) }
+	launch := strconv.FormatInt(s.t0ms-400*24*3600*1000, 10)
+	switch m.cat {
+	case catSpot:
+		return spotInfo{
+			Symbol: m.sym, BaseCoin: m.base, QuoteCoin: m.quote, Status: "Trading",
+			LotSizeFilter: spotLot{
+				BasePrecision: in.QtyStep, QuotePrecision: "0.00000001", MinOrderAmt: "5",
+				MaxLimitOrderQty: qty(m.size * 1000), MaxMarketOrderQty: qty(m.size * 500),
+			},
+			PriceFilter: priceFilter{TickSize: in.TickSize},
+		}
+	case catOption:
+		kind := "Call"
+		if strings.HasSuffix(m.sym, "-P") {
+			kind = "Put"
+		}
+		return optionInfo{
+			Symbol: m.sym, OptionsType: kind, Status: "Trading", BaseCoin: m.base, QuoteCoin: m.quote,
+			SettleCoin: m.quote, LaunchTime: launch, DeliveryTime: "1924934400000", DeliveryFeeRate: "0.00015",
+			PriceFilter:   priceFilter{MinPrice: in.TickSize, MaxPrice: px(m.center * 20), TickSize: in.TickSize},
+			LotSizeFilter: optionLot{MaxOrderQty: qty(m.size * 1000), MinOrderQty: in.QtyStep, QtyStep: in.QtyStep},
+		}
+	}
+	ct, settle := "LinearPerpetual", m.quote
+	if m.cat == catInverse {
+		ct, settle = "InversePerpetual", m.base
+	}
+	return derivInfo{
+		Symbol: m.sym, ContractType: ct, Status: "Trading", BaseCoin: m.base, QuoteCoin: m.quote,
+		SettleCoin: settle, LaunchTime: launch, DeliveryTime: "0", PriceScale: strconv.Itoa(m.pscale),
+		PriceFilter: priceFilter{MinPrice: in.TickSize, MaxPrice: px(m.center * 20), TickSize: in.TickSize},
+		LotSizeFilter: derivLot{
+			MinOrderQty: in.QtyStep, MaxOrderQty: qty(m.size * 1000), QtyStep: in.QtyStep,
+			MaxMktOrderQty: qty(m.size * 500), MinNotionalValue: "5",
+		},
+		FundingInterval: 480,
+	}
+}
+
+// restInstruments serves /v5/market/instruments-info. Derivatives and
+// options page with limit (default 500) and an opaque cursor; spot, as on
+// Bybit, returns everything at once.
+func (s *Server) restInstruments(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	cat, ok := parseCategory(q.Get("category"))
+	if !ok {
+		s.restError(w, "params error: category invalid")
+		return
+	}
+	limit, ok := queryInt(r, "limit", 500, 1, 1000)
+	if !ok {
+		s.restError(w, "params error: limit invalid")
+		return
+	}
+	off := 0
+	if c := q.Get("cursor"); c != "" {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		v, ok := strings.CutPrefix(string(b), "offset=")
+		n, err2 := strconv.Atoi(v)
+		if err != nil || !ok || err2 != nil || n < 0 {
+			s.restError(w, "params error: cursor invalid")
+			return
+		}
+		off = n
+	}
+	list := s.marketList[cat] // fixed after Start
+	if sym := q.Get("symbol"); sym != "" {
+		m := s.markets[cat][sym]
+		if m == nil {
+			s.restError(w, "params error: symbol invalid")
+			return
+		}
+		list = []*market{m}
+	}
+	if cat == catSpot {
+		off, limit = 0, len(list)
+	}
+	out := []any{}
+	next := ""
+	for i := off; i < len(list) && i < off+limit; i++ {
+		out = append(out, s.instrumentInfo(list[i]))
+	}
+	if off+limit < len(list) {
+		next = base64.RawURLEncoding.EncodeToString([]byte("offset=" + strconv.Itoa(off+limit)))
+	}
+	if cat == catSpot {
+		s.writeREST(w, struct {
+			Category string `json:"category"`
+			List     []any  `json:"list"`
+		}{cat.String(), out})
+		return
+	}
+	s.writeREST(w, struct {
+		Category       string `json:"category"`
+		List           []any  `json:"list"`
+		NextPageCursor string `json:"nextPageCursor"`
+	}{cat.String(), out, next})
+}
+
+// restOrderbook serves /v5/market/orderbook from the orderbook.1000 stream
+// (orderbook.100 for options): its u and levels exactly, so a REST
+// snapshot lines up with that stream's deltas.
+func (s *Server) restOrderbook(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	cat, ok := parseCategory(q.Get("category"))
+	if !ok {
+		s.restError(w, "params error: category invalid")
+		return
+	}
+	def, hi, depth := 25, 1000, 1000
+	switch cat {
+	case catSpot:
+		def = 1
+	case catOption:
+		def, hi, depth = 1, 25, 100
+	}
+	limit, ok := queryInt(r, "limit", def, 1, hi)
+	if !ok {
+		s.restError(w, "params error: limit invalid")
+		return
+	}
+	sym := q.Get("symbol")
+	s.mu.Lock()
+	m := s.markets[cat][sym]
+	if m == nil {
+		s.mu.Unlock()
+		s.restError(w, "params error: symbol invalid")
+		return
+	}
+	st, _ := s.lookup(cat, "orderbook."+strconv.Itoa(depth)+"."+sym)
+	if len(st.subs) == 0 {
+		s.refreshBook(st, s.simNow())
+	}
+	bs := bookState(m, st.sentB[:min(limit, len(st.sentB))], st.sentA[:min(limit, len(st.sentA))], st.u, st.seq, st.ts, st.cts)
+	s.mu.Unlock()
+	s.writeREST(w, struct {
+		S   string      `json:"s"`
+		B   [][2]string `json:"b"`
+		A   [][2]string `json:"a"`
+		TS  int64       `json:"ts"`
+		U   int64       `json:"u"`
+		Seq int64       `json:"seq"`
+		CTS int64       `json:"cts"`
+	}{sym, bs.Bids, bs.Asks, bs.TS, bs.U, bs.Seq, bs.CTS})
+}
+
+// restKline serves /v5/market/kline: [start, open, high, low, close,
+// volume, turnover] rows, newest first, filtered by start/end (candle start
+// times, ms). Candles before the symbol's first use are synthetic (a
+// seeded walk ending at its price then); the newest row is the open candle.
+func (s *Server) restKline(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	cat, ok := parseCategory(q.Get("category"))
+	if !ok || cat == catOption {
+		s.restError(w, "params error: category invalid")
+		return
+	}
+	iv, ok := parseInterval(q.Get("interval"))
+	if !ok {
+		s.restError(w, "params error: interval invalid")
+		return
+	}
+	limit, ok := queryInt(r, "limit", 200, 1, 1000)
+	if !ok {
+		s.restError(w, "params error: limit invalid")
+		return
+	}
+	var start, end int64 = 0, 1<<63 - 1
+	for _, p := range []struct {
+		name string
+		dst  *int64
+	}{{"start", &start}, {"end", &end}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				s.restError(w, "params error: "+p.name+" invalid")
+				return
+			}
+			*p.dst = n
+		}
+	}
+	sym := q.Get("symbol")
+	s.mu.Lock()
+	m := s.markets[cat][sym]
+	if m == nil {
+		s.mu.Unlock()
+		s.restError(w, "params error: symbol invalid")
+		return
+	}
+	now := s.simNow()
+	ks := m.kseries(iv, now, s.cfg.Seed)
+	if m.refs == 0 {
+		ks.roll(now - maxJitter) // an idle market's candles still close on time
+	}
+	rows := [][7]string{}
+	f := func(v int64, sc int) string { return string(appendFixed(nil, v, sc, true)) }
+	add := func(c *candle) bool {
+		if c.start < start || c.start > end {
+			return len(rows) < limit
+		}
+		rows = append(rows, [7]string{
+			strconv.FormatInt(c.start, 10), f(c.open, m.pscale), f(c.high, m.pscale), f(c.low, m.pscale),
+			f(c.close, m.pscale), f(c.vol, m.qscale), f(c.turn, m.turnScale),
+		})
+		return len(rows) < limit
+	}
+	if add(&ks.cur) {
+		for i := len(ks.hist) - 1; i >= 0 && add(&ks.hist[i]); i-- {
+		}
+	}
+	s.mu.Unlock()
+	s.writeREST(w, struct {
+		Category string      `json:"category"`
+		Symbol   string      `json:"symbol"`
+		List     [][7]string `json:"list"`
+	}{cat.String(), sym, rows})
+}
