@@ -221,10 +221,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Metrics == nil {
 		c.Metrics = metrics.NewSet()
 	}
-	if c.Labels != "" {
-		if err := metrics.ValidateMetric("x{" + c.Labels + "}"); err != nil {
-			return c, fmt.Errorf("session: Config.Labels %q: %v", c.Labels, err)
-		}
+	if _, err := newNamer(c.Labels); err != nil {
+		return c, fmt.Errorf("session: Config.Labels: %w", err)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -18,7 +18,7 @@ type ringSink struct {
 	cur int // slots reserved by the message being parsed
 
 	commits, aborts, flushes, resets, full atomic.Int64
-	lastAbort                             atomic.Pointer[error]
+	lastAbort                              atomic.Pointer[error]
 }
 
 func newRingSink(capacity int) *ringSink {

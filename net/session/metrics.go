@@ -16,7 +16,15 @@ import (
 // namer builds metric names carrying the configured labels.
 type namer struct{ labels string }
 
-func newNamer(labels string) namer { return namer{labels} }
+// newNamer checks that labels are well-formed Prometheus label pairs.
+func newNamer(labels string) (namer, error) {
+	if labels != "" {
+		if err := metrics.ValidateMetric("x{" + labels + "}"); err != nil {
+			return namer{}, fmt.Errorf("labels %q: %v", labels, err)
+		}
+	}
+	return namer{labels}, nil
+}
 
 // name returns metric{labels,k1="v1",…}; kv holds label pairs.
 func (n namer) name(metric string, kv ...string) string {

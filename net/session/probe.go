@@ -123,7 +123,10 @@ func NewProbe(cfg ProbeConfig) (*Probe, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	names := newNamer(cfg.Labels)
+	names, err := newNamer(cfg.Labels)
+	if err != nil {
+		return nil, fmt.Errorf("session: ProbeConfig.Labels: %w", err)
+	}
 	for _, n := range []string{"ringfeed_probe_tries_total", "ringfeed_probe_failures_total", "ringfeed_clock_offset_seconds", "ringfeed_probe_rtt_seconds"} {
 		if err := names.check(cfg.Metrics, n); err != nil {
 			return nil, fmt.Errorf("session: ProbeConfig.Labels: %w", err)

@@ -92,7 +92,8 @@ func New(cfg Config) (*Session, error) {
 		ackCh:      make(chan struct{}, 1),
 		resyncCh:   make(chan struct{}, 1),
 	}
-	s.m, err = newSessionMetrics(cfg.Metrics, newNamer(cfg.Labels), s)
+	names, _ := newNamer(cfg.Labels) // checked by withDefaults
+	s.m, err = newSessionMetrics(cfg.Metrics, names, s)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,10 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,23 +187,36 @@ func TestHeartbeatPerCategory(t *testing.T) {
 	}
 }
 
-// TestBackoffAgainstClosedPort: with nothing listening, attempts follow the
-// backoff schedule (no storm) and the limiter bounds them.
-func TestBackoffAgainstClosedPort(t *testing.T) {
+// TestBackoffAgainstDeadServer: with a server that drops every connection
+// before the handshake, attempts follow the backoff schedule (no storm) and
+// the limiter bounds them. The test owns the port, so nobody else can
+// answer on it.
+func TestBackoffAgainstDeadServer(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	var accepted atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
 	syms := testSymbols(t, "BTCUSDT")
 	run := func(limiter *Limiter, d time.Duration) (*harness, int64) {
 		t.Helper()
 		cfg := Config{
 			Category:    "linear",
-			URL:         "ws://" + addr + "/v5/public/linear",
+			URL:         "ws://" + ln.Addr().String() + "/v5/public/linear",
 			Topics:      []string{"tickers.BTCUSDT"},
 			Symbols:     syms,
+			Dial:        wsconn.Options{DialTimeout: time.Second, HandshakeTimeout: time.Second},
 			BackoffBase: 20 * time.Millisecond,
 			BackoffCap:  160 * time.Millisecond,
 			Limiter:     limiter,
@@ -218,8 +233,8 @@ func TestBackoffAgainstClosedPort(t *testing.T) {
 	if n < 3 || n > 60 {
 		t.Errorf("attempts in 1s with backoff: got %d; want 3..60", n)
 	}
-	if got := h.metric(`ringfeed_connects_total{result="dial_error"}`); int64(got) != n {
-		t.Errorf("connects_total{dial_error}: got %v; want %d", got, n)
+	if got := h.metric(`ringfeed_connects_total{result="handshake_error"}`); int64(got) != n {
+		t.Errorf("connects_total{handshake_error}: got %v; want %d", got, n)
 	}
 	if got := h.metric("ringfeed_reconnect_attempts_total"); int64(got) != n-1 {
 		t.Errorf("reconnect_attempts_total: got %v; want %d", got, n-1)
@@ -232,4 +247,25 @@ func TestBackoffAgainstClosedPort(t *testing.T) {
 	if n > 2+5+1 {
 		t.Errorf("attempts in 1s through a 2 + 5/s limiter: got %d; want <= 8", n)
 	}
+}
+
+// TestConnectResult classifies real Dial errors for connects_total.
+func TestConnectResult(t *testing.T) {
+	// Port 1 on loopback: nothing listens there on a test machine.
+	_, err := wsconn.Dial(context.Background(), "ws://127.0.0.1:1/", wsconn.Options{DialTimeout: time.Second})
+	if err == nil {
+		t.Skip("something listens on 127.0.0.1:1")
+	}
+	if got := connectResult(err); got != connectDialError {
+		t.Errorf("connection refused (%v): got %s; want dial_error", err, connectResults[got])
+	}
+	f := func(err error, want int) {
+		t.Helper()
+		if got := connectResult(err); got != want {
+			t.Errorf("connectResult(%v): got %s; want %s", err, connectResults[got], connectResults[want])
+		}
+	}
+	f(fmt.Errorf("wsconn: handshake: %w", &wsconn.StatusError{Status: 429}), connectRefused)
+	f(fmt.Errorf("%w: x", wsconn.ErrHandshakeTimeout), connectHandshakeError)
+	f(fmt.Errorf("%w: x", wsconn.ErrDialTimeout), connectDialError)
 }

@@ -1,0 +1,369 @@
+package session
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringfeed/ringfeed/net/bybitsim"
+)
+
+// TestStallPongTimeout: the simulator's stall fault (nothing sent, pings
+// unanswered, socket open) is caught by the pong timeout, which closes the
+// connection; the session reconnects and every topic comes back. Silence
+// checks must not fire meanwhile: the whole connection is quiet, not a
+// topic.
+func TestStallPongTimeout(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 10})
+	topics := []string{"orderbook.50.BTCUSDT", "orderbook.1.ETHUSDT"}
+	cfg := fastConfig(t, srv, "linear", topics...)
+	cfg.PingInterval = 100 * time.Millisecond
+	cfg.PongTimeout = 600 * time.Millisecond
+	cfg.Silence = func(string) time.Duration { return 200 * time.Millisecond }
+	h := start(t, srv, cfg)
+	h.subscribedAll(10 * time.Second)
+
+	if n, err := srv.Stall("", 5*time.Second); err != nil || n != 1 {
+		t.Fatalf("Stall: got %d, %v; want 1 connection", n, err)
+	}
+	waitFor(t, 10*time.Second, "reconnect after pong timeout", func() bool { return h.s.Stats().Connections >= 2 })
+	waitFor(t, 10*time.Second, "every topic back", func() bool {
+		return h.s.Stats().Subscribed == len(topics) && h.col.snaps(topics[0]) >= 2 && h.col.snaps(topics[1]) >= 2
+	})
+	if got := h.logs.count("connection lost", "no pong within PongTimeout"); got != 1 {
+		t.Errorf("got %d 'connection lost … no pong' lines; want 1\n%s", got, h.logs)
+	}
+	if got := h.s.Stats().Silences; got != 0 {
+		t.Errorf("got %d silence resubscribes during a stall; want 0", got)
+	}
+	if got := h.sink.resets.Load(); got != h.s.Stats().Connections {
+		t.Errorf("got %d Sink.Reset calls for %d connections; want one each", got, h.s.Stats().Connections)
+	}
+}
+
+// TestDropRepeatedly drops the connection about every second for several
+// seconds: every drop is followed by one reconnect attempt after a backoff
+// sleep, the limiter bounds them, Sink.Reset runs once per connection, and
+// every topic comes back each time.
+func TestDropRepeatedly(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 11})
+	topics := []string{"orderbook.50.BTCUSDT", "orderbook.200.ETHUSDT", "tickers.XRPUSDT", "kline.1.BTCUSDT"}
+	cfg := fastConfig(t, srv, "linear", topics...)
+	cfg.Limiter = NewLimiter(2, 250*time.Millisecond)
+	h := start(t, srv, cfg)
+	h.subscribedAll(10 * time.Second)
+
+	const drops = 4
+	begin := time.Now()
+	for i := 1; i <= drops; i++ {
+		time.Sleep(time.Second)
+		if _, err := srv.DropAfter("", time.Millisecond); err != nil {
+			t.Fatalf("DropAfter: %v", err)
+		}
+		waitFor(t, 10*time.Second, "reconnected and resubscribed", func() bool {
+			st := h.s.Stats()
+			return st.Connections == int64(i+1) && st.Subscribed == len(topics)
+		})
+	}
+	elapsed := time.Since(begin)
+	st := h.s.Stats()
+	if st.Attempts != drops+1 {
+		t.Errorf("got %d attempts for %d drops; want %d (one per drop, no storm)", st.Attempts, drops, drops+1)
+	}
+	// 2 + 4 per second: whatever the backoff, no more than that.
+	if limit := 2 + int64(elapsed/(250*time.Millisecond)) + 1; st.Attempts > limit {
+		t.Errorf("got %d attempts in %v; the limiter allows %d", st.Attempts, elapsed, limit)
+	}
+	if got := h.sink.resets.Load(); got != drops+1 {
+		t.Errorf("got %d Sink.Reset calls; want %d, one per connection", got, drops+1)
+	}
+	if got := h.metric(`ringfeed_resubscribes_total{reason="reconnect"}`); got != float64(drops*len(topics)) {
+		t.Errorf("resubscribes_total{reconnect}: got %v; want %d", got, drops*len(topics))
+	}
+	if got := h.metric("ringfeed_reconnect_attempts_total"); got != drops {
+		t.Errorf("reconnect_attempts_total: got %v; want %d", got, drops)
+	}
+	// Every book got a fresh snapshot from each connection.
+	for _, topic := range topics[:2] {
+		if got := h.col.snaps(topic); got < drops+1 {
+			t.Errorf("%s: got %d snapshots; want >= %d", topic, got, drops+1)
+		}
+	}
+	// One warning per outage, not per attempt.
+	if got := h.logs.count("WARN", "connection lost"); got != drops {
+		t.Errorf("got %d 'connection lost' warnings; want %d", got, drops)
+	}
+}
+
+// TestRefusedHandshakes: 429 three times, then accepted.
+func TestRefusedHandshakes(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 12})
+	if err := srv.RefuseHandshakes(3, 429); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, srv, fastConfig(t, srv, "linear", "orderbook.50.BTCUSDT"))
+	h.subscribedAll(10 * time.Second)
+	st := h.s.Stats()
+	if st.Attempts != 4 || st.Connections != 1 {
+		t.Errorf("got %d attempts, %d connections; want 4, 1", st.Attempts, st.Connections)
+	}
+	if got := h.metric(`ringfeed_connects_total{result="refused"}`); got != 3 {
+		t.Errorf("connects_total{refused}: got %v; want 3", got)
+	}
+	if got := h.metric(`ringfeed_connects_total{result="ok"}`); got != 1 {
+		t.Errorf("connects_total{ok}: got %v; want 1", got)
+	}
+	if got := srv.Stats().HandshakesRefused; got != 3 {
+		t.Errorf("simulator refused %d handshakes; want 3", got)
+	}
+	if got := h.logs.count("WARN", "connect failed", "429"); got != 1 {
+		t.Errorf("got %d warnings naming 429; want 1 per outage\n%s", got, h.logs)
+	}
+}
+
+// TestDelayedHandshake: a handshake held beyond HandshakeTimeout fails as a
+// handshake error; the next attempt succeeds.
+func TestDelayedHandshake(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 13})
+	if err := srv.DelayHandshakes(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fastConfig(t, srv, "linear", "orderbook.50.BTCUSDT")
+	cfg.Dial.HandshakeTimeout = 300 * time.Millisecond
+	h := start(t, srv, cfg)
+	h.subscribedAll(10 * time.Second)
+	if got := h.metric(`ringfeed_connects_total{result="handshake_error"}`); got != 1 {
+		t.Errorf("connects_total{handshake_error}: got %v; want 1", got)
+	}
+	if st := h.s.Stats(); st.Attempts != 2 || st.Connections != 1 {
+		t.Errorf("got %d attempts, %d connections; want 2, 1", st.Attempts, st.Connections)
+	}
+}
+
+// TestTopicSilence: one stream goes silent while the connection stays up:
+// that topic alone is resubscribed and counted; the others are untouched.
+func TestTopicSilence(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 14})
+	topics := []string{"orderbook.50.BTCUSDT", "orderbook.50.ETHUSDT", "tickers.XRPUSDT"}
+	cfg := fastConfig(t, srv, "linear", topics...)
+	cfg.Silence = func(topic string) time.Duration {
+		if strings.HasPrefix(topic, "orderbook.") {
+			return 400 * time.Millisecond
+		}
+		return 0
+	}
+	cfg.ResyncInterval = 300 * time.Millisecond
+	h := start(t, srv, cfg)
+	h.subscribedAll(10 * time.Second)
+	// Quiet streams resubscribed before the fault would spoil the count.
+	time.Sleep(600 * time.Millisecond)
+	if got := h.s.Stats().Silences; got != 0 {
+		t.Fatalf("got %d silence resubscribes with every stream flowing; want 0", got)
+	}
+	unsubs := srv.Stats().UnsubscribesOK
+
+	if err := srv.Silence("linear", topics[0], -1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "silent topic resubscribed", func() bool { return h.s.Stats().Silences >= 1 })
+	waitFor(t, 5*time.Second, "fresh snapshot of the silent topic", func() bool { return h.col.snaps(topics[0]) >= 2 })
+	if err := srv.Silence("linear", topics[0], 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "resubscribe acked", func() bool { return h.s.Stats().Subscribed == len(topics) })
+	st := h.s.Stats()
+	if got := srv.Stats().UnsubscribesOK - unsubs; got != st.Silences {
+		t.Errorf("simulator saw %d unsubscribes for %d silence resubscribes; want equal", got, st.Silences)
+	}
+	if got := h.metric(`ringfeed_resubscribes_total{reason="silence"}`); got != float64(st.Silences) {
+		t.Errorf("resubscribes_total{silence}: got %v; want %d", got, st.Silences)
+	}
+	if got := h.col.snaps(topics[1]); got != 1 {
+		t.Errorf("%s: got %d snapshots; want 1 (untouched)", topics[1], got)
+	}
+	if st.Connections != 1 {
+		t.Errorf("got %d connections; want 1", st.Connections)
+	}
+	if got := h.logs.count("topic silent", topics[0]); got < 1 {
+		t.Errorf("no 'topic silent' log line for %s", topics[0])
+	}
+}
+
+// TestResync: Resync(topic) unsubscribes and subscribes that topic alone;
+// a fresh snapshot arrives; repeated calls are rate-limited.
+func TestResync(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 15})
+	topics := []string{"orderbook.50.BTCUSDT", "orderbook.50.ETHUSDT"}
+	cfg := fastConfig(t, srv, "linear", topics...)
+	cfg.ResyncInterval = 250 * time.Millisecond
+	h := start(t, srv, cfg)
+	h.subscribedAll(10 * time.Second)
+	before := srv.Stats()
+
+	if !h.s.Resync(topics[0]) {
+		t.Fatal("Resync: got false; want true")
+	}
+	waitFor(t, 5*time.Second, "fresh snapshot", func() bool { return h.col.snaps(topics[0]) >= 2 })
+	waitFor(t, 5*time.Second, "resubscribed", func() bool { return h.s.Stats().Subscribed == len(topics) })
+	after := srv.Stats()
+	if got := after.UnsubscribesOK - before.UnsubscribesOK; got != 1 {
+		t.Errorf("simulator saw %d unsubscribes; want 1", got)
+	}
+	if got := after.SubscribesOK - before.SubscribesOK; got != 1 {
+		t.Errorf("simulator saw %d subscribes; want 1", got)
+	}
+	if got := h.col.snaps(topics[1]); got != 1 {
+		t.Errorf("%s: got %d snapshots; want 1 (untouched)", topics[1], got)
+	}
+
+	// Hammer it: one resync per ResyncInterval at most.
+	begin := time.Now()
+	for time.Since(begin) < time.Second {
+		h.s.Resync(topics[0])
+		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(begin)
+	time.Sleep(100 * time.Millisecond)
+	got := h.s.Stats().Resyncs
+	if limit := 1 + int64(elapsed/cfg.ResyncInterval) + 1; got > limit || got < 3 {
+		t.Errorf("got %d resyncs in %v of calls; want 3..%d", got, elapsed, limit)
+	}
+	if m := h.metric(`ringfeed_resubscribes_total{reason="resync"}`); m != float64(got) {
+		t.Errorf("resubscribes_total{resync}: got %v; want %d", m, got)
+	}
+}
+
+// TestResyncGlobalCap: ResyncPerSecond bounds resyncs across topics.
+func TestResyncGlobalCap(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 16})
+	var topics []string
+	for _, sym := range []string{"BTCUSDT", "ETHUSDT", "XRPUSDT"} {
+		for _, d := range []string{"1", "50", "200", "1000"} {
+			topics = append(topics, "orderbook."+d+"."+sym)
+		}
+	}
+	cfg := fastConfig(t, srv, "linear", topics...)
+	cfg.ResyncPerSecond = 4
+	h := start(t, srv, cfg)
+	h.subscribedAll(10 * time.Second)
+	for _, topic := range topics {
+		h.s.Resync(topic)
+	}
+	time.Sleep(time.Second)
+	// A full bucket of 4 plus 4 per second.
+	if got := h.s.Stats().Resyncs; got < 4 || got > 9 {
+		t.Errorf("got %d resyncs of %d requested in 1s with ResyncPerSecond 4; want 4..9", got, len(topics))
+	}
+	waitFor(t, 10*time.Second, "all resyncs done", func() bool { return h.s.Stats().Resyncs == int64(len(topics)) })
+}
+
+// TestRejectedSubscription: a topic rejected 3 times is retried alone on
+// the backoff schedule, counted, and logged once; its batch-mate (rejected
+// with it, as Bybit rejects the whole request) comes back on its first
+// retry.
+func TestRejectedSubscription(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 17})
+	if err := srv.RejectTopic("linear", "tickers.BTCUSDT", 3); err != nil {
+		t.Fatal(err)
+	}
+	topics := []string{"orderbook.50.BTCUSDT", "tickers.BTCUSDT"}
+	h := start(t, srv, fastConfig(t, srv, "linear", topics...))
+	h.subscribedAll(10 * time.Second)
+	st := h.s.Stats()
+	if st.SubscribeFailures != 3 {
+		t.Errorf("got %d subscribe failures; want 3", st.SubscribeFailures)
+	}
+	var tries int
+	for _, f := range h.tap.all() {
+		if strings.Contains(f, `"success":false`) {
+			tries++
+			if !strings.Contains(f, "error:handler not found,topic:tickers.BTCUSDT") {
+				t.Errorf("unexpected failure: %s", f)
+			}
+		}
+	}
+	if tries != 3 {
+		t.Errorf("got %d failed acks; want 3 (no extra retries)", tries)
+	}
+	if got := h.logs.count("WARN", "subscribe failed", "topic=tickers.BTCUSDT", "handler not found"); got != 1 {
+		t.Errorf("got %d warnings for tickers.BTCUSDT; want 1\n%s", got, h.logs)
+	}
+	if got := h.logs.count("subscribed after failures", "topic=tickers.BTCUSDT"); got != 1 {
+		t.Errorf("got %d recovery lines; want 1", got)
+	}
+
+	// Rejected for good: retries keep to the backoff (capped at 200 ms,
+	// full jitter: ~10 a second), never a tight loop.
+	if err := srv.RejectTopic("linear", "tickers.ETHUSDT", 1_000_000); err != nil {
+		t.Fatal(err)
+	}
+	h2 := start(t, srv, fastConfig(t, srv, "linear", "tickers.ETHUSDT"))
+	time.Sleep(1500 * time.Millisecond)
+	if got := h2.s.Stats().SubscribeFailures; got < 3 || got > 40 {
+		t.Errorf("got %d failures of a permanently rejected topic in 1.5s; want 3..40", got)
+	}
+	if got := h2.logs.count("WARN", "subscribe failed"); got != 1 {
+		t.Errorf("got %d warnings; want 1 for the whole streak", got)
+	}
+}
+
+// TestBadFrames: garbage and binary frames are counted and skipped and the
+// connection stays; an oversize frame ends the connection (1009) and the
+// session reconnects.
+func TestBadFrames(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 18})
+	topics := []string{"orderbook.50.BTCUSDT", "tickers.ETHUSDT"}
+	cfg := fastConfig(t, srv, "linear", topics...)
+	cfg.Dial.MaxMessageSize = 256 << 10
+	h := start(t, srv, cfg)
+	h.subscribedAll(10 * time.Second)
+
+	for range 3 {
+		if _, err := srv.SendGarbage(""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := srv.SendBinary(""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 5*time.Second, "garbage and binary frames counted", func() bool {
+		return h.s.Stats().ParseErrors >= 3 && h.metric(`ringfeed_frames_total{opcode="binary"}`) >= 3
+	})
+	if got := h.logs.count("bad message skipped"); got != 1 {
+		t.Errorf("got %d 'bad message' lines for 3 bad frames; want 1 (rate-limited)", got)
+	}
+	if !strings.Contains(h.logs.String(), "sample=") {
+		t.Error("bad-message log line has no sample")
+	}
+	// Fragmented frames with a ping between fragments still parse.
+	if _, err := srv.Fragment("", 64, true); err != nil {
+		t.Fatal(err)
+	}
+	n := h.col.snaps(topics[0])
+	h.s.Resync(topics[0])
+	waitFor(t, 5*time.Second, "a fragmented snapshot", func() bool { return h.col.snaps(topics[0]) > n })
+	if got := h.metric(`ringfeed_frames_total{opcode="continuation"}`); got == 0 {
+		t.Error("frames_total{continuation}: got 0; want > 0")
+	}
+	if st := h.s.Stats(); st.Connections != 1 {
+		t.Fatalf("got %d connections after garbage/binary/fragments; want 1", st.Connections)
+	}
+	errsBefore := h.s.Stats().ParseErrors
+
+	if _, err := srv.SendOversize("", 512<<10); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "reconnect after oversize", func() bool {
+		st := h.s.Stats()
+		return st.Connections == 2 && st.Subscribed == len(topics)
+	})
+	if got := h.metric("ringfeed_oversize_total"); got != 1 {
+		t.Errorf("oversize_total: got %v; want 1", got)
+	}
+	if got := h.s.Stats().ParseErrors; got != errsBefore {
+		t.Errorf("parse errors went from %d to %d around the oversize frame; want unchanged", errsBefore, got)
+	}
+	if got := h.metric(`ringfeed_parse_errors_total{reason="syntax"}`); got < 3 {
+		t.Errorf("parse_errors_total{syntax}: got %v; want >= 3", got)
+	}
+}
