@@ -12,7 +12,9 @@
 // Messages are applied whole (ApplySnapshot, ApplyDelta) or in pieces
 // (BeginSnapshot or BeginDelta, then Set or SetLevels any number of times,
 // then End), so a snapshot split across several ring slots is applied as it
-// arrives. A size of 0 deletes a level; deleting an absent level is
+// arrives. Between Begin and End the query methods see the message partly
+// applied; the published top (Book.Top) changes only when a message ends,
+// when the book goes stale, and on Reset. A size of 0 deletes a level; deleting an absent level is
 // tolerated and counted. The depth cap is enforced at the end of each
 // message by removing the worst levels, because Bybit sends the insert of a
 // level entering the window and the delete of the one leaving it in one
@@ -411,11 +413,13 @@ func (b *Book) End() error {
 		b.bad = false
 		return b.markStale(ReasonBadNumber)
 	}
-	if b.crossed() {
+	bid, okb := b.bids.Min()
+	ask, oka := b.asks.Min()
+	if okb && oka && bid.Price >= ask.Price {
 		b.cnt.Crosses++
 		return b.markStale(ReasonCrossed)
 	}
-	b.publish()
+	b.publishTop(bid, ask)
 	return nil
 }
 
@@ -445,12 +449,6 @@ func (b *Book) trim(t *btree.BTreeG[Level]) {
 		t.DeleteMax()
 		b.cnt.Evictions++
 	}
-}
-
-func (b *Book) crossed() bool {
-	bid, okb := b.bids.Min()
-	ask, oka := b.asks.Min()
-	return okb && oka && bid.Price >= ask.Price
 }
 
 // markStale makes the book stale for r if it is live, counts and publishes
@@ -513,6 +511,12 @@ func (b *Book) Reset() {
 func (b *Book) publish() {
 	bid, _ := b.bids.Min()
 	ask, _ := b.asks.Min()
+	b.publishTop(bid, ask)
+}
+
+// publishTop stores bid and ask (zero Levels for empty sides) with the
+// current header and stale flag into b.top.
+func (b *Book) publishTop(bid, ask Level) {
 	b.top.Store(Quote{
 		BidPrice: bid.Price, BidSize: bid.Size,
 		AskPrice: ask.Price, AskSize: ask.Size,

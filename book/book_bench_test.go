@@ -310,6 +310,15 @@ func BenchmarkReplayXRPUSDT(b *testing.B) {
 	for _, im := range impls(500, []int{DefaultDegree}) {
 		b.Run(im.name, func(b *testing.B) {
 			x := im.mk()
+			replay := func() {
+				x.snapshot(frames[0].bids, frames[0].asks)
+				for _, fr := range frames[1:] {
+					x.delta(fr.bids, fr.asks)
+				}
+			}
+			for range 200 { // past the free list's warm-up (see TestSnapshotAlloc)
+				replay()
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				x.snapshot(frames[0].bids, frames[0].asks)

@@ -13,18 +13,23 @@ import (
 // top-N, sums, stale state, header, counters and the published top after
 // every message. It also checks that the streams reached every reason and
 // every counter, so a generator that stopped producing faults would fail.
+//
+// This version is scaled to run under the race detector; the long one is
+// TestNoRacePropertyRandomStreams.
 func TestPropertyRandomStreams(t *testing.T) {
-	events := 4000
-	if raceEnabled {
-		events = 600
-	}
+	propertyStreams(t, 600, 0)
+}
+
+// propertyStreams runs streams of the given number of events for every
+// configuration, with seeds from seedBase on.
+func propertyStreams(t *testing.T, events int, seedBase uint64) {
 	var seen Counters
 	for _, depth := range []int{0, 5, 50} {
 		for _, policy := range []GapPolicy{Strict, Monotonic} {
 			for _, degree := range []int{2, 3, DefaultDegree} {
 				cfg := Config{Depth: depth, Policy: policy, Degree: degree}
 				t.Run(fmt.Sprintf("depth=%d/%v/degree=%d", depth, policy, degree), func(t *testing.T) {
-					for seed := range uint64(3) {
+					for seed := seedBase; seed < seedBase+3; seed++ {
 						h := newHarness(t, cfg)
 						g := &gen{r: rand.New(rand.NewPCG(seed, uint64(depth*100+degree))), spread: 40, u: 1000}
 						if depth == 50 {
@@ -41,6 +46,7 @@ func TestPropertyRandomStreams(t *testing.T) {
 						seen.Snapshots += c.Snapshots
 						seen.Restarts += c.Restarts
 						seen.Deltas += c.Deltas
+						seen.Levels += c.Levels
 						seen.Ignored += c.Ignored
 						seen.Gaps += c.Gaps
 						seen.Crosses += c.Crosses
@@ -64,6 +70,7 @@ func TestPropertyRandomStreams(t *testing.T) {
 	f("Snapshots", seen.Snapshots)
 	f("Restarts", seen.Restarts)
 	f("Deltas", seen.Deltas)
+	f("Levels", seen.Levels)
 	f("Ignored", seen.Ignored)
 	f("Gaps", seen.Gaps)
 	f("Crosses", seen.Crosses)
