@@ -53,6 +53,10 @@ func (o Op) String() string {
 type Result struct {
 	Class Class
 	Kind  Kind // ClassData: the topic's kind
+	// Depth and Interval name the stream of a data message (KindBook,
+	// KindKline), so a caller that drops it can mark that stream alone.
+	Depth    uint16
+	Interval Interval
 	// Sym is the symbol of a data message (for a trade batch the first
 	// written; with ErrNoRoom the one that did not fit), NoSymbol if unknown.
 	Sym uint32
@@ -195,7 +199,7 @@ func (p *Parser) Parse(frame []byte, recvNs int64, sink Sink) (Result, error) {
 		}
 		return r, fail(fTopic, err)
 	}
-	r.Kind = ti.Kind
+	r.Kind, r.Depth, r.Interval = ti.Kind, ti.Depth, ti.Interval
 	var h header
 	h.recvNs = recvNs
 	if h.ts, err = p.intField(o, "ts", fTS, true); err != nil {
