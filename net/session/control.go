@@ -26,7 +26,7 @@ type topicState struct {
 	since     int64 // Nanotime of the subscribe ack
 	retryAt   int64 // Nanotime of the next try (stRetry)
 	fails     int   // consecutive failures (backoff exponent)
-	lastResub int64 // Nanotime of the last resubscribe
+	lastResub int64 // Nanotime of the last resubscribe; 0 = none yet
 }
 
 type request struct {
@@ -87,10 +87,7 @@ func newControl(s *Session, conn *wsconn.Conn, reconnect bool) *control {
 // run is the control goroutine's loop; it returns when done is closed or
 // after it closed the connection.
 func (c *control) run(done <-chan struct{}) {
-	now := wsconn.Nanotime()
-	c.nextPing = now + int64(c.s.cfg.PingInterval)
-	c.budgetNs = now
-	if !c.subscribeAll(now) {
+	if !c.start(wsconn.Nanotime()) {
 		return
 	}
 	t := time.NewTicker(c.tick)
@@ -107,6 +104,13 @@ func (c *control) run(done <-chan struct{}) {
 			return
 		}
 	}
+}
+
+// start schedules the first ping and subscribes every topic.
+func (c *control) start(now int64) bool {
+	c.nextPing = now + int64(c.s.cfg.PingInterval)
+	c.budgetNs = now
+	return c.subscribeAll(now)
 }
 
 // subscribeAll sends every topic in groups of ArgsPerRequest.
@@ -220,7 +224,7 @@ func (c *control) resubscribes(now int64) bool {
 	lastRecv := s.lastRecv.Load()
 	for i := range c.st {
 		t := &c.st[i]
-		if t.state != stSubscribed || now-t.lastResub < int64(cfg.ResyncInterval) {
+		if t.state != stSubscribed || (t.lastResub != 0 && now-t.lastResub < int64(cfg.ResyncInterval)) {
 			continue
 		}
 		reason := -1

@@ -148,7 +148,7 @@ func TestTopicSilence(t *testing.T) {
 	cfg := fastConfig(t, srv, "linear", topics...)
 	cfg.Silence = func(topic string) time.Duration {
 		if strings.HasPrefix(topic, "orderbook.") {
-			return 400 * time.Millisecond
+			return time.Second
 		}
 		return 0
 	}
@@ -156,7 +156,7 @@ func TestTopicSilence(t *testing.T) {
 	h := start(t, srv, cfg)
 	h.subscribedAll(10 * time.Second)
 	// Quiet streams resubscribed before the fault would spoil the count.
-	time.Sleep(600 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond)
 	if got := h.s.Stats().Silences; got != 0 {
 		t.Fatalf("got %d silence resubscribes with every stream flowing; want 0", got)
 	}
@@ -179,7 +179,7 @@ func TestTopicSilence(t *testing.T) {
 		t.Errorf("resubscribes_total{silence}: got %v; want %d", got, st.Silences)
 	}
 	if got := h.col.snaps(topics[1]); got != 1 {
-		t.Errorf("%s: got %d snapshots; want 1 (untouched)", topics[1], got)
+		t.Errorf("%s: got %d snapshots; want 1 (untouched)\n%s", topics[1], got, h.logs)
 	}
 	if st.Connections != 1 {
 		t.Errorf("got %d connections; want 1", st.Connections)
@@ -225,8 +225,10 @@ func TestResync(t *testing.T) {
 	elapsed := time.Since(begin)
 	time.Sleep(100 * time.Millisecond)
 	got := h.s.Stats().Resyncs
-	if limit := 1 + int64(elapsed/cfg.ResyncInterval) + 1; got > limit || got < 3 {
-		t.Errorf("got %d resyncs in %v of calls; want 3..%d", got, elapsed, limit)
+	// The bound that matters is the upper one; the lower one only shows
+	// that repeated calls are served at all.
+	if limit := 1 + int64(elapsed/cfg.ResyncInterval) + 1; got > limit || got < 2 {
+		t.Errorf("got %d resyncs in %v of calls; want 2..%d", got, elapsed, limit)
 	}
 	if m := h.metric(`ringfeed_resubscribes_total{reason="resync"}`); m != float64(got) {
 		t.Errorf("resubscribes_total{resync}: got %v; want %d", m, got)
@@ -365,5 +367,69 @@ func TestBadFrames(t *testing.T) {
 	}
 	if got := h.metric(`ringfeed_parse_errors_total{reason="syntax"}`); got < 3 {
 		t.Errorf("parse_errors_total{syntax}: got %v; want >= 3", got)
+	}
+}
+
+// TestRingFullKeepsReading: a processor that stops consuming fills the
+// ring; the reader aborts each message that does not fit (the engine rolls
+// it back and marks the book stale), counts it, and keeps reading and
+// answering the heartbeat: the connection survives.
+func TestRingFullKeepsReading(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 19})
+	sink := newRingSink(8) // nobody consumes it
+	cfg := fastConfig(t, srv, "linear", "orderbook.50.BTCUSDT", "orderbook.1000.ETHUSDT")
+	cfg.Sink = sink
+	cfg.PingInterval = 50 * time.Millisecond
+	h := start(t, srv, cfg)
+	waitFor(t, 10*time.Second, "drops and pongs", func() bool {
+		st := h.s.Stats()
+		return st.Dropped >= 20 && st.Pongs >= 5
+	})
+	st := h.s.Stats()
+	if st.Connections != 1 || st.Subscribed != 2 {
+		t.Errorf("got %d connections, %d subscribed; want 1, 2", st.Connections, st.Subscribed)
+	}
+	if got := sink.aborts.Load(); got < st.Dropped {
+		t.Errorf("got %d Sink.Abort calls for %d dropped messages; want one each", got, st.Dropped)
+	}
+	if st.ParseErrors != 0 {
+		t.Errorf("got %d parse errors; want 0 (a full ring is not bad input)", st.ParseErrors)
+	}
+	if got := sink.r.Len(); got > 8 {
+		t.Errorf("ring holds %d; want <= 8", got)
+	}
+}
+
+// TestGapResync plays the engine end to end: the simulator withholds a
+// delta, the processor (the collector) sees the u gap and calls Resync, and
+// the fresh snapshot brings the stream back to the simulator's book.
+func TestGapResync(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 20})
+	topics := []string{"orderbook.50.BTCUSDT", "orderbook.50.ETHUSDT"}
+	h := start(t, srv, fastConfig(t, srv, "linear", topics...))
+	onGap := func(key string) { h.s.Resync(key) }
+	h.col.onGap.Store(&onGap)
+	h.subscribedAll(10 * time.Second)
+
+	if err := srv.SkipDelta("linear", topics[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "gap seen and resynced", func() bool {
+		gaps, _ := h.col.gap(topics[0])
+		return gaps == 1 && h.s.Stats().Resyncs == 1 && h.col.snaps(topics[0]) == 2
+	})
+	// Quiesce and compare with the simulator's reference.
+	srv.Pause()
+	defer srv.Resume()
+	want, err := srv.Book("linear", "BTCUSDT", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "stream caught up with the simulator", func() bool {
+		_, u := h.col.gap(topics[0])
+		return u == want.U
+	})
+	if gaps, _ := h.col.gap(topics[1]); gaps != 0 || h.col.snaps(topics[1]) != 1 {
+		t.Errorf("%s: got %d gaps, %d snapshots; want 0, 1 (untouched)", topics[1], gaps, h.col.snaps(topics[1]))
 	}
 }

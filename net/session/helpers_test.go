@@ -61,6 +61,11 @@ type collector struct {
 	byTopic   map[string]int // messages (First events) by topic-like key
 	snapshots map[string]int // book snapshots (First events) by key
 	lastU     map[string]int64
+	gaps      map[string]int
+	// onGap, if set, is called (on the collector goroutine) for a book
+	// delta whose u does not follow its stream's last u: the processor's
+	// resync trigger.
+	onGap atomic.Pointer[func(key string)]
 }
 
 // startCollector consumes sink until the test ends.
@@ -73,6 +78,7 @@ func startCollector(t *testing.T, sink *ringSink, syms *parse.Symbols) *collecto
 		byTopic:   map[string]int{},
 		snapshots: map[string]int{},
 		lastU:     map[string]int64{},
+		gaps:      map[string]int{},
 	}
 	go func() {
 		defer close(c.done)
@@ -121,6 +127,11 @@ func (c *collector) add(ev *parse.Event) {
 	if ev.Kind == parse.KindBook {
 		if ev.Is(parse.Snapshot) {
 			c.snapshots[k]++
+		} else if last, ok := c.lastU[k]; ok && ev.U != last+1 {
+			c.gaps[k]++
+			if f := c.onGap.Load(); f != nil {
+				(*f)(k)
+			}
 		}
 		c.lastU[k] = ev.U
 	}
@@ -140,10 +151,11 @@ func (c *collector) snaps(key string) int {
 	return c.snapshots[key]
 }
 
-func (c *collector) total() int {
+// gap returns the u gaps seen for key, and the last u.
+func (c *collector) gap(key string) (int, int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.events
+	return c.gaps[key], c.lastU[key]
 }
 
 // eventually polls cond every 10 ms until it holds or limit passes; it

@@ -29,6 +29,9 @@ func TestSubscribeDataPerCategory(t *testing.T) {
 			h.subscribedAll(10 * time.Second)
 			// Every book topic began with a snapshot that reached the ring.
 			for _, topic := range categoryTopics[cat] {
+				if got := h.col.count(topic); got == 0 {
+					t.Errorf("%s: got no messages in the ring", topic)
+				}
 				if strings.HasPrefix(topic, "orderbook.") {
 					waitFor(t, 5*time.Second, topic+" snapshot in the ring", func() bool { return h.col.snaps(topic) > 0 })
 				}

@@ -1,0 +1,359 @@
+package session
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/ringfeed/ringfeed/net/wsconn"
+)
+
+// requestLog is a WebSocket server on 127.0.0.1 that records the text
+// messages a client sends and answers nothing, so a test can play the
+// exchange's answers itself, in any shape and order.
+type requestLog struct {
+	url  string
+	mu   sync.Mutex
+	reqs []string
+}
+
+func newRequestLog(t *testing.T) *requestLog {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &requestLog{url: "ws://" + ln.Addr().String() + "/v5/public/x"}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				if _, err := ws.Upgrade(c); err != nil {
+					return
+				}
+				for {
+					h, err := ws.ReadHeader(c)
+					if err != nil || h.OpCode == ws.OpClose || h.Length > 1<<16 {
+						return
+					}
+					p := make([]byte, h.Length)
+					if _, err := io.ReadFull(c, p); err != nil {
+						return
+					}
+					if h.Masked {
+						ws.Cipher(p, h.Mask, 0)
+					}
+					if h.OpCode == ws.OpText {
+						l.mu.Lock()
+						l.reqs = append(l.reqs, string(p))
+						l.mu.Unlock()
+					}
+				}
+			})
+		}
+	})
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return l
+}
+
+func (l *requestLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.reqs...)
+}
+
+// waitN waits for n requests and returns them.
+func (l *requestLog) waitN(t *testing.T, n int) []string {
+	t.Helper()
+	waitFor(t, 5*time.Second, "requests arrive", func() bool { return len(l.all()) >= n })
+	got := l.all()
+	if len(got) != n {
+		t.Fatalf("got %d requests; want %d:\n%s", len(got), n, strings.Join(got, "\n"))
+	}
+	return got
+}
+
+// controlRig drives a control goroutine's logic step by step: requests go
+// to a requestLog over a real connection, answers are fed through the
+// reader's handle as if they had arrived on the socket.
+type controlRig struct {
+	t   *testing.T
+	s   *Session
+	c   *control
+	log *requestLog
+	now int64
+}
+
+func newControlRig(t *testing.T, category string, topics ...string) *controlRig {
+	t.Helper()
+	names := map[string]bool{}
+	for _, tp := range topics {
+		parts := strings.Split(tp, ".")
+		sym := parts[len(parts)-1]
+		if category == "option" && parts[0] == "publicTrade" {
+			sym += "-27DEC30-1-C"
+		}
+		names[sym] = true
+	}
+	var list []string
+	for n := range names {
+		list = append(list, n)
+	}
+	rl := newRequestLog(t)
+	s, err := New(Config{
+		Category:    category,
+		URL:         rl.url,
+		Topics:      topics,
+		Symbols:     testSymbols(t, list...),
+		Sink:        newRingSink(64),
+		AckTimeout:  time.Second,
+		BackoffBase: 100 * time.Millisecond,
+		BackoffCap:  time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := wsconn.Dial(context.Background(), rl.url, wsconn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(wsconn.CloseNormal, "") })
+	r := &controlRig{t: t, s: s, c: newControl(s, conn, false), log: rl, now: wsconn.Nanotime()}
+	if !r.c.start(r.now) {
+		t.Fatal("start failed")
+	}
+	return r
+}
+
+// answer feeds frame through the reader and runs a control step at the
+// rig's clock advanced by d.
+func (r *controlRig) answer(frame string, d time.Duration) {
+	r.t.Helper()
+	if frame != "" {
+		r.s.rd.handle(wsconn.Message{Op: wsconn.OpText, Payload: []byte(frame), RecvNs: r.now})
+	}
+	r.now += int64(d)
+	if !r.c.step(r.now) {
+		r.t.Fatal("control step closed the connection")
+	}
+}
+
+func (r *controlRig) state(topic string) uint8 {
+	i, _ := r.s.TopicIndexOf(topic)
+	return r.c.st[i].state
+}
+
+func TestAckSpotWithoutReqID(t *testing.T) {
+	var topics []string
+	for _, sym := range []string{"AUSDT", "BUSDT", "CUSDT"} {
+		for _, d := range []string{"1", "50", "200", "1000"} {
+			topics = append(topics, "orderbook."+d+"."+sym)
+		}
+	}
+	r := newControlRig(t, "spot", topics...)
+	reqs := r.log.waitN(t, 2)
+	if !strings.Contains(reqs[0], `"req_id":"s-1"`) || strings.Count(reqs[0], "orderbook.") != 10 || strings.Count(reqs[1], "orderbook.") != 2 {
+		t.Fatalf("got requests\n%s\nwant s-1 with 10 topics, then 2", strings.Join(reqs, "\n"))
+	}
+	// Spot may leave req_id out: answers match requests in order.
+	r.answer(`{"success":true,"ret_msg":"subscribe","conn_id":"d9avrj8i70nu0j2a80n0-9cfc4","op":"subscribe"}`, 0)
+	if got := r.s.Stats().Subscribed; got != 10 {
+		t.Fatalf("after the first ack: got %d subscribed; want 10", got)
+	}
+	r.answer(`{"success":true,"ret_msg":"subscribe","conn_id":"d9avrj8i70nu0j2a80n0-9cfc4","op":"subscribe"}`, 0)
+	if got := r.s.Stats().Subscribed; got != 12 {
+		t.Fatalf("after the second ack: got %d subscribed; want 12", got)
+	}
+	// An ack nobody waits for is ignored.
+	r.answer(`{"success":true,"ret_msg":"subscribe","conn_id":"x","req_id":"s-99","op":"subscribe"}`, 0)
+	if got := r.s.Stats().Subscribed; got != 12 {
+		t.Fatalf("after a stray ack: got %d subscribed; want 12", got)
+	}
+}
+
+func TestAckOptionCommandResp(t *testing.T) {
+	topics := []string{"orderbook.25.BTC-27DEC30-1-C", "tickers.BTC-27DEC30-1-C", "publicTrade.BTC"}
+	r := newControlRig(t, "option", topics...)
+	r.log.waitN(t, 1)
+	r.answer(`{"success":false,"conn_id":"461834fffe84142f-00000001-000c2ffe-1fd4e17e7fe53c8b-2c14741e","data":{"failTopics":["tickers.BTC-27DEC30-1-C"],"successTopics":["orderbook.25.BTC-27DEC30-1-C","publicTrade.BTC"]},"type":"COMMAND_RESP"}`, 0)
+	if got := r.s.Stats().Subscribed; got != 2 {
+		t.Fatalf("got %d subscribed; want 2", got)
+	}
+	if got := r.s.Stats().SubscribeFailures; got != 1 {
+		t.Fatalf("got %d failures; want 1", got)
+	}
+	if got := r.state(topics[1]); got != stRetry {
+		t.Fatalf("failed topic: got state %d; want stRetry", got)
+	}
+	// After the backoff (at most BackoffBase for the first failure) the
+	// failed topic alone is asked again.
+	r.answer("", 100*time.Millisecond)
+	reqs := r.log.waitN(t, 2)
+	if !strings.Contains(reqs[1], `"args":["tickers.BTC-27DEC30-1-C"]`) {
+		t.Fatalf("retry: got %s; want the failed topic alone", reqs[1])
+	}
+	r.answer(`{"success":true,"conn_id":"x","data":{"failTopics":[],"successTopics":["tickers.BTC-27DEC30-1-C"]},"type":"COMMAND_RESP"}`, 0)
+	if got := r.s.Stats().Subscribed; got != 3 {
+		t.Fatalf("got %d subscribed; want 3", got)
+	}
+}
+
+func TestAckFailureAndAlreadySubscribed(t *testing.T) {
+	topics := []string{"orderbook.50.AUSDT", "tickers.AUSDT", "kline.1.AUSDT"}
+	r := newControlRig(t, "linear", topics...)
+	r.log.waitN(t, 1)
+	// Bybit rejects the request naming one topic: all three are retried
+	// on the backoff schedule, each alone.
+	r.answer(`{"success":false,"ret_msg":"Invalid symbol :[tickers.AUSDT]","conn_id":"x","req_id":"s-1","op":"subscribe"}`, 0)
+	for _, tp := range topics {
+		if got := r.state(tp); got != stRetry {
+			t.Fatalf("%s: got state %d; want stRetry", tp, got)
+		}
+	}
+	r.answer("", 100*time.Millisecond)
+	reqs := r.log.waitN(t, 4)
+	for i, tp := range topics {
+		if !strings.Contains(reqs[1+i], `"args":["`+tp+`"]`) {
+			t.Errorf("retry %d: got %s; want %s alone", i, reqs[1+i], tp)
+		}
+	}
+	// "already subscribed" is success.
+	for i := range topics {
+		id := []string{"s-2", "s-3", "s-4"}[i]
+		r.answer(`{"success":false,"ret_msg":"error:already subscribed,topic:`+topics[i]+`","conn_id":"x","req_id":"`+id+`","op":"subscribe"}`, 0)
+	}
+	if got := r.s.Stats().Subscribed; got != 3 {
+		t.Fatalf("got %d subscribed; want 3", got)
+	}
+	if got := r.s.Stats().SubscribeFailures; got != 1 {
+		t.Fatalf("got %d failures; want 1 (already subscribed is not one)", got)
+	}
+}
+
+func TestAckAlreadySubscribedInBatch(t *testing.T) {
+	topics := []string{"orderbook.50.AUSDT", "tickers.AUSDT", "kline.1.AUSDT"}
+	r := newControlRig(t, "linear", topics...)
+	r.log.waitN(t, 1)
+	r.answer(`{"success":false,"ret_msg":"error:already subscribed,topic:tickers.AUSDT","conn_id":"x","req_id":"s-1","op":"subscribe"}`, 0)
+	if got := r.state(topics[1]); got != stSubscribed {
+		t.Fatalf("named topic: got state %d; want stSubscribed", got)
+	}
+	// The others' fate is unknown: asked again at once, singly.
+	r.answer("", 0)
+	reqs := r.log.waitN(t, 3)
+	if !strings.Contains(reqs[1], `["orderbook.50.AUSDT"]`) || !strings.Contains(reqs[2], `["kline.1.AUSDT"]`) {
+		t.Fatalf("got\n%s\nwant single retries of the other two", strings.Join(reqs, "\n"))
+	}
+	if got := r.s.Stats().SubscribeFailures; got != 0 {
+		t.Fatalf("got %d failures; want 0", got)
+	}
+}
+
+func TestResyncRequests(t *testing.T) {
+	topics := []string{"orderbook.50.AUSDT", "orderbook.50.BUSDT"}
+	r := newControlRig(t, "linear", topics...)
+	r.log.waitN(t, 1)
+	r.answer(`{"success":true,"ret_msg":"","conn_id":"x","req_id":"s-1","op":"subscribe"}`, 0)
+	if !r.s.Resync(topics[1]) {
+		t.Fatal("Resync: got false")
+	}
+	r.answer("", 0)
+	reqs := r.log.waitN(t, 2)
+	if !strings.Contains(reqs[1], `{"op":"unsubscribe","req_id":"u-2","args":["orderbook.50.BUSDT"]}`) {
+		t.Fatalf("got %s; want an unsubscribe of the topic alone", reqs[1])
+	}
+	if got := r.s.Stats().Subscribed; got != 1 {
+		t.Fatalf("during the resync: got %d subscribed; want 1", got)
+	}
+	r.answer(`{"success":true,"ret_msg":"","conn_id":"x","req_id":"u-2","op":"unsubscribe"}`, 0)
+	reqs = r.log.waitN(t, 3)
+	if !strings.Contains(reqs[2], `{"op":"subscribe","req_id":"s-3","args":["orderbook.50.BUSDT"]}`) {
+		t.Fatalf("got %s; want the subscribe half", reqs[2])
+	}
+	r.answer(`{"success":true,"ret_msg":"","conn_id":"x","req_id":"s-3","op":"subscribe"}`, 0)
+	if got := r.s.Stats().Subscribed; got != 2 {
+		t.Fatalf("after the resync: got %d subscribed; want 2", got)
+	}
+	// Within ResyncInterval (1 s) a second request waits.
+	r.s.Resync(topics[1])
+	r.answer("", 500*time.Millisecond)
+	if got := len(r.log.all()); got != 3 {
+		t.Fatalf("resync within ResyncInterval: got %d requests; want 3", got)
+	}
+	r.answer("", 600*time.Millisecond)
+	r.log.waitN(t, 4)
+}
+
+func TestAckTimeout(t *testing.T) {
+	r := newControlRig(t, "linear", "tickers.AUSDT")
+	r.log.waitN(t, 1)
+	r.answer("", 900*time.Millisecond)
+	if got := r.s.Stats().SubscribeFailures; got != 0 {
+		t.Fatalf("before AckTimeout: got %d failures; want 0", got)
+	}
+	r.answer("", 200*time.Millisecond)
+	if got := r.s.Stats().SubscribeFailures; got != 1 {
+		t.Fatalf("after AckTimeout: got %d failures; want 1", got)
+	}
+	// A late ack for the timed-out request changes nothing.
+	r.answer(`{"success":true,"ret_msg":"","conn_id":"x","req_id":"s-1","op":"subscribe"}`, 0)
+	if got := r.state("tickers.AUSDT"); got != stRetry {
+		t.Fatalf("got state %d; want stRetry", got)
+	}
+}
+
+func TestPongMatching(t *testing.T) {
+	r := newControlRig(t, "linear", "tickers.AUSDT")
+	s := r.s
+	// A ping is due after PingInterval.
+	r.answer("", s.cfg.PingInterval)
+	reqs := r.log.waitN(t, 2)
+	if reqs[1] != `{"op":"ping","req_id":"hb-1"}` {
+		t.Fatalf("got %s; want the first heartbeat", reqs[1])
+	}
+	sent := s.pingSentNs.Load()
+	// A pong for another ping does not answer this one.
+	r.s.rd.handle(wsconn.Message{Op: wsconn.OpText, Payload: []byte(`{"success":true,"ret_msg":"pong","conn_id":"x","req_id":"hb-0","op":"ping"}`), RecvNs: sent + 5})
+	if s.pingSentNs.Load() == 0 {
+		t.Fatal("a pong for hb-0 answered hb-1")
+	}
+	// Option's pong carries no req_id: it answers the ping outstanding.
+	r.s.rd.handle(wsconn.Message{Op: wsconn.OpText, Payload: []byte(`{"op":"pong","args":["1733011200123"]}`), RecvNs: sent + 7})
+	if s.pingSentNs.Load() != 0 || s.Stats().PongRTT != 7 {
+		t.Fatalf("got outstanding %d, RTT %v; want answered, 7ns", s.pingSentNs.Load(), s.Stats().PongRTT)
+	}
+	if got := s.Stats().Pongs; got != 2 {
+		t.Fatalf("got %d pongs; want 2", got)
+	}
+	// Unknown ops are counted.
+	r.s.rd.handle(wsconn.Message{Op: wsconn.OpText, Payload: []byte(`{"success":true,"ret_msg":"","conn_id":"x","op":"auth"}`)})
+	if got := s.Stats().UnknownOps; got != 1 {
+		t.Fatalf("got %d unknown ops; want 1", got)
+	}
+}
+
+// TestPongTimeoutKills: an unanswered ping closes the connection after
+// PongTimeout.
+func TestPongTimeoutKills(t *testing.T) {
+	r := newControlRig(t, "linear", "tickers.AUSDT")
+	r.answer("", r.s.cfg.PingInterval)
+	r.log.waitN(t, 2)
+	r.now += int64(r.s.cfg.PongTimeout) + 1
+	if r.c.step(r.now) {
+		t.Fatal("step after PongTimeout: got true; want the connection closed")
+	}
+	if r.c.reason != errPongTimeout {
+		t.Fatalf("reason: got %v; want errPongTimeout", r.c.reason)
+	}
+}
