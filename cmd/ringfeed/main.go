@@ -1,0 +1,203 @@
+// Command ringfeed runs the ringfeed market-data engine against Bybit's v5
+// public WebSocket streams, the embedded simulator (--sim), or a capture
+// (ringfeed replay FILE).
+//
+// Exit status: 0 on a clean stop, 2 on bad configuration (the message
+// names the flag), 1 on a fatal error.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/ringfeed/ringfeed"
+	"github.com/ringfeed/ringfeed/net/bybitsim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: tests call it.
+func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
+	name := "ringfeed"
+	replay := len(args) > 0 && args[0] == "replay"
+	if replay {
+		name, args = "ringfeed replay", args[1:]
+	}
+	o, rest, err := parseArgs(name, args, env, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "ringfeed:", err)
+		return 2
+	}
+	log := newLogger(o, stderr)
+	if replay {
+		if len(rest) != 1 {
+			fmt.Fprintln(stderr, "ringfeed: usage: ringfeed replay [flags] FILE")
+			return 2
+		}
+		return runReplay(ctx, o, rest[0], log, stdout, stderr)
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "ringfeed: unexpected argument %q (flags go before arguments; see -h)\n", rest[0])
+		return 2
+	}
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	if o.sim {
+		sim, err := startSim(o, log)
+		if err != nil {
+			fmt.Fprintln(stderr, "ringfeed:", err)
+			if isUsage(err) {
+				return 2
+			}
+			return 1
+		}
+		defer sim.Close()
+	}
+	o.cfg.Logger = log
+	e, err := ringfeed.New(o.cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		if ringfeed.IsConfigError(err) {
+			return 2
+		}
+		return 1
+	}
+	done := make(chan struct{})
+	go statusLoop(ctx, e, o.status, stdout, done)
+	err = e.Run(ctx)
+	<-done
+	summary(stdout, e.Stats())
+	if err != nil {
+		fmt.Fprintln(stderr, "ringfeed:", err)
+		if ringfeed.IsConfigError(err) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func isUsage(err error) bool {
+	var u *usageError
+	return errors.As(err, &u)
+}
+
+func newLogger(o *options, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(o.logLevel))
+	ho := &slog.HandlerOptions{Level: lvl}
+	if o.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, ho))
+	}
+	return slog.New(slog.NewTextHandler(w, ho))
+}
+
+// startSim starts the embedded simulator and points the engine at it.
+func startSim(o *options, log *slog.Logger) (*bybitsim.Server, error) {
+	rate, err := bybitsim.ParseRate(o.simRate)
+	if err != nil {
+		return nil, flagErr("sim-rate", "%v", err)
+	}
+	if o.cfg.WSURL != "" || o.cfg.RESTURL != "" {
+		return nil, flagErr("sim", "cannot be combined with --ws-url or --rest-url")
+	}
+	sim, err := bybitsim.Start(bybitsim.Config{Seed: o.simSeed, Rate: rate})
+	if err != nil {
+		return nil, err
+	}
+	o.cfg.WSURL = sim.URL(string(o.cfg.Category))
+	o.cfg.RESTURL = sim.RESTURL()
+	if len(o.cfg.Symbols) == 0 {
+		o.cfg.Symbols = sim.Symbols(string(o.cfg.Category))
+	}
+	log.Info("simulator started", "ws", o.cfg.WSURL, "rest", o.cfg.RESTURL, "symbols", o.cfg.Symbols, "rate", o.simRate)
+	return sim, nil
+}
+
+func statusLoop(ctx context.Context, e *ringfeed.Engine, every time.Duration, w io.Writer, done chan struct{}) {
+	defer close(done)
+	if every <= 0 {
+		<-ctx.Done()
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fmt.Fprintln(w, "status", e.Stats())
+		}
+	}
+}
+
+func summary(w io.Writer, s ringfeed.Stats) {
+	l := s.LatencyTotal
+	fmt.Fprintf(w, "summary: uptime=%s messages=%d events=%d avg_msgs/s=%.0f\n", s.Uptime.Round(time.Millisecond), s.Messages, s.Events, float64(s.Messages)/max(s.Uptime.Seconds(), 1e-9))
+	fmt.Fprintf(w, "summary: handling latency p50=%s p99=%s p99.9=%s max=%s (n=%d)\n", time.Duration(l.P50), time.Duration(l.P99), time.Duration(l.P999), time.Duration(l.Max), l.Count)
+	fmt.Fprintf(w, "summary: connections=%d/%d reconnects=%d stale_books=%d/%d ring_high=%d drops=%d resyncs=%d hooks_over=%d\n",
+		s.Connected, s.Conns, s.Reconnects, s.StaleBooks, s.Books, s.RingHigh, s.RingDrops, s.Resyncs, s.HooksOver)
+}
+
+func runReplay(ctx context.Context, o *options, path string, log *slog.Logger, stdout, stderr io.Writer) int {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "ringfeed: replay:", err)
+		return 2
+	}
+	frames, err := ringfeed.ReadCapture(f)
+	f.Close()
+	if err != nil {
+		fmt.Fprintln(stderr, "ringfeed: replay:", err)
+		return 1
+	}
+	speed := 0.0
+	if o.speed != "max" {
+		speed, _ = strconv.ParseFloat(o.speed, 64)
+	}
+	o.cfg.Logger = log
+	res, err := ringfeed.Replay(ctx, o.cfg, frames, speed)
+	if err != nil {
+		fmt.Fprintln(stderr, "ringfeed: replay:", err)
+		if ringfeed.IsConfigError(err) {
+			return 2
+		}
+		return 1
+	}
+	fmt.Fprintf(stdout, "replay: frames=%d messages=%d parse_errors=%d elapsed=%s msgs/s=%.0f\n",
+		res.Frames, res.Stats.Messages, res.ParseErrors, res.Elapsed.Round(time.Microsecond), res.MsgsPerSec())
+	summary(stdout, res.Stats)
+	fmt.Fprintf(stdout, "replay: books=%d stale=%d\n", len(res.Dump.Books), res.StaleBooks())
+	if o.dump != "" {
+		b, err := json.MarshalIndent(res.Dump, "", "  ")
+		if err == nil {
+			err = os.WriteFile(o.dump, b, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "ringfeed: --dump:", err)
+			return 1
+		}
+	}
+	return 0
+}

@@ -1,0 +1,543 @@
+package ringfeed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/kline"
+	"github.com/ringfeed/ringfeed/net/session"
+	"github.com/ringfeed/ringfeed/net/wsconn"
+	"github.com/ringfeed/ringfeed/parse"
+	"github.com/ringfeed/ringfeed/ring"
+)
+
+// Hooks are user callbacks run inline on the processor goroutine that owns
+// the symbol, after the state they describe was updated. Each call is timed
+// against Config.HookBudget. The arguments are valid only during the call
+// and must not be retained or touched from another goroutine.
+type Hooks struct {
+	OnBook   func(symbol string, b *book.Book)
+	OnKline  func(symbol, interval string, w *kline.Window)
+	OnTicker func(symbol string, t *parse.Ticker)
+	OnTrade  func(symbol string, t *parse.Trade)
+}
+
+// Engine is a running market-data engine: connections (each with its
+// reader goroutine and ring), processors, and the admin server. Create it
+// with New, register hooks, then call Run once.
+type Engine struct {
+	cfg   Config
+	log   *slog.Logger
+	syms  *parse.Symbols
+	conns []*connection
+	procs []*processor
+	bySym []*symState // every symbol, indexed by id (read-only after New)
+	hooks Hooks
+
+	set     *metrics.Set
+	m       *engineMetrics
+	lat     *latAggregate
+	delay   *latAggregate
+	clock   wallClock
+	probe   *session.Probe
+	limiter *session.Limiter
+
+	klineLoader *klineLoader
+	rec         *recorder
+
+	rep       reporter
+	running   atomic.Bool
+	started   time.Time
+	logLimit  rateLimiter
+	runOnce   sync.Once
+	adminAddr string
+	admin     *http.Server
+	ready     chan struct{}
+}
+
+// connection is one WebSocket connection: its topics, its ring, its
+// session, and the symbols it carries.
+type connection struct {
+	idx    int
+	topics []string
+	syms   []*symState
+	ring   *ring.SPSC[parse.Event]
+	sink   *ringSink
+	sess   *session.Session
+	proc   *processor
+	// feed replaces the session in replay mode: it parses frames into the
+	// ring and returns when they are all fed.
+	feed func(ctx context.Context) error
+}
+
+// New validates cfg and builds the engine: symbol table, shards,
+// preallocated rings, books and windows. Nothing connects until Run.
+func New(cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		syms:  parse.NewSymbols(),
+		set:   metrics.NewSet(),
+		clock: newWallClock(),
+		ready: make(chan struct{}),
+	}
+	e.m = newEngineMetrics(e.set)
+	e.logLimit.every = 5 * time.Second
+
+	for _, s := range cfg.Symbols {
+		ps, ss := cfg.scales(s)
+		if _, err := e.syms.Add(s, ps, ss); err != nil {
+			return nil, cfgErr("symbols", "%v", err)
+		}
+	}
+	e.bySym = make([]*symState, e.syms.Len())
+
+	if err := e.shard(); err != nil {
+		return nil, err
+	}
+	if cfg.Record != "" {
+		rec, err := newRecorder(cfg.Record, len(e.conns), e.clock)
+		if err != nil {
+			return nil, err
+		}
+		e.rec = rec
+	}
+	e.limiter = session.NewLimiter(5, time.Second)
+	probe, err := session.NewProbe(session.ProbeConfig{
+		URL:            cfg.RESTURL,
+		ConnectTimeout: cfg.ProbeConnectTimeout,
+		Timeout:        cfg.ProbeTimeout,
+		Metrics:        e.set,
+		Logger:         e.log,
+	})
+	if err != nil {
+		return nil, cfgErr("rest-url", "%v", err)
+	}
+	e.probe = probe
+	for _, c := range e.conns {
+		if cfg.replay {
+			break
+		}
+		sc := session.Config{
+			Category:     string(cfg.Category),
+			URL:          cfg.WSURL,
+			Topics:       c.topics,
+			Symbols:      e.syms,
+			Sink:         c.sink,
+			Dial:         e.dialOptions(),
+			PingInterval: cfg.PingInterval,
+			PongTimeout:  cfg.PongTimeout,
+			BackoffBase:  cfg.BackoffBase,
+			BackoffCap:   cfg.BackoffCap,
+			Limiter:      e.limiter,
+			Probe:        e.probe,
+			Metrics:      e.set,
+			Labels:       fmt.Sprintf(`conn="%d",category=%q`, c.idx, cfg.Category),
+			Logger:       e.log.With("conn", c.idx),
+			Tap:          e.tap(c.idx),
+		}
+		s, err := session.New(sc)
+		if err != nil {
+			return nil, cfgErr("symbols", "connection %d: %v", c.idx, err)
+		}
+		c.sess = s
+	}
+	recs := make([]*latRecorder, len(e.procs))
+	drecs := make([]*latRecorder, len(e.procs))
+	for i, p := range e.procs {
+		recs[i], drecs[i] = p.lat, p.delay
+	}
+	e.lat = newLatAggregate(recs)
+	e.delay = newLatAggregate(drecs)
+	if cfg.KlineHistory {
+		e.klineLoader = newKlineLoader(e)
+	}
+	e.registerGauges()
+	return e, nil
+}
+
+// scales returns the fixed-point scales for a symbol: 8 decimals for
+// prices and sizes cover every Bybit instrument's tick and lot step while
+// keeping notional values of 9e10 in an int64.
+func (c *Config) scales(string) (price, size int) { return 8, 8 }
+
+// shard spreads symbols over connections (SymbolsPerConn each, option
+// symbols grouped by base coin so one publicTrade.{BASE} topic serves them)
+// and connections over processors (round robin, so each processor is the
+// single writer of every symbol on its rings).
+func (e *Engine) shard() error {
+	cfg := &e.cfg
+	groups := e.groupSymbols()
+	np := min(cfg.Processors, len(groups))
+	cfg.Processors = np
+	spin := 0
+	for i := range np {
+		p := &processor{
+			id:      i,
+			e:       e,
+			syms:    e.bySym,
+			lat:     newLatRecorder(),
+			delay:   newLatRecorder(),
+			bell:    newBell(),
+			queries: make(chan *query, 64),
+		}
+		// On two cores or fewer at most one goroutine spins: the other
+		// core belongs to the readers.
+		if runtime.NumCPU() > 2 || spin == 0 {
+			p.spin = ring.DefaultSpin
+			spin++
+		}
+		e.procs = append(e.procs, p)
+	}
+	for gi, g := range groups {
+		p := e.procs[gi%np]
+		c := &connection{idx: gi, proc: p}
+		// The processor waits on its bell and the reader applies its own
+		// bounded wait (ringSink), so the ring's wait options are unused.
+		c.ring = ring.New[parse.Event](cfg.RingSize)
+		c.sink = newRingSink(c.ring, p.bell, cfg.RingFullWait, e.m)
+		seenTopic := map[string]bool{}
+		for _, name := range g {
+			id, _ := e.syms.Lookup([]byte(name))
+			st := &symState{name: name, id: id, conn: c}
+			for _, t := range cfg.Topics {
+				kind, arg, _ := strings.Cut(t, ".")
+				topic := t + "." + name
+				switch kind {
+				case "orderbook":
+					d, _ := strconv.Atoi(arg)
+					st.books = append(st.books, &bookState{
+						depth: uint16(d),
+						topic: topic,
+						b:     book.New(book.Config{Depth: d, Policy: cfg.GapPolicy}),
+					})
+				case "kline":
+					kiv, err := kline.ParseInterval(arg)
+					if err != nil {
+						return cfgErr("topics", "%v", err)
+					}
+					piv, err := parse.ParseInterval([]byte(arg))
+					if err != nil {
+						return cfgErr("topics", "%v", err)
+					}
+					st.klines = append(st.klines, &klineState{
+						code: arg, iv: piv, topic: topic,
+						w:        kline.NewWindow(cfg.KlineWindow, kiv),
+						needFill: cfg.KlineHistory,
+					})
+				case "tickers":
+					st.ticker = &tickerState{topic: topic, stale: true}
+				case "publicTrade":
+					if cfg.Category == Option {
+						topic = "publicTrade." + baseCoin(name)
+					}
+					st.tape = NewTape(cfg.TradeTape)
+					st.trade = topic
+				}
+				if !seenTopic[topic] {
+					seenTopic[topic] = true
+					c.topics = append(c.topics, topic)
+				}
+			}
+			c.syms = append(c.syms, st)
+			e.bySym[id] = st
+		}
+		p.conns = append(p.conns, c)
+		e.conns = append(e.conns, c)
+	}
+	// Each processor only sees its own symbols.
+	for _, p := range e.procs {
+		own := make([]*symState, len(e.bySym))
+		for _, c := range p.conns {
+			for _, st := range c.syms {
+				own[st.id] = st
+			}
+		}
+		p.syms = own
+	}
+	return nil
+}
+
+// groupSymbols splits the symbol list into connection groups.
+func (e *Engine) groupSymbols() [][]string {
+	per := e.cfg.SymbolsPerConn
+	var groups [][]string
+	if e.cfg.Category == Option {
+		byBase := map[string][]string{}
+		var order []string
+		for _, s := range e.cfg.Symbols {
+			b := baseCoin(s)
+			if _, ok := byBase[b]; !ok {
+				order = append(order, b)
+			}
+			byBase[b] = append(byBase[b], s)
+		}
+		for _, b := range order {
+			syms := byBase[b]
+			for len(syms) > 0 {
+				n := min(per, len(syms))
+				groups = append(groups, syms[:n])
+				syms = syms[n:]
+			}
+		}
+		return groups
+	}
+	syms := e.cfg.Symbols
+	for len(syms) > 0 {
+		n := min(per, len(syms))
+		groups = append(groups, syms[:n])
+		syms = syms[n:]
+	}
+	return groups
+}
+
+func baseCoin(option string) string {
+	b, _, _ := strings.Cut(option, "-")
+	return b
+}
+
+func (e *Engine) dialOptions() wsconn.Options {
+	return wsconn.Options{
+		DialTimeout:      e.cfg.DialTimeout,
+		HandshakeTimeout: e.cfg.HandshakeTimeout,
+		WriteTimeout:     e.cfg.WriteTimeout,
+		IdleTimeout:      e.cfg.IdleTimeout,
+		MaxMessageSize:   int64(e.cfg.MaxMessageSize),
+		RootCAFile:       e.cfg.CAFile,
+	}
+}
+
+func (e *Engine) cpuFor(proc int) (int, bool) {
+	if len(e.cfg.CPUs) > 0 {
+		return e.cfg.CPUs[proc%len(e.cfg.CPUs)], true
+	}
+	n := runtime.NumCPU()
+	if n < 2 {
+		return 0, false
+	}
+	// Leave CPU 0 to the OS and the readers.
+	return 1 + proc%(n-1), true
+}
+
+// OnBook registers fn to run after every applied book message. Call before
+// Run.
+func (e *Engine) OnBook(fn func(symbol string, b *book.Book)) { e.hooks.OnBook = fn }
+
+// OnKline registers fn to run after every kline update.
+func (e *Engine) OnKline(fn func(symbol, interval string, w *kline.Window)) { e.hooks.OnKline = fn }
+
+// OnTicker registers fn to run after every ticker message.
+func (e *Engine) OnTicker(fn func(symbol string, t *parse.Ticker)) { e.hooks.OnTicker = fn }
+
+// OnTrade registers fn to run for every new (not repeated) trade.
+func (e *Engine) OnTrade(fn func(symbol string, t *parse.Trade)) { e.hooks.OnTrade = fn }
+
+// Symbols returns the engine's symbol table (read-only).
+func (e *Engine) Symbols() *parse.Symbols { return e.syms }
+
+// Ready is closed once Run has started every goroutine and the admin
+// server (if any) listens.
+func (e *Engine) Ready() <-chan struct{} { return e.ready }
+
+// AdminAddr returns the admin server's bound address once Ready.
+func (e *Engine) AdminAddr() string { return e.adminAddr }
+
+// ErrRunning is returned by a second call to Run.
+var ErrRunning = errors.New("ringfeed: Run called twice")
+
+// Run connects, streams and serves until ctx ends, then shuts down
+// cleanly: sessions send close frames and stop, readers publish what they
+// parsed and close their rings, processors drain them, the recorder is
+// flushed and the admin server stopped. It returns nil on a clean stop.
+func (e *Engine) Run(ctx context.Context) error {
+	first := false
+	e.runOnce.Do(func() { first = true })
+	if !first {
+		return ErrRunning
+	}
+	e.started = time.Now()
+	if err := e.startAdmin(); err != nil {
+		return err
+	}
+	if e.rec != nil {
+		e.rec.start()
+	}
+
+	var procs sync.WaitGroup
+	for _, p := range e.procs {
+		procs.Add(1)
+		go func() {
+			defer procs.Done()
+			p.run()
+		}()
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var aux sync.WaitGroup
+	aux.Add(1)
+	go func() {
+		defer aux.Done()
+		e.report(runCtx)
+	}()
+	if !e.cfg.replay {
+		aux.Add(1)
+		go func() {
+			defer aux.Done()
+			// The WS path never waits for REST: the probe only
+			// estimates the clock offset and is a diagnostic.
+			_ = e.probe.RunOnce(runCtx)
+		}()
+	}
+	if e.klineLoader != nil {
+		aux.Add(1)
+		go func() {
+			defer aux.Done()
+			e.klineLoader.run(runCtx)
+		}()
+	}
+
+	var readers sync.WaitGroup
+	errs := make([]error, len(e.conns))
+	for i, c := range e.conns {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			if c.feed != nil {
+				errs[i] = c.feed(runCtx)
+			} else {
+				errs[i] = c.sess.Run(runCtx)
+			}
+			// The session's goroutine was this connection's reader:
+			// nothing writes the ring any more.
+			c.sink.Flush()
+			c.ring.Close()
+		}()
+	}
+	e.running.Store(true)
+	close(e.ready)
+
+	readers.Wait()
+	procs.Wait()
+	e.running.Store(false)
+	e.probe.Close()
+	cancel()
+	aux.Wait()
+	e.lat.finish()
+	e.delay.finish()
+	if e.rec != nil {
+		if err := e.rec.close(); err != nil {
+			e.log.Error("capture flush failed", "err", err)
+		}
+	}
+	e.stopAdmin()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return nil
+}
+
+// query runs fn on the processor that owns st, between batches, and waits
+// for it (bounded). It is how the admin API reads state without racing the
+// single writer.
+func (e *Engine) query(ctx context.Context, p *processor, fn func()) error {
+	if !e.running.Load() {
+		// Before Run or after it returned no processor runs: the
+		// caller is the only goroutine touching the state.
+		fn()
+		return nil
+	}
+	q := &query{fn: fn, done: make(chan struct{})}
+	select {
+	case p.queries <- q:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.nq.Add(1)
+	p.bell.ring()
+	select {
+	case <-q.done:
+		return nil
+	case <-ctx.Done():
+		// fn may still run later; it only writes into its own buffers.
+		<-q.done
+		return ctx.Err()
+	}
+}
+
+// rateLimiter lets one log line through per period (per key).
+type rateLimiter struct {
+	mu    sync.Mutex
+	every time.Duration
+	last  map[string]time.Time
+	supp  map[string]int
+}
+
+func (r *rateLimiter) allow(key string) (ok bool, suppressed int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last == nil {
+		r.last = map[string]time.Time{}
+		r.supp = map[string]int{}
+	}
+	now := time.Now()
+	if t, seen := r.last[key]; seen && now.Sub(t) < r.every {
+		r.supp[key]++
+		return false, 0
+	}
+	r.last[key] = now
+	n := r.supp[key]
+	r.supp[key] = 0
+	return true, n
+}
+
+func (e *Engine) logStale(sym string, depth int, r book.Reason) {
+	if ok, n := e.logLimit.allow("stale:" + sym); ok {
+		e.log.Warn("book stale; resyncing", "symbol", sym, "depth", depth, "reason", r.String(), "suppressed", n)
+	}
+}
+
+func (e *Engine) logHookOver(hook, sym string, d time.Duration) {
+	if ok, n := e.logLimit.allow("hook:" + hook); ok {
+		e.log.Warn("hook over budget", "hook", hook, "symbol", sym, "took", d, "budget", e.cfg.HookBudget, "suppressed", n)
+	}
+}
+
+// wallClock converts the monotonic receive clock to wall-clock ns, so a
+// receive time can be compared with an exchange timestamp.
+type wallClock struct {
+	wall0, mono0 int64
+}
+
+func newWallClock() wallClock {
+	return wallClock{wall0: time.Now().UnixNano(), mono0: wsconn.Nanotime()}
+}
+
+func (c wallClock) wallNs(mono int64) int64 { return c.wall0 + (mono - c.mono0) }
+
+// tap returns the raw-frame hook of connection i: nil unless recording.
+// It copies the frame into the recorder's byte ring and never blocks.
+func (e *Engine) tap(i int) func(p []byte, recvNs int64) {
+	if e.rec == nil {
+		return nil
+	}
+	br, clock := e.rec.rings[i], e.clock
+	return func(p []byte, recvNs int64) { br.put(clock.wallNs(recvNs), p) }
+}

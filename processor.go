@@ -1,0 +1,428 @@
+package ringfeed
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/kline"
+	"github.com/ringfeed/ringfeed/net/wsconn"
+	"github.com/ringfeed/ringfeed/parse"
+)
+
+// Marker kinds the engine's readers put in a ring besides parsed data. The
+// parser never produces them (its kinds stay small); a test checks that
+// they do not collide.
+const (
+	// kindDropped: the reader dropped a message for Sym (ring full, or a
+	// message that failed to parse midway). Seq holds the dropped
+	// message's parse.Kind, Depth/Interval its stream.
+	kindDropped parse.Kind = 200 + iota
+	// kindReset: the connection was (re)established; every book on it is
+	// stale until its snapshot.
+	kindReset
+)
+
+// housekeepEvery is how often a busy processor looks at its slow-path
+// duties (stale books waiting for a resync, histogram swap) between batches.
+const housekeepEvery = 50 * time.Millisecond
+
+// resyncRetry is how long a book may stay stale after a resync request
+// before the request is repeated (the session rate-limits them anyway).
+const resyncRetry = 5 * time.Second
+
+// processor owns a fixed set of connections (their rings) and every symbol
+// on them. It is the single writer of their books, windows, tickers and
+// tapes (DESIGN.md rule 1). Other goroutines reach it through queries,
+// served between batches, or the seqlock top of book.
+type processor struct {
+	id    int
+	e     *Engine
+	conns []*connection
+	syms  []*symState // indexed by symbol id; nil when another processor owns it
+	lat   *latRecorder // handling latency: frame receive → applied
+	delay *latRecorder // feed delay: exchange ts → frame receive
+	bell  *bell
+	spin  time.Duration
+
+	queries chan *query
+	nq      atomic.Int32
+
+	lastHouse int64
+	applied   atomic.Uint64 // messages applied (Last events), for the status line
+	events    atomic.Uint64
+	hookOver  atomic.Uint64
+	hookNs    [numHooks]atomic.Int64
+	hookCalls [numHooks]atomic.Uint64
+}
+
+// query is a function run on the processor goroutine between batches.
+type query struct {
+	fn   func()
+	done chan struct{}
+}
+
+// run is the processor loop: drain every ring, apply, serve queries, and
+// wait adaptively when there is nothing to do. It returns once every ring
+// is closed and drained.
+func (p *processor) run() {
+	if p.e.cfg.Pin {
+		if cpu, ok := p.e.cpuFor(p.id); ok {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			if err := pinThread(cpu); err != nil {
+				p.e.log.Warn("processor pinning failed", "processor", p.id, "cpu", cpu, "err", err)
+			}
+		}
+	}
+	open := len(p.conns)
+	for open > 0 {
+		got := 0
+		open = 0
+		for _, c := range p.conns {
+			batch := c.ring.Peek()
+			if len(batch) == 0 {
+				if !c.ring.Closed() {
+					open++
+				} else if batch = c.ring.Peek(); len(batch) == 0 {
+					continue
+				}
+				if len(batch) == 0 {
+					continue
+				}
+			}
+			open++
+			for i := range batch {
+				p.apply(c, &batch[i])
+			}
+			c.ring.Release(len(batch))
+			got += len(batch)
+		}
+		if p.nq.Load() != 0 {
+			p.serve()
+		}
+		now := wsconn.Nanotime()
+		if now-p.lastHouse > int64(housekeepEvery) {
+			p.lastHouse = now
+			p.housekeep(now)
+		}
+		if got == 0 && open > 0 {
+			p.wait()
+		}
+	}
+	p.serve()
+}
+
+// wait blocks until a ring has data, a query arrives or a ring closes:
+// spin for the configured window (only the one processor that may spin
+// does), yield a little, then park on the bell every ring of this
+// processor rings on publish.
+func (p *processor) wait() {
+	ready := func() bool {
+		if p.nq.Load() != 0 {
+			return true
+		}
+		for _, c := range p.conns {
+			if c.ring.Len() > 0 || c.ring.Closed() {
+				return true
+			}
+		}
+		return false
+	}
+	if p.spin > 0 {
+		start := wsconn.Nanotime()
+		for i := 0; ; i++ {
+			if ready() {
+				return
+			}
+			if i&63 == 63 && wsconn.Nanotime()-start > int64(p.spin) {
+				break
+			}
+		}
+	}
+	for range 8 {
+		runtime.Gosched()
+		if ready() {
+			return
+		}
+	}
+	// Park, but wake at least every housekeeping period so stale books
+	// get their resync retried even on a silent connection.
+	p.bell.wait(ready, 250*time.Millisecond)
+}
+
+// serve runs pending queries.
+func (p *processor) serve() {
+	for {
+		select {
+		case q := <-p.queries:
+			p.nq.Add(-1)
+			q.fn()
+			close(q.done)
+		default:
+			return
+		}
+	}
+}
+
+// apply applies one event from connection c.
+func (p *processor) apply(c *connection, ev *parse.Event) {
+	p.events.Add(1)
+	if int(ev.Sym) >= len(p.syms) {
+		if ev.Kind == kindReset {
+			p.reset(c)
+		}
+		return
+	}
+	st := p.syms[ev.Sym]
+	if st == nil {
+		if ev.Kind == kindReset {
+			p.reset(c)
+		}
+		p.e.m.unowned.Inc()
+		return
+	}
+	switch ev.Kind {
+	case parse.KindBook:
+		p.applyBook(st, ev)
+	case parse.KindKline:
+		p.applyKline(st, ev)
+	case parse.KindTicker:
+		p.applyTicker(st, ev)
+	case parse.KindTrade:
+		p.applyTrade(st, ev)
+	case kindDropped:
+		p.dropped(st, ev)
+	case kindReset:
+		p.reset(c)
+	}
+}
+
+func (p *processor) done(ev *parse.Event) {
+	if ev.Flags&parse.Last == 0 {
+		return
+	}
+	now := wsconn.Nanotime()
+	p.lat.record(now - ev.RecvNs)
+	if ev.TS > 0 {
+		p.delay.record(p.e.clock.wallNs(ev.RecvNs) + int64(p.e.probe.Offset()) - ev.TS*1e6)
+	}
+	p.applied.Add(1)
+}
+
+func (p *processor) applyBook(st *symState, ev *parse.Event) {
+	bs := st.book(ev.Depth)
+	if bs == nil {
+		p.e.m.unexpected.Inc()
+		return
+	}
+	b := bs.b
+	if ev.Flags&parse.First != 0 {
+		h := book.Header{U: ev.U, Seq: ev.Seq, TS: ev.TS, CTS: ev.CTS}
+		if ev.Flags&parse.Snapshot != 0 {
+			b.BeginSnapshot(h)
+		} else {
+			b.BeginDelta(h)
+		}
+	}
+	for _, l := range ev.Bids() {
+		b.Set(book.Bid, book.Level(l))
+	}
+	for _, l := range ev.Asks() {
+		b.Set(book.Ask, book.Level(l))
+	}
+	if ev.Flags&parse.Last == 0 {
+		return
+	}
+	err := b.End()
+	p.done(ev)
+	switch {
+	case err == nil:
+		if bs.staleSince != 0 {
+			bs.staleSince = 0
+			p.e.m.recovered.Inc()
+		}
+		if p.e.hooks.OnBook != nil {
+			p.hook(hookBook, st.name, func() { p.e.hooks.OnBook(st.name, b) })
+		}
+	case err == book.ErrStale:
+		// Ignored until the snapshot the resync brings.
+	default:
+		p.wentStale(st, bs, b.Reason())
+	}
+}
+
+// wentStale counts a live → stale transition and asks the session for a
+// resync of that book's topic alone.
+func (p *processor) wentStale(st *symState, bs *bookState, r book.Reason) {
+	now := wsconn.Nanotime()
+	bs.staleSince = now
+	bs.lastStale = r
+	p.e.m.staleBy(r).Inc()
+	p.e.logStale(st.name, int(bs.depth), r)
+	p.resync(st, bs, now)
+}
+
+func (p *processor) resync(st *symState, bs *bookState, now int64) {
+	bs.lastResync = now
+	if st.conn.sess != nil && st.conn.sess.Resync(bs.topic) {
+		p.e.m.resyncs.Inc()
+	}
+}
+
+func (p *processor) applyKline(st *symState, ev *parse.Event) {
+	ks := st.kline(ev.Interval)
+	if ks == nil {
+		p.e.m.unexpected.Inc()
+		return
+	}
+	c := &ev.Candle
+	out := ks.w.Update(kline.Candle{
+		Start: c.Start, End: c.End,
+		Open: c.Open, High: c.High, Low: c.Low, Close: c.Close,
+		Volume: c.Volume, Turnover: c.Turnover, Confirmed: c.Confirm,
+	})
+	if out == kline.Appended && ks.w.LastGap().Missing > 0 {
+		ks.needFill = true
+	}
+	p.e.m.klineOutcome(out).Inc()
+	p.done(ev)
+	if p.e.hooks.OnKline != nil && ev.Flags&parse.Last != 0 {
+		p.hook(hookKline, st.name, func() { p.e.hooks.OnKline(st.name, ks.code, ks.w) })
+	}
+}
+
+func (p *processor) applyTicker(st *symState, ev *parse.Event) {
+	if st.ticker == nil {
+		p.e.m.unexpected.Inc()
+		return
+	}
+	st.ticker.apply(ev)
+	p.done(ev)
+	if p.e.hooks.OnTicker != nil {
+		p.hook(hookTicker, st.name, func() { p.e.hooks.OnTicker(st.name, &st.ticker.t) })
+	}
+}
+
+func (p *processor) applyTrade(st *symState, ev *parse.Event) {
+	if st.tape == nil {
+		p.e.m.unexpected.Inc()
+		return
+	}
+	if st.tape.Add(&ev.Trade, ev.Seq) {
+		p.e.m.trades.Inc()
+		if p.e.hooks.OnTrade != nil {
+			p.hook(hookTrade, st.name, func() { p.e.hooks.OnTrade(st.name, &ev.Trade) })
+		}
+	} else {
+		p.e.m.tradeDups.Inc()
+	}
+	p.done(ev)
+}
+
+// dropped handles a reader's drop marker: the stream lost a message, so
+// whatever it feeds is no longer trustworthy.
+func (p *processor) dropped(st *symState, ev *parse.Event) {
+	switch parse.Kind(ev.Seq) {
+	case parse.KindBook:
+		if bs := st.book(ev.Depth); bs != nil {
+			if bs.b.MarkStale(book.ReasonDropped) {
+				p.wentStale(st, bs, book.ReasonDropped)
+			}
+		}
+	case parse.KindTicker:
+		if st.ticker != nil {
+			// A lost delta leaves fields behind; only a snapshot
+			// (resubscribe) makes the ticker whole again.
+			st.ticker.stale = true
+			if st.conn.sess != nil {
+				st.conn.sess.Resync(st.ticker.topic)
+			}
+		}
+	case parse.KindKline:
+		if ks := st.kline(ev.Interval); ks != nil {
+			ks.needFill = true
+		}
+	case parse.KindTrade:
+		p.e.m.tradesLost.Inc()
+	}
+}
+
+// reset marks every book and ticker of connection c stale: a new
+// connection starts every stream with a snapshot.
+func (p *processor) reset(c *connection) {
+	for _, st := range c.syms {
+		for _, bs := range st.books {
+			if bs.b.MarkStale(book.ReasonResync) {
+				bs.staleSince = wsconn.Nanotime()
+				bs.lastStale = book.ReasonResync
+				p.e.m.staleBy(book.ReasonResync).Inc()
+			}
+			// The session resubscribes everything after a reconnect;
+			// no per-topic resync is needed.
+			bs.lastResync = wsconn.Nanotime()
+		}
+		if st.ticker != nil {
+			st.ticker.stale = true
+		}
+		for _, ks := range st.klines {
+			ks.needFill = true
+		}
+	}
+}
+
+// housekeep runs between batches every housekeepEvery: retries resyncs of
+// books that stayed stale, hands the latency histogram over, and starts
+// kline history fills.
+func (p *processor) housekeep(now int64) {
+	p.lat.maybeSwap()
+	p.delay.maybeSwap()
+	for _, c := range p.conns {
+		for _, st := range c.syms {
+			for _, bs := range st.books {
+				if bs.b.Stale() && now-bs.lastResync > int64(resyncRetry) {
+					if bs.staleSince == 0 {
+						bs.staleSince = now
+					}
+					p.resync(st, bs, now)
+				}
+			}
+			for _, ks := range st.klines {
+				if ks.needFill && !ks.filling && p.e.klineLoader != nil {
+					ks.filling = true
+					ks.needFill = false
+					p.e.klineLoader.request(p, st, ks)
+				}
+			}
+		}
+	}
+}
+
+type hookKind uint8
+
+const (
+	hookBook hookKind = iota
+	hookKline
+	hookTicker
+	hookTrade
+	numHooks
+)
+
+var hookNames = [numHooks]string{"book", "kline", "ticker", "trade"}
+
+// hook runs a user hook inline and times it against the budget; calls over
+// it are counted and logged (rate-limited): the old system's "callback
+// timeouts", except that here a slow hook only delays this processor.
+func (p *processor) hook(k hookKind, sym string, fn func()) {
+	start := wsconn.Nanotime()
+	fn()
+	d := wsconn.Nanotime() - start
+	p.hookNs[k].Add(d)
+	p.hookCalls[k].Add(1)
+	if d > int64(p.e.cfg.HookBudget) {
+		p.hookOver.Add(1)
+		p.e.m.hookOver[k].Inc()
+		p.e.logHookOver(hookNames[k], sym, time.Duration(d))
+	}
+}

@@ -1,0 +1,59 @@
+package ringfeed
+
+import (
+	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/kline"
+	"github.com/ringfeed/ringfeed/parse"
+)
+
+// symState is everything the engine keeps for one symbol. It is owned by
+// one processor: only that goroutine touches it (DESIGN.md rule 1).
+type symState struct {
+	name   string
+	id     uint32
+	conn   *connection
+	books  []*bookState // one per subscribed depth; a handful at most
+	klines []*klineState
+	ticker *tickerState
+	tape   *Tape
+	trade  string // publicTrade topic, "" if not subscribed
+}
+
+// bookState is one (symbol, depth) book and its resync bookkeeping.
+type bookState struct {
+	depth      uint16
+	topic      string
+	b          *book.Book
+	staleSince int64 // Nanotime when it went stale; 0 while live
+	lastResync int64 // Nanotime of the last resync request
+	lastStale  book.Reason
+}
+
+type klineState struct {
+	code  string // Bybit interval code: "1", "D", ...
+	iv    parse.Interval
+	topic string
+	w     *kline.Window
+	// needFill is set when the window has a gap or was reset, so the
+	// REST history loader tops it up.
+	needFill bool
+	filling  bool
+}
+
+func (s *symState) book(depth uint16) *bookState {
+	for _, b := range s.books {
+		if b.depth == depth {
+			return b
+		}
+	}
+	return nil
+}
+
+func (s *symState) kline(iv parse.Interval) *klineState {
+	for _, k := range s.klines {
+		if k.iv == iv {
+			return k
+		}
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+package ringfeed
+
+import (
+	"math/bits"
+
+	"github.com/ringfeed/ringfeed/parse"
+)
+
+// tickerState is one symbol's merged ticker, owned by its processor.
+type tickerState struct {
+	topic string
+	t     parse.Ticker
+	ts    int64 // ts of the last message merged
+	cs    int64 // cross sequence of the last message merged
+	// stale: a delta was lost or the connection was replaced; the next
+	// snapshot makes the ticker whole again.
+	stale     bool
+	snapshots uint64
+	deltas    uint64
+}
+
+// apply merges a ticker event field by field: a snapshot replaces the
+// ticker, a delta overwrites exactly the fields it carries. A field that
+// changes to zero is present in the delta, so it overwrites (presence, not
+// value, decides).
+func (s *tickerState) apply(ev *parse.Event) {
+	in := &ev.Ticker
+	if ev.Flags&parse.Snapshot != 0 {
+		s.t = *in
+		s.stale = false
+		s.snapshots++
+	} else {
+		m := in.Present
+		for m != 0 {
+			f := bits.TrailingZeros64(m)
+			m &= m - 1
+			s.t.Values[f] = in.Values[f]
+		}
+		s.t.Present |= in.Present
+		// A field that arrives empty becomes empty; one that arrives
+		// with a value stops being empty.
+		s.t.Empty = s.t.Empty&^in.Present | in.Empty
+		s.deltas++
+	}
+	s.ts = ev.TS
+	if ev.Seq != 0 {
+		s.cs = ev.Seq
+	}
+}
