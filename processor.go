@@ -40,7 +40,7 @@ type processor struct {
 	id    int
 	e     *Engine
 	conns []*connection
-	syms  []*symState // indexed by symbol id; nil when another processor owns it
+	syms  []*symState  // indexed by symbol id; nil when another processor owns it
 	lat   *latRecorder // handling latency: frame receive → applied
 	delay *latRecorder // feed delay: exchange ts → frame receive
 	bell  *bell
