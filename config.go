@@ -63,6 +63,12 @@ type Config struct {
 	// (round robin); off by default.
 	Pin  bool
 	CPUs []int
+	// Spin is how long an idle processor busy-polls its rings before it
+	// yields and parks. Parking costs the next message a wake-up (tens of
+	// microseconds); spinning costs a core. 0 means ring.DefaultSpin; a
+	// negative value disables spinning. On machines with two cores or
+	// fewer only the first processor spins.
+	Spin time.Duration
 
 	// RingSize is the slot count of each connection's ring (power of two).
 	RingSize int

@@ -198,8 +198,11 @@ func (e *Engine) shard() error {
 		}
 		// On two cores or fewer at most one goroutine spins: the other
 		// core belongs to the readers.
-		if runtime.NumCPU() > 2 || spin == 0 {
-			p.spin = ring.DefaultSpin
+		if cfg.Spin >= 0 && (runtime.NumCPU() > 2 || spin == 0) {
+			p.spin = cfg.Spin
+			if p.spin == 0 {
+				p.spin = ring.DefaultSpin
+			}
 			spin++
 		}
 		e.procs = append(e.procs, p)
@@ -447,7 +450,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.stopAdmin()
 	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
+		// A session returns ctx's error when ctx ends: that is the
+		// clean stop Run promises, whether ctx was cancelled or timed out.
+		if err != nil && ctx.Err() == nil {
 			return err
 		}
 	}

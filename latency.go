@@ -156,3 +156,16 @@ func (a *latAggregate) cumulative() LatencyStats {
 	defer a.mu.Unlock()
 	return statsOf(a.total)
 }
+
+// reset drops everything collected so far (benchmarks call it after
+// warm-up). Values still in the owners' current histograms arrive later.
+func (a *latAggregate) reset() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range a.recs {
+		r.collect(a.window)
+	}
+	a.window.Reset()
+	a.total.Reset()
+	a.last = LatencyStats{}
+}

@@ -186,3 +186,21 @@ func tickerString(f parse.TickerField, v int64, sizeScale int) string {
 	}
 	return dec(v, f.Scale(sizeScale))
 }
+
+// ResetLatency discards the latency and feed-delay figures collected so
+// far, so a benchmark can measure after its warm-up. Values a processor
+// recorded but has not handed over yet may still arrive.
+func (e *Engine) ResetLatency() {
+	e.lat.reset()
+	e.delay.reset()
+}
+
+// CollectLatency hands every processor's histogram over now (normally the
+// reporter does it every two seconds) and returns the figures since start
+// or the last ResetLatency. A processor that is parked hands over at its
+// next wake-up or housekeeping (at most 250 ms later).
+func (e *Engine) CollectLatency() LatencyStats {
+	e.lat.tick()
+	e.delay.tick()
+	return e.lat.cumulative()
+}
