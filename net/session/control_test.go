@@ -25,9 +25,31 @@ type requestLog struct {
 
 func newRequestLog(t *testing.T) *requestLog {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	l, stop, err := listenRequestLog()
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return l
+}
+
+// newProcessRequestLog is a requestLog that lives as long as the process
+// (shared by fuzz inputs). It panics if it cannot listen.
+func newProcessRequestLog() *requestLog {
+	l, _, err := listenRequestLog()
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// maxLogged bounds what a requestLog keeps (fuzzing sends millions).
+const maxLogged = 10000
+
+func listenRequestLog() (*requestLog, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
 	}
 	l := &requestLog{url: "ws://" + ln.Addr().String() + "/v5/public/x"}
 	var wg sync.WaitGroup
@@ -56,15 +78,16 @@ func newRequestLog(t *testing.T) *requestLog {
 					}
 					if h.OpCode == ws.OpText {
 						l.mu.Lock()
-						l.reqs = append(l.reqs, string(p))
+						if len(l.reqs) < maxLogged {
+							l.reqs = append(l.reqs, string(p))
+						}
 						l.mu.Unlock()
 					}
 				}
 			})
 		}
 	})
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return l
+	return l, func() { ln.Close(); wg.Wait() }, nil
 }
 
 func (l *requestLog) all() []string {

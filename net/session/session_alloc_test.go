@@ -9,17 +9,6 @@ import (
 	"github.com/ringfeed/ringfeed/parse"
 )
 
-// allocFrames are data messages in Bybit's shapes, one per kind.
-var allocFrames = []struct {
-	name, frame string
-}{
-	{"book_delta", `{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1700000000123,"data":{"s":"BTCUSDT","b":[["65000.10","1.204"],["64999.90","0"]],"a":[["65000.20","3.917"],["65000.40","0.012"]],"u":1001,"seq":431890771234},"cts":1700000000120}`},
-	{"book_snapshot", `{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1700000000123,"data":{"s":"BTCUSDT","b":[["65000.10","1.204"]],"a":[["65000.20","3.917"]],"u":1,"seq":431890771234},"cts":1700000000120}`},
-	{"trade", `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1700000000123,"data":[{"T":1700000000121,"s":"BTCUSDT","S":"Buy","v":"0.020","p":"65000.10","L":"ZeroPlusTick","i":"2a74ac78-691c-5b54-9dbe-5aafe8364627","BT":false,"RPI":false,"seq":457514743450}]}`},
-	{"ticker", `{"topic":"tickers.BTCUSDT","type":"delta","data":{"symbol":"BTCUSDT","bid1Price":"65000.10","bid1Size":"1.2"},"cs":176530004279,"ts":1700000000123}`},
-	{"kline", `{"topic":"kline.1.BTCUSDT","data":[{"start":1700000000000,"end":1700000059999,"interval":"1","open":"65000","close":"65010.5","high":"65020","low":"64990","volume":"12.5","turnover":"812500.25","confirm":false,"timestamp":1700000000123}],"ts":1700000000123,"type":"snapshot"}`},
-}
-
 // TestHandleAlloc gates the reader's per-message step (read → parse → sink →
 // last-seen) at zero allocations for every data kind, through a real ring.
 func TestHandleAlloc(t *testing.T) {
