@@ -2,6 +2,7 @@ package parse
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -70,6 +71,64 @@ func BenchmarkAppendDecimal(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			buf = strconv.AppendFloat(buf[:0], 109378.80, 'f', -1, 64)
+		}
+	})
+}
+
+// BenchmarkParseTopic compares the in-place topic split with
+// strings.Split on a converted string, the obvious alternative.
+func BenchmarkParseTopic(b *testing.B) {
+	topic := []byte("orderbook.50.BTCUSDT")
+	b.Run("ParseTopic", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ParseTopic(topic); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("strings_Split", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			parts := strings.Split(string(topic), ".")
+			if _, err := strconv.Atoi(parts[1]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkLookup compares the map lookup by []byte with a linear scan of
+// 500 names (a typical linear shard).
+func BenchmarkLookup(b *testing.B) {
+	s := NewSymbols()
+	names := make([]string, 500)
+	for i := range names {
+		names[i] = "SYM" + strconv.Itoa(i) + "USDT"
+		s.Add(names[i], 2, 3)
+	}
+	key := []byte("SYM377USDT")
+	b.Run("Symbols_Lookup", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := s.Lookup(key); !ok {
+				b.Fatal("missing")
+			}
+		}
+	})
+	b.Run("linear_scan", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			found := false
+			for _, n := range names {
+				if n == string(key) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				b.Fatal("missing")
+			}
 		}
 	})
 }

@@ -10,11 +10,15 @@ import (
 // whitespace, escapes, extra level elements), parse back to the same
 // levels and header.
 func TestPropertyBookRoundTrip(t *testing.T) {
-	rng := rand.New(rand.NewPCG(2024, 12))
+	propertyBookRoundTrip(t, 0, 300)
+}
+
+func propertyBookRoundTrip(t *testing.T, seed uint64, iterations int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(2024, 12+seed))
 	syms := NewSymbols()
 	p := NewParser(syms)
 	sink := newSink(2*1000/LevelsPerEvent + 2)
-	const iterations = 300
 	for it := range iterations {
 		ps, ss := rng.IntN(9), rng.IntN(9)
 		name := "SYM" + itoa(it)
