@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -847,5 +848,52 @@ func TestNanotimeMonotonic(t *testing.T) {
 			t.Fatalf("Nanotime went back: %d after %d", now, prev)
 		}
 		prev = now
+	}
+}
+
+func TestClosedConnHidesBufferedMessages(t *testing.T) {
+	c, _ := memTest(t, &replay{stream: text("buffered")}, nil, Options{})
+	if _, err := c.ReadMessage(); err != nil {
+		t.Fatalf("ReadMessage: %v", err)
+	}
+	c.Close(CloseNormal, "")
+	if _, err := c.ReadMessage(); err != ErrClosed {
+		t.Errorf("got %v; want ErrClosed although messages are buffered", err)
+	}
+}
+
+func TestWriteTimeoutClosesConn(t *testing.T) {
+	release := make(chan struct{})
+	url, wait := startRaw(t, func(conn net.Conn, br *bufio.Reader, _ *http.Request, resp []byte) error {
+		if _, err := conn.Write(resp); err != nil {
+			return err
+		}
+		// Never read: the client's writes pile up until its deadline.
+		select {
+		case <-release:
+		case <-time.After(testTimeout):
+		}
+		return nil
+	})
+	c := dialTest(t, url, Options{WriteTimeout: 200 * time.Millisecond})
+	p := payload(64<<10, 0)
+	var err error
+	for range 4000 { // 256 MB: far beyond any socket buffer
+		if err = c.WriteText(p); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("got %v; want a write deadline error", err)
+	}
+	if err := c.WriteText([]byte("x")); err != ErrClosed {
+		t.Errorf("WriteText after a failed write: got %v; want ErrClosed", err)
+	}
+	if _, err := c.ReadMessage(); err != ErrClosed {
+		t.Errorf("ReadMessage after a failed write: got %v; want ErrClosed", err)
+	}
+	close(release)
+	if err := wait(); err != nil {
+		t.Errorf("server: %v", err)
 	}
 }

@@ -33,6 +33,11 @@ func (c *Conn) ReadMessage() (Message, error) {
 	if c.rerr != nil {
 		return Message{}, c.rerr
 	}
+	if c.closed.Load() {
+		// Closed by Close or a failed write: do not hand out what is
+		// still buffered.
+		return Message{}, c.fail(ErrClosed)
+	}
 	for {
 		if c.w-c.r < 2 {
 			if err := c.fill(2); err != nil {
