@@ -7,6 +7,8 @@
 // free list, so a level change costs O(log n) and no re-sort, and inserts,
 // deletes and snapshot reloads reuse nodes instead of allocating. The degree
 // (DefaultDegree) was chosen by BenchmarkDelta; see the figures there.
+// Applying a delta costs about 50 ns per level changed on a 50-level book
+// and 110-130 on a 1000-level one.
 // Prices and sizes are int64 fixed point; the scale is the caller's.
 //
 // Messages are applied whole (ApplySnapshot, ApplyDelta) or in pieces
@@ -81,7 +83,10 @@ type Header struct {
 }
 
 // DefaultDegree is the B-tree degree used when Config.Degree is 0. Chosen
-// by BenchmarkDelta and BenchmarkSnapshot (figures in book_bench_test.go).
+// by BenchmarkDelta and BenchmarkSnapshot (table in book_bench_test.go): on
+// a 50-level book, mixed deltas cost 50 ns per level at degree 32 against
+// 60 at 16 and 72 at 4, because a whole side fits in one node; at 1000
+// levels degrees 16-64 are within noise of each other.
 const DefaultDegree = 32
 
 // DefaultSizeHint is the levels-per-side figure that sizes the node free
