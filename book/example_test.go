@@ -153,3 +153,17 @@ func ExampleReason() {
 	// crossed = book: stale: crossed book
 	// dropped = book: stale: event dropped
 }
+
+func ExampleBook_Counters() {
+	b := book.New(book.Config{Depth: 2})
+	_ = b.ApplySnapshot(book.Header{U: 10, Seq: 500}, []book.Level{{100, 1}, {99, 1}}, []book.Level{{101, 1}})
+	_ = b.ApplyDelta(book.Header{U: 11, Seq: 510}, []book.Level{{98, 0}, {100, 2}, {99, 0}, {97, 4}}, nil)
+	_ = b.ApplyDelta(book.Header{U: 12, Seq: 520}, []book.Level{{98, 5}}, nil) // 97 falls past the cap
+
+	c := b.Counters()
+	fmt.Printf("%+v\n", b.Header())
+	fmt.Println(c.Snapshots, c.Deltas, c.Levels, c.AbsentDeletes, c.Evictions)
+	// Output:
+	// {U:12 Seq:520 TS:0 CTS:0}
+	// 1 2 5 1 1
+}
