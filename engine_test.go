@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ type harness struct {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func startHarness(t *testing.T, simCfg bybitsim.Config, cfg Config) *harness {
+func startHarness(t *testing.T, simCfg bybitsim.Config, cfg Config, setup ...func(*Engine)) *harness {
 	t.Helper()
 	sim, err := bybitsim.Start(simCfg)
 	if err != nil {
@@ -44,6 +45,9 @@ func startHarness(t *testing.T, simCfg bybitsim.Config, cfg Config) *harness {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
+		if testing.Verbose() {
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		}
 	}
 	if len(cfg.Symbols) == 0 {
 		cfg.Symbols = sim.Symbols(string(cfg.Category))
@@ -52,6 +56,9 @@ func startHarness(t *testing.T, simCfg bybitsim.Config, cfg Config) *harness {
 	if err != nil {
 		sim.Close()
 		t.Fatalf("New: %v", err)
+	}
+	for _, f := range setup {
+		f(e)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, sim: sim, e: e, cancel: cancel, done: make(chan error, 1),

@@ -1,6 +1,7 @@
 package ringfeed
 
 import (
+	"errors"
 	"runtime"
 	"time"
 
@@ -28,9 +29,10 @@ type ringSink struct {
 	wait time.Duration
 	m    *engineMetrics
 
-	inMsg bool
-	n     int // events handed out for the current message
-	unpub int // of those, still reserved (not published)
+	inMsg    bool
+	dropping bool // the last bounded wait ran out and no slot freed since
+	n        int  // events handed out for the current message
+	unpub    int  // of those, still reserved (not published)
 
 	markers  [maxMarkers]parse.Event
 	nmarkers int
@@ -47,6 +49,18 @@ func newRingSink(r *ring.SPSC[parse.Event], b *bell, wait time.Duration, m *engi
 // parks and never sleeps: the reader must get back to its socket.
 func (s *ringSink) reserveWait() *parse.Event {
 	s.publish()
+	if s.dropping {
+		// The processor has not freed a slot since the last wait ran
+		// out: waiting again per message would slow the reader to one
+		// message per wait and starve its pongs. Drop at once until the
+		// ring has room again.
+		if e := s.r.Reserve(); e != nil {
+			s.dropping = false
+			return e
+		}
+		return nil
+	}
+	s.m.ringFull.Inc()
 	deadline := wsconn.Nanotime() + int64(s.wait)
 	for i := 0; ; i++ {
 		if e := s.r.Reserve(); e != nil {
@@ -58,6 +72,7 @@ func (s *ringSink) reserveWait() *parse.Event {
 		runtime.Gosched()
 		if i&15 == 15 {
 			if wsconn.Nanotime() > deadline {
+				s.dropping = true
 				return nil
 			}
 			s.bell.ring()
@@ -80,11 +95,11 @@ func (s *ringSink) Next() *parse.Event {
 		}
 	}
 	if e := s.r.Reserve(); e != nil {
+		s.dropping = false
 		s.n++
 		s.unpub++
 		return e
 	}
-	s.m.ringFull.Inc()
 	e := s.reserveWait()
 	if e == nil {
 		return nil
@@ -111,7 +126,7 @@ func (s *ringSink) Abort(res parse.Result, err error) {
 	}
 	s.inMsg = false
 	s.n, s.unpub = 0, 0
-	if err == parse.ErrNoRoom {
+	if errors.Is(err, parse.ErrNoRoom) {
 		s.m.ringDrops.Inc()
 	}
 	if res.Class != parse.ClassData || res.Sym == parse.NoSymbol {

@@ -1,0 +1,57 @@
+package ringfeed
+
+import (
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/net/bybitsim"
+)
+
+// A processor that stalls for seconds must not cost the connection: the
+// reader keeps reading and answering pongs, the ring overflows, the books
+// go stale, and after the stall they resync and match the simulator.
+func TestStalledProcessorKeepsConnectionAndResyncs(t *testing.T) {
+	rate, _ := bybitsim.ParseRate("3000")
+	var stalled atomic.Bool
+	stall := 3 * time.Second
+	h := startHarness(t, bybitsim.Config{Seed: 3, Rate: rate}, Config{
+		Symbols:      []string{"BTCUSDT", "ETHUSDT"},
+		Topics:       []string{"orderbook.50"},
+		RingSize:     64,
+		RingFullWait: time.Millisecond,
+		PingInterval: 300 * time.Millisecond,
+		PongTimeout:  time.Second,
+		IdleTimeout:  2 * time.Second,
+	}, func(e *Engine) {
+		e.OnBook(func(string, *book.Book) {
+			if stalled.CompareAndSwap(false, true) {
+				time.Sleep(stall) // the test's stand-in for a user hook that hangs
+			}
+		})
+	})
+	waitFor(t, 10*time.Second, "the stall to start", stalled.Load)
+	s0 := h.e.conns[0].sess.Stats()
+	time.Sleep(stall + 500*time.Millisecond)
+	s1 := h.e.conns[0].sess.Stats()
+	if s1.Pongs <= s0.Pongs {
+		t.Errorf("no pong handled during the stall (pongs %d → %d): the reader stopped", s0.Pongs, s1.Pongs)
+	}
+	waitFor(t, 15*time.Second, "healthy after the stall", func() bool { return h.get("/healthz", nil) == http.StatusOK })
+	h.quiesce("linear", 50)
+	h.compareBooks("linear", 50)
+
+	st := h.e.Stats()
+	if st.RingDrops == 0 {
+		t.Errorf("ring drops: got 0; want > 0 (the stall should overflow a 64-slot ring)")
+	}
+	if got := h.e.m.staleBy(book.ReasonDropped).Get(); got == 0 {
+		t.Errorf("books stale for dropped events: got 0; want > 0")
+	}
+	if st.Reconnects != 0 {
+		t.Errorf("reconnects: got %d; want 0 (a slow processor must not cost the connection)", st.Reconnects)
+	}
+	t.Logf("stats: %s", st)
+}
