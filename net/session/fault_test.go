@@ -433,3 +433,26 @@ func TestGapResync(t *testing.T) {
 		t.Errorf("%s: got %d gaps, %d snapshots; want 0, 1 (untouched)", topics[1], gaps, h.col.snaps(topics[1]))
 	}
 }
+
+// TestIdleTimeout: with a pong timeout longer than the idle timeout, a
+// stalled connection is ended by wsconn's read deadline (no frame at all)
+// and the session reconnects.
+func TestIdleTimeout(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 21})
+	cfg := fastConfig(t, srv, "linear", "orderbook.50.BTCUSDT")
+	cfg.PingInterval = 300 * time.Millisecond
+	cfg.PongTimeout = 20 * time.Second
+	cfg.Dial.IdleTimeout = 800 * time.Millisecond
+	h := start(t, srv, cfg)
+	h.subscribedAll(10 * time.Second)
+	if _, err := srv.Stall("", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "reconnect after idle timeout", func() bool {
+		st := h.s.Stats()
+		return st.Connections == 2 && st.Subscribed == 1
+	})
+	if got := h.logs.count("connection lost", "idle timeout"); got != 1 {
+		t.Errorf("got %d 'connection lost … idle timeout' lines; want 1\n%s", got, h.logs)
+	}
+}
