@@ -96,8 +96,8 @@ type Config struct {
 
 	// Reconnect backoff, full jitter: before attempt n the session sleeps
 	// rand[0, min(BackoffCap, BackoffBase·2^n)). n returns to 0 once a
-	// connection has received data for HealthyAfter. Defaults 500 ms,
-	// 30 s, 30 s.
+	// connection that received messages (data or pongs) has lasted
+	// HealthyAfter. Defaults 500 ms, 30 s, 30 s.
 	BackoffBase, BackoffCap, HealthyAfter time.Duration
 	// Limiter bounds the connect rate of every session sharing it; nil
 	// means the process-wide DefaultLimiter.

@@ -40,7 +40,7 @@
 //
 // Connection attempts pass through a process-wide [Limiter] (token bucket)
 // and sleep a full-jitter exponential backoff between attempts; the backoff
-// exponent returns to zero once a connection has carried data for
+// exponent returns to zero once a connection has carried messages for
 // Config.HealthyAfter. After every (re)connect Sink.Reset is called before
 // any of the connection's data is parsed, then every topic is subscribed in
 // requests of at most Config.ArgsPerRequest topics (spot rejects more than

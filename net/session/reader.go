@@ -24,8 +24,9 @@ type reader struct {
 	// message can be mapped to its topic. The slot is still reserved (not
 	// flushed) when it is read, so it is the reader's to read.
 	first *parse.Event
-	// dataMsgs counts data messages on the current connection.
-	dataMsgs int64
+	// dataMsgs counts data messages on the current connection, msgs all
+	// messages.
+	dataMsgs, msgs int64
 
 	parseLog, binLog, opLog rateLog
 }
@@ -47,6 +48,7 @@ func (r *reader) Next() *parse.Event {
 // bounded wait), and does not allocate for data messages.
 func (r *reader) handle(m wsconn.Message) {
 	r.s.lastRecv.Store(m.RecvNs)
+	r.msgs++
 	if r.tap != nil {
 		r.tap(m.Payload, m.RecvNs)
 	}
