@@ -1,6 +1,7 @@
 package ringfeed
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -304,4 +305,19 @@ func TestAdminBadRequests(t *testing.T) {
 			t.Errorf("GET %s: no JSON error field in %v", c.path, v)
 		}
 	}
+}
+
+func sameJSON(a, b any) error {
+	x, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	y, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(x, y) {
+		return fmt.Errorf("got %.300s; want %.300s", y, x)
+	}
+	return nil
 }

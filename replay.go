@@ -69,6 +69,9 @@ func Replay(ctx context.Context, cfg Config, frames []Frame, speed float64) (Rep
 	cfg.KlineHistory = false
 	cfg.Record = ""
 	cfg.Processors = 1
+	// A replay must not drop: the feeder waits for the processor as long
+	// as it takes, so every run applies every frame.
+	cfg.RingFullWait = time.Hour
 	cfg.SymbolsPerConn = max(1, len(cfg.Symbols))
 	cfg.replay = true
 	e, err := New(cfg)
