@@ -119,5 +119,6 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	return "wsconn: upgrade refused with HTTP status " + strconv.Itoa(e.Status)
+	// Always wrapped by Dial's "wsconn: handshake with HOST: " prefix.
+	return "HTTP status " + strconv.Itoa(e.Status) + " instead of 101 Switching Protocols"
 }

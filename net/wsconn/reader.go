@@ -226,10 +226,11 @@ func (c *Conn) growFrag(k int) {
 
 // fill makes at least n <= len(buf) bytes available in buf[r:w]. Before
 // reading it moves the unread bytes (part of one frame, so fewer than n) to
-// the front if n would not fit behind r or if r is past the middle: reads
-// into a short tail would each bring little, which cost more syscalls
-// (BenchmarkReadMessageTCP/small: 221 ns/msg without the second rule, see
-// the commit for the figure with it).
+// the front if n would not fit behind r, or if r is past the middle so that
+// every read has at least half the buffer to fill, as bufio does by always
+// sliding. The copy is at most one partial frame per half buffer consumed.
+// (An A/B of the second rule on BenchmarkReadMessageTCP was within the
+// noise of the shared 2-core machine; it is kept for the bound it gives.)
 func (c *Conn) fill(n int) error {
 	if c.r == c.w {
 		c.r, c.w = 0, 0
