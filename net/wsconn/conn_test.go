@@ -369,13 +369,15 @@ func byteStream(bigLen int) ([]byte, []string) {
 	return stream, []string{"a", "frag" + string(mid) + "end", string(big), "", "z"}
 }
 
+// TestOneByteWrites is the scaled-down version that also runs under -race;
+// TestNoRaceOneByteWrites adds a 70 KB frame (64-bit length header).
 func TestOneByteWrites(t *testing.T) {
-	bigLen := 70000
-	if raceEnabled {
-		// 80k one-byte writes take seconds under the race detector. The
-		// 64-bit header path is covered by TestOneByteReads.
-		bigLen = 5000
-	}
+	oneByteWrites(t, 5000)
+}
+
+// oneByteWrites has the server write the stream one byte per write.
+func oneByteWrites(t *testing.T, bigLen int) {
+	t.Helper()
 	stream, want := byteStream(bigLen)
 	url, wait := startRaw(t, func(conn net.Conn, br *bufio.Reader, _ *http.Request, resp []byte) error {
 		if _, err := conn.Write(resp); err != nil {
