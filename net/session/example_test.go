@@ -144,3 +144,54 @@ func ExampleDefaultSilence() {
 	fmt.Println(session.DefaultSilence("orderbook.1.BTCUSDT"), session.DefaultSilence("publicTrade.BTCUSDT"))
 	// Output: 10s 0s
 }
+
+func ExampleSession_Stats() {
+	srv, err := bybitsim.Start(bybitsim.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	s, _ := session.New(session.Config{
+		Category: "spot",
+		URL:      srv.URL("spot"),
+		Topics:   []string{"orderbook.1.BTCUSDT", "tickers.ETHUSDT"},
+		Symbols:  symbols("BTCUSDT", "ETHUSDT"),
+		Sink:     newSink(),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if s.Stats().Subscribed == 2 {
+			break
+		}
+	}
+	st := s.Stats()
+	fmt.Println(st.Connected, st.Subscribed, st.Attempts, st.Reconnects)
+	// Output: true 2 1 0
+}
+
+func ExampleProbe_Offset() {
+	srv, err := bybitsim.Start(bybitsim.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	p, _ := session.NewProbe(session.ProbeConfig{URL: srv.RESTURL()})
+	defer p.Close()
+	// At engine start: in its own goroutine, the WebSocket never waits
+	// for REST.
+	p.Trigger()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if p.Stats().Runs > 0 {
+			break
+		}
+	}
+	// Exchange time of a local receive time: now + Offset. The simulator
+	// runs on this machine's clock, so the offset is tiny.
+	fmt.Println(p.Offset().Abs() < time.Second)
+	// Output: true
+}
