@@ -15,17 +15,6 @@ import (
 	"time"
 )
 
-// drain reads client frames until the connection ends; for scripts that have
-// nothing more to check.
-// heapAllocated returns the bytes allocated by the process so far.
-// byteStream is a sequence of frames exercising every read path, and the
-// messages it carries.
-// bigLen selects the size of one single-frame message: above 65535 it takes
-// a 64-bit length header.
-// TestOneByteWrites is the scaled-down version that also runs under -race;
-// TestNoRaceOneByteWrites adds a 70 KB frame (64-bit length header).
-// oneByteWrites has the server write the stream one byte per write.
-// oneByteReader returns one byte per Read, deterministically.
 func TestCloseUnblocksReader(t *testing.T) {
 	url, wait := startRaw(t, func(conn net.Conn, br *bufio.Reader, _ *http.Request, resp []byte) error {
 		if _, err := conn.Write(resp); err != nil {

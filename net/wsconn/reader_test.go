@@ -302,6 +302,7 @@ func TestOversize(t *testing.T) {
 	}
 }
 
+// heapAllocated returns the bytes allocated by the process so far.
 func heapAllocated() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -344,6 +345,9 @@ func TestHugeDeclaredLength(t *testing.T) {
 	}
 }
 
+// byteStream is a sequence of frames exercising every read path, and the
+// messages it carries. bigLen selects the size of one single-frame message:
+// above 65535 it takes a 64-bit length header.
 func byteStream(bigLen int) ([]byte, []string) {
 	big := payload(bigLen, 3)
 	mid := payload(3000, 4) // 16-bit length header
@@ -360,10 +364,13 @@ func byteStream(bigLen int) ([]byte, []string) {
 	return stream, []string{"a", "frag" + string(mid) + "end", string(big), "", "z"}
 }
 
+// TestOneByteWrites is the scaled-down version that also runs under -race;
+// TestNoRaceOneByteWrites adds a 70 KB frame (64-bit length header).
 func TestOneByteWrites(t *testing.T) {
 	oneByteWrites(t, 5000)
 }
 
+// oneByteWrites has the server write the stream one byte per write.
 func oneByteWrites(t *testing.T, bigLen int) {
 	t.Helper()
 	stream, want := byteStream(bigLen)
@@ -394,6 +401,7 @@ func oneByteWrites(t *testing.T, bigLen int) {
 	}
 }
 
+// oneByteReader returns one byte per Read, deterministically.
 type oneByteReader struct{ b []byte }
 
 func (r *oneByteReader) Read(p []byte) (int, error) {
