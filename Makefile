@@ -16,7 +16,7 @@ DATE      := $(shell date -u +%Y%m%d-%H%M%S)
 # too slow under it. Their files carry //go:build !race.
 NORACE_RUN := 'Alloc|NoRace'
 
-.PHONY: all build test vet race norace bench bench-compare bench-check fuzz profile demo run soak clean
+.PHONY: all build test vet lint race norace bench bench-compare bench-check fuzz profile demo run soak clean
 
 all: build
 
@@ -27,13 +27,16 @@ build:
 vet:
 	$(GO) vet $(PKGS)
 
+lint:
+	$(GO) tool staticcheck $(PKGS)
+
 race:
 	$(GO) test -race -count=1 -timeout 8m $(PKGS)
 
 norace:
 	$(GO) test -count=1 -timeout 5m -run $(NORACE_RUN) $(PKGS)
 
-test: vet race norace
+test: vet lint race norace
 
 bench:
 	@mkdir -p bench/out
@@ -61,11 +64,9 @@ profile:
 	@echo "profile: needs the end-to-end mixed benchmark in bench/ (not built yet)"; exit 1
 
 demo:
-	@if [ ! -d cmd/ringfeed ]; then echo "demo: cmd/ringfeed (the engine binary) is not built yet"; exit 1; fi
-	$(GO) run ./cmd/ringfeed --sim --duration $(DURATION)
+	$(GO) run ./cmd/ringfeed --sim --duration $(DURATION) --admin 127.0.0.1:0 --symbols BTCUSDT,ETHUSDT,XRPUSDT
 
 run:
-	@if [ ! -d cmd/ringfeed ]; then echo "run: cmd/ringfeed (the engine binary) is not built yet"; exit 1; fi
 	$(GO) run ./cmd/ringfeed $(ARGS)
 
 soak:

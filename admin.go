@@ -45,6 +45,9 @@ func (e *Engine) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/ticker/{symbol}", e.handleTicker)
 	mux.HandleFunc("GET /v1/trades/{symbol}", e.handleTrades)
 	mux.HandleFunc("GET /healthz", e.handleHealth)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, apiError{"no such endpoint; see /v1/book/{symbol}, /v1/klines/{symbol}/{interval}, /v1/ticker/{symbol}, /v1/trades/{symbol}, /healthz, /metrics, /debug/pprof/"})
+	})
 	return mux
 }
 
@@ -60,6 +63,7 @@ func (e *Engine) startAdmin() error {
 		e.log.Warn("admin server listens beyond loopback: /debug/pprof and the state API are exposed", "addr", ln.Addr().String())
 	}
 	e.adminAddr = ln.Addr().String()
+	e.log.Info("admin server listening", "url", "http://"+e.adminAddr, "endpoints", "/metrics /healthz /v1/book/{symbol} /v1/klines/{symbol}/{interval} /v1/ticker/{symbol} /v1/trades/{symbol} /debug/pprof/")
 	e.admin = &http.Server{
 		Handler:           e.Handler(),
 		ReadHeaderTimeout: adminReadTimeout,
