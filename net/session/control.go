@@ -224,7 +224,16 @@ func (c *control) resubscribes(now int64) bool {
 	lastRecv := s.lastRecv.Load()
 	for i := range c.st {
 		t := &c.st[i]
-		if t.state != stSubscribed || (t.lastResub != 0 && now-t.lastResub < int64(cfg.ResyncInterval)) {
+		if t.state != stSubscribed {
+			// A subscribe is in flight (first, retry, or the second half
+			// of a resubscribe): the snapshot a resync would ask for is
+			// already coming.
+			if s.resyncFlag[i].Load() {
+				s.resyncFlag[i].Store(false)
+			}
+			continue
+		}
+		if t.lastResub != 0 && now-t.lastResub < int64(cfg.ResyncInterval) {
 			continue
 		}
 		reason := -1

@@ -299,6 +299,14 @@ func TestResyncRequests(t *testing.T) {
 	if got := r.s.Stats().Subscribed; got != 1 {
 		t.Fatalf("during the resync: got %d subscribed; want 1", got)
 	}
+	// While it is under way, another request for it is dropped.
+	if !r.s.Resync(topics[1]) {
+		t.Fatal("Resync during a resync: got false; want true (accepted, then dropped)")
+	}
+	r.answer("", 0)
+	if r.s.resyncFlag[1].Load() {
+		t.Fatal("a resync request during a resync stayed pending")
+	}
 	r.answer(`{"success":true,"ret_msg":"","conn_id":"x","req_id":"u-2","op":"unsubscribe"}`, 0)
 	reqs = r.log.waitN(t, 3)
 	if !strings.Contains(reqs[2], `{"op":"subscribe","req_id":"s-3","args":["orderbook.50.BUSDT"]}`) {

@@ -145,10 +145,12 @@ func (s *Session) TopicIndexOf(topic string) (int, bool) {
 // snapshot; the other topics are not touched. It never blocks and does not
 // allocate: it sets a flag and nudges the control goroutine. It returns
 // false if a resync of topic is already pending or topic is not one of this
-// session's. The control goroutine performs it once the topic is
-// subscribed, at most once per ResyncInterval per topic and ResyncPerSecond
-// overall; a reconnect (which resubscribes everything) clears pending
-// requests.
+// session's. The control goroutine performs it at most once per
+// ResyncInterval per topic and ResyncPerSecond overall. A request for a
+// topic whose subscribe is in flight (after a (re)connect, a failed
+// subscribe's retry, or a resync under way) is dropped: the snapshot it asks
+// for is already coming. A caller that still finds the book stale later
+// asks again.
 func (s *Session) Resync(topic string) bool {
 	i, ok := s.tt.index[topic]
 	return ok && s.ResyncIndex(i)
