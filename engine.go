@@ -374,6 +374,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	e.started = time.Now()
+	e.rep.lastAt = e.started
 	if err := e.startAdmin(); err != nil {
 		return err
 	}

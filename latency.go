@@ -43,6 +43,7 @@ type latRecorder struct {
 func newLatRecorder() *latRecorder {
 	r := &latRecorder{cur: newHist()}
 	r.spare.Store(newHist())
+	r.req.Store(true) // hand the first figures over at the first chance
 	return r
 }
 

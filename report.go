@@ -13,7 +13,7 @@ import (
 
 // reportEvery is how often processors hand their histograms over and the
 // window figures (status line, quantile gauges) are recomputed.
-const reportEvery = 2 * time.Second
+const reportEvery = time.Second
 
 // Stats is a snapshot of the engine's figures, for the status line, the
 // exit summary and tests.
