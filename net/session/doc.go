@@ -20,8 +20,8 @@
 // A data message costs the socket read, the parse, the Sink calls, one
 // atomic add for messages_total and two atomic stores (the topic's last-seen
 // time and the connection's): no allocation, no lock, no channel operation.
-// The topic of a message is found without allocating from the first event
-// written (kind, symbol id, depth or interval) through arrays built in New.
+// The topic of a message is found without allocating from the parse result
+// (kind, symbol id, depth or interval) through arrays built in New.
 // Acks and pongs (every few seconds) may allocate a little; bad frames
 // allocate for their log line, which is rate-limited.
 //

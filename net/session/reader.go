@@ -16,29 +16,15 @@ type reader struct {
 	s      *Session
 	parser *parse.Parser
 	sink   Sink
+	psink  parse.Sink // sink as a parse.Sink, converted once
 	tt     *topicTable
 	m      *sessionMetrics
 	tap    func(p []byte, recvNs int64)
-	// first is the first slot handed out during the current Parse: the
-	// event tells the depth or interval that Result does not carry, so the
-	// message can be mapped to its topic. The slot is still reserved (not
-	// flushed) when it is read, so it is the reader's to read.
-	first *parse.Event
 	// dataMsgs counts data messages on the current connection, msgs all
 	// messages.
 	dataMsgs, msgs int64
 
 	parseLog, binLog, opLog rateLog
-}
-
-// Next implements parse.Sink over the engine's sink, remembering the first
-// slot of the message.
-func (r *reader) Next() *parse.Event {
-	ev := r.sink.Next()
-	if r.first == nil {
-		r.first = ev
-	}
-	return ev
 }
 
 // handle processes one message: the whole per-message work of the reader
@@ -56,8 +42,7 @@ func (r *reader) handle(m wsconn.Message) {
 		r.binary(m)
 		return
 	}
-	r.first = nil
-	res, err := r.parser.Parse(m.Payload, m.RecvNs, r)
+	res, err := r.parser.Parse(m.Payload, m.RecvNs, r.psink)
 	if err != nil {
 		r.fail(m, &res, err)
 		return
@@ -75,10 +60,8 @@ func (r *reader) handle(m wsconn.Message) {
 	if k := int(res.Kind); k > 0 && k < numKinds {
 		r.m.messages[k].Inc()
 	}
-	if ev := r.first; ev != nil {
-		if i := r.tt.lookup(ev.Kind, eventParam(ev), ev.Sym); i >= 0 {
-			r.s.seen[i].Store(m.RecvNs)
-		}
+	if i := r.tt.lookup(res.Kind, resultParam(&res), res.Sym); i >= 0 {
+		r.s.seen[i].Store(m.RecvNs)
 	}
 }
 

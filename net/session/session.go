@@ -105,6 +105,7 @@ func New(cfg Config) (*Session, error) {
 		s:      s,
 		parser: parse.NewParser(cfg.Symbols, cfg.ParserOptions...),
 		sink:   cfg.Sink,
+		psink:  cfg.Sink,
 		tt:     tt,
 		m:      s.m,
 		tap:    cfg.Tap,

@@ -141,13 +141,13 @@ func (t *topicTable) lookup(kind parse.Kind, param int, sym uint32) int {
 	return -1
 }
 
-// eventParam is the lookup param of an event.
-func eventParam(ev *parse.Event) int {
-	switch ev.Kind {
+// resultParam is the lookup param of a parsed data message.
+func resultParam(r *parse.Result) int {
+	switch r.Kind {
 	case parse.KindBook:
-		return int(ev.Depth)
+		return int(r.Depth)
 	case parse.KindKline:
-		return int(ev.Interval)
+		return int(r.Interval)
 	}
 	return 0
 }
