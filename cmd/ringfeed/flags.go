@@ -73,6 +73,8 @@ func newFlagSet(name string, o *options, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.PongTimeout, "pong-timeout", ringfeed.DefaultPongTimeout, "reconnect when a pong does not arrive within this")
 	fs.DurationVar(&c.DialTimeout, "dial-timeout", ringfeed.DefaultDialTimeout, "TCP (and TLS) dial timeout")
 	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", ringfeed.DefaultHandshake, "WebSocket handshake timeout")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", ringfeed.DefaultWriteTimeout, "bound on each WebSocket write (subscribe, ping, pong)")
+	fs.IntVar(&c.MaxMessageSize, "max-message", ringfeed.DefaultMaxMessage, "largest WebSocket message accepted in bytes; larger closes with 1009 and reconnects")
 	fs.DurationVar(&c.BackoffBase, "backoff-base", ringfeed.DefaultBackoffBase, "reconnect backoff base (full jitter)")
 	fs.DurationVar(&c.BackoffCap, "backoff-cap", ringfeed.DefaultBackoffCap, "reconnect backoff cap")
 	fs.DurationVar(&c.ProbeConnectTimeout, "probe-connect-timeout", ringfeed.DefaultProbeConnect, "network probe connect timeout")
