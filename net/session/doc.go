@@ -60,6 +60,24 @@
 // something else still arrives is resubscribed alone; so is a topic named
 // by [Session.Resync], which processors call for a stale book.
 //
+// # Metrics
+//
+// Registered in Config.Metrics with Config.Labels on every name:
+// ringfeed_connection_up, ringfeed_reconnect_attempts_total,
+// ringfeed_connects_total{result="ok|dial_error|handshake_error|refused"},
+// ringfeed_subscribe_failures_total,
+// ringfeed_resubscribes_total{reason="silence|resync|reconnect"},
+// ringfeed_pings_sent_total, ringfeed_pongs_total, ringfeed_pong_rtt_seconds,
+// ringfeed_frames_total{opcode}, ringfeed_bytes_total (received payload),
+// ringfeed_oversize_total, ringfeed_protocol_errors_total,
+// ringfeed_parse_errors_total{reason}, ringfeed_messages_total{kind},
+// ringfeed_unknown_ops_total and ringfeed_messages_dropped_total (the sink
+// had no room). The frame, byte, oversize and protocol-error figures are
+// wsconn's own counters summed over connections, read at scrape time, so
+// the read path does not count twice. A [Probe] registers
+// ringfeed_probe_tries_total, ringfeed_probe_failures_total,
+// ringfeed_clock_offset_seconds and ringfeed_probe_rtt_seconds.
+//
 // # Concurrency
 //
 // All Session methods except Run may be called from any goroutine at any
