@@ -3,6 +3,8 @@ package parse
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/valyala/fastjson"
 )
 
 // Baseline structs: what a straightforward decoder would do with
@@ -176,6 +178,23 @@ func BenchmarkParse(b *testing.B) {
 			}
 			cpu.stop()
 			b.ReportMetric(float64(levels), "events/msg")
+		})
+		// The floor: fastjson building its tree, with no field access or
+		// conversion; Parse cannot be faster than this.
+		b.Run(c.name+"/fastjson_parseOnly", func(b *testing.B) {
+			var fj fastjson.Parser
+			if _, err := fj.ParseBytes(c.frame); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(c.frame)))
+			b.ReportAllocs()
+			cpu := startCPU(b)
+			for b.Loop() {
+				if _, err := fj.ParseBytes(c.frame); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu.stop()
 		})
 		b.Run(c.name+"/encoding_json", func(b *testing.B) {
 			b.SetBytes(int64(len(c.frame)))
