@@ -32,6 +32,7 @@ type Stats struct {
 	Books        int
 	RingHigh     int // highest ring occupancy seen by the reporter
 	RingDrops    uint64
+	RecordDrops  uint64 // frames the capture could not keep up with
 	HooksOver    uint64
 	Resyncs      uint64
 }
@@ -102,6 +103,9 @@ func (e *Engine) Stats() Stats {
 	}
 	if !e.started.IsZero() {
 		s.Uptime = time.Since(e.started)
+	}
+	if e.rec != nil {
+		s.RecordDrops = e.rec.dropped()
 	}
 	for _, p := range e.procs {
 		s.Events += p.events.Load()
