@@ -272,3 +272,29 @@ func TestConnectResult(t *testing.T) {
 	f(fmt.Errorf("%w: x", wsconn.ErrHandshakeTimeout), connectHandshakeError)
 	f(fmt.Errorf("%w: x", wsconn.ErrDialTimeout), connectDialError)
 }
+
+// TestRunTwice: a second Run while one is running returns ErrRunning; after
+// the first returns, Run may be called again and reconnects.
+func TestRunTwice(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{Seed: 6})
+	h := start(t, srv, fastConfig(t, srv, "linear", "orderbook.50.BTCUSDT"))
+	h.subscribedAll(10 * time.Second)
+	if err := h.s.Run(context.Background()); err != ErrRunning {
+		t.Fatalf("second Run: got %v; want ErrRunning", err)
+	}
+	h.stop()
+	if h.s.Connected() {
+		t.Fatal("Connected after Run returned: got true")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.s.Run(ctx) }()
+	waitFor(t, 10*time.Second, "second connection subscribed", func() bool {
+		st := h.s.Stats()
+		return st.Connections == 2 && st.Subscribed == 1
+	})
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("Run: got %v; want context.Canceled", err)
+	}
+}
