@@ -33,8 +33,8 @@
 // Reserve, Publish, Peek and Release take a few nanoseconds: no lock, no
 // channel, no syscall. The producer's index and the consumer's index live on
 // their own 128-byte blocks (two cache lines, because the adjacent-line
-// prefetcher pulls lines in pairs), each beside the owner's cached copy of the
-// other side's index, so a side touches the other's line only when its cache
+// prefetcher pulls lines in pairs), and each side keeps a private cached copy
+// of the other's index, so it loads the other's line only when that copy
 // says the ring is full (producer) or empty (consumer). Publish stores the
 // index and then reads the consumer's "parked" flag; Release does the same for
 // the producer. Both are sequentially consistent atomics, so a side that parks
@@ -82,10 +82,22 @@ const pad = 128
 type SPSC[T any] struct {
 	_ [pad]byte
 
-	// Producer block: written by the producer only.
-	tail       atomic.Uint64 // slots published so far; read by the consumer
-	next       uint64        // reserve cursor; next-tail slots are reserved
-	cachedHead uint64        // the consumer's head as last loaded
+	// Each index the other side reads has a block of its own, apart from
+	// its owner's private cursor: the producer writes next on every
+	// Reserve, and a consumer spinning on tail must not pull that line
+	// away each time; tail itself changes once per Publish.
+	tail atomic.Uint64 // slots published so far; written by the producer
+	_    [pad]byte
+	head atomic.Uint64 // slots released so far; written by the consumer
+	_    [pad]byte
+
+	// Producer's private block.
+	next       uint64 // reserve cursor; next-tail slots are reserved
+	cachedHead uint64 // head as the producer last loaded it
+	_          [pad]byte
+
+	// Consumer's private block.
+	cachedTail uint64 // tail as the consumer last loaded it
 	_          [pad]byte
 
 	// Read-mostly block: set at construction, or written on slow paths only
@@ -100,11 +112,6 @@ type SPSC[T any] struct {
 	consWake   chan struct{} // capacity 1: a token wakes the parked consumer
 	prodWake   chan struct{} // capacity 1: a token wakes the parked producer
 	timer      *time.Timer   // producer's park deadline, reused
-	_          [pad]byte
-
-	// Consumer block: written by the consumer only.
-	head       atomic.Uint64 // slots released so far; read by the producer
-	cachedTail uint64        // the producer's tail as last loaded
 	_          [pad]byte
 }
 

@@ -136,22 +136,38 @@ func benchSingle[P any](b *testing.B, tmpl P) {
 	}
 }
 
+// benchWaits are the wait strategies the two-goroutine benchmarks compare;
+// both sides use the same one.
+var benchWaits = []struct {
+	name string
+	w    Wait
+}{
+	{"default", DefaultOptions().Consumer},
+	{"spin", Wait{Spin: time.Second}},
+	{"yield", Wait{NoPark: true}},
+	{"park", Wait{}},
+}
+
 // BenchmarkThroughput moves slots from the benchmark goroutine to a consumer
-// goroutine, one slot per op, and reports slots/s. The producer writes the
-// whole slot; the consumer checks each sequence number. "batch64" publishes
-// every 64 slots (as the reader does once per socket read), "batch1" after
-// every slot; "chan" is a buffered channel of the same capacity.
+// goroutine through a 1024-slot ring, one slot per op, and reports slots/s.
+// The producer writes the whole slot; the consumer checks each sequence
+// number. "batch64" publishes every 64 slots (as the reader does once per
+// socket read), "batch1" after every slot; the last path element is the wait
+// strategy of both sides; "chan" is a buffered channel of the same capacity.
 func BenchmarkThroughput(b *testing.B) {
 	for _, batch := range []int{64, 1} {
-		b.Run(fmt.Sprintf("16B/batch%d", batch), func(b *testing.B) { benchThroughput(b, tmplSmall, batch) })
-		b.Run(fmt.Sprintf("512B/batch%d", batch), func(b *testing.B) { benchThroughput(b, tmplLarge, batch) })
+		for _, s := range benchWaits {
+			opts := Options{Consumer: s.w, Producer: s.w}
+			b.Run(fmt.Sprintf("16B/batch%d/%s", batch, s.name), func(b *testing.B) { benchThroughput(b, tmplSmall, batch, opts) })
+			b.Run(fmt.Sprintf("512B/batch%d/%s", batch, s.name), func(b *testing.B) { benchThroughput(b, tmplLarge, batch, opts) })
+		}
 	}
 	b.Run("16B/chan", func(b *testing.B) { benchThroughputChan(b, tmplSmall) })
 	b.Run("512B/chan", func(b *testing.B) { benchThroughputChan(b, tmplLarge) })
 }
 
-func benchThroughput[P any](b *testing.B, tmpl P, batch int) {
-	r := New[event[P]](1024)
+func benchThroughput[P any](b *testing.B, tmpl P, batch int, opts Options) {
+	r := NewWithOptions[event[P]](1024, opts)
 	got := make(chan uint64, 1)
 	go func() {
 		var want uint64
@@ -229,21 +245,21 @@ func benchThroughputChan[P any](b *testing.B, tmpl P) {
 // BenchmarkHandoffLatency measures one-way latency, from just before Publish
 // to the consumer's return from PeekWait, with one 16-byte slot in flight: a
 // ping-pong over two rings, so the consumer is always waiting when the slot
-// is published. Both sides use the named wait; "chan" is a pair of buffered
-// channels. Each figure includes one clock read (tens of ns).
+// is published. In "spin", "yield" and "default" both sides use that wait.
+// In "park" the consumer parks and the waker keeps its P busy (it polls
+// Peek for the reply without yielding, as a reader parses on), so the
+// consumer runs only when another P takes it: the real wake-up cost. In
+// "park-handoff" both sides park, so the woken side runs on the waker's P as
+// soon as the waker parks. "chan" is a pair of buffered channels. Each
+// figure includes one clock read (tens of ns).
 func BenchmarkHandoffLatency(b *testing.B) {
-	strategies := []struct {
-		name string
-		w    Wait
-	}{
-		{"spin", Wait{Spin: time.Second}},
-		{"yield", Wait{NoPark: true}},
-		{"park", Wait{}},
-		{"default", DefaultOptions().Consumer},
-	}
-	for _, s := range strategies {
-		b.Run(s.name, func(b *testing.B) { benchLatency(b, Options{Consumer: s.w, Producer: s.w}) })
-	}
+	spin, yield, park := Wait{Spin: time.Second}, Wait{NoPark: true}, Wait{}
+	def := DefaultOptions().Consumer
+	b.Run("spin", func(b *testing.B) { benchLatency(b, Options{Consumer: spin, Producer: spin}, false) })
+	b.Run("yield", func(b *testing.B) { benchLatency(b, Options{Consumer: yield, Producer: yield}, false) })
+	b.Run("park", func(b *testing.B) { benchLatency(b, Options{Consumer: park, Producer: park}, true) })
+	b.Run("park-handoff", func(b *testing.B) { benchLatency(b, Options{Consumer: park, Producer: park}, false) })
+	b.Run("default", func(b *testing.B) { benchLatency(b, Options{Consumer: def, Producer: def}, false) })
 	b.Run("chan", benchLatencyChan)
 }
 
@@ -276,7 +292,9 @@ func (l *latencies) report(b *testing.B) {
 	b.ReportMetric(float64(s[len(s)*99/100]), "p99-ns")
 }
 
-func benchLatency(b *testing.B, opts Options) {
+// benchLatency runs the ping-pong; with busy the pinger polls Peek for the
+// reply instead of waiting in PeekWait.
+func benchLatency(b *testing.B, opts Options, busy bool) {
 	ping := NewWithOptions[event[small]](64, opts)
 	pong := NewWithOptions[event[small]](64, opts)
 	l := newLatencies()
@@ -306,8 +324,11 @@ func benchLatency(b *testing.B, opts Options) {
 		}
 		s.P.Px = l.now()
 		ping.Publish()
-		bt, err := pong.PeekWait()
-		if err != nil {
+		var bt []event[small]
+		if busy {
+			for bt = pong.Peek(); bt == nil; bt = pong.Peek() {
+			}
+		} else if bt, err = pong.PeekWait(); err != nil {
 			b.Fatal(err)
 		}
 		pong.Release(len(bt))

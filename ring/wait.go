@@ -11,15 +11,23 @@ import (
 // polls for Spin, then calls runtime.Gosched Yield times, then parks until
 // the other side wakes it; with NoPark it keeps yielding instead of parking.
 //
-// The stages trade CPU for latency. A spinning side notices the other's
-// store within about a hundred nanoseconds but burns its core; a yield gives
-// the core to other goroutines for a few hundred nanoseconds at a time; a
-// parked side costs nothing until woken, and waking it costs the other side
-// a channel send and tens of microseconds before it runs (see the "park"
-// figures of BenchmarkHandoffLatency). Spin 0 skips spinning: set it on a
-// machine where this goroutine must not hold a core, for example when
-// GOMAXPROCS is 1, or when another goroutine already spins (on two cores the
-// engine lets at most one goroutine spin).
+// The stages trade CPU for latency. A spinning side sees the other's store
+// within a few hundred nanoseconds but holds its core (it yields the P every
+// few microseconds, see spinYield); a yielding side also stays runnable but
+// lets other goroutines run; a parked side costs nothing until woken, and
+// waking it costs the waker a channel send and the woken side tens of
+// microseconds before another P runs it (BenchmarkHandoffLatency/park: p50
+// 70µs on the shared 2-core dev box), or until the waker itself blocks, if
+// it blocks first (park-handoff: p50 150ns).
+//
+// Spinning pays only while each spinning goroutine has a core to itself. On
+// an oversubscribed machine the goroutine a spinner waits for may sit on a
+// descheduled thread, and the spinner burns the time slice that thread
+// needs: with the dev box at load 8–14, BenchmarkThroughput/16B/batch64 ran
+// at about 100M slots/s with park, 2–50M with the default and 0.1M with pure
+// spin. Set Spin 0 where this goroutine must not hold a core: GOMAXPROCS 1,
+// a shared machine, or when another goroutine already spins (on two cores
+// the engine lets at most one goroutine spin).
 type Wait struct {
 	// Spin is how long to busy-poll before yielding. 0 means do not spin.
 	Spin time.Duration
@@ -39,10 +47,10 @@ type Options struct {
 // DefaultSpin is the spin window of DefaultOptions: 50µs. A busy linear
 // connection (tens of symbols × book, trades and ticker, each book pushing
 // every 10–20 ms) delivers a socket read every few tens of microseconds, and
-// a parked goroutine takes tens of microseconds to wake, so spinning through
-// a 50µs gap hands the next batch over in well under a microsecond instead
-// of paying a wake-up for every read. Past 50µs the feed is idle enough that
-// a wake-up's latency is the smaller cost than a burning core.
+// a parked goroutine takes tens of microseconds to run again once woken, so
+// spinning through a gap of up to 50µs hands the next batch over in well
+// under a microsecond instead of paying a wake-up per read. Past 50µs the
+// feed is idle enough that a wake-up costs less than a burning core.
 const DefaultSpin = 50 * time.Microsecond
 
 // DefaultYield is the yield count of DefaultOptions: a few microseconds of
@@ -73,6 +81,29 @@ func (w Wait) check(side string) {
 // closed and wake flags) while spinning: a clock read costs tens of
 // nanoseconds, a poll a few.
 const spinCheck = 64
+
+// spinYield is how often a spinning side calls runtime.Gosched. The Go
+// scheduler queues a goroutine that a side wakes on the waker's own P; if
+// the waker then spins (the reader waiting on a full ring, a ping-pong), the
+// woken goroutine would wait for the whole spin window, or for another P to
+// steal it. Yielding every few microseconds bounds that wait at a cost of a
+// few hundred nanoseconds per yield.
+const spinYield = 4 * time.Microsecond
+
+// spinning reports whether a side that began spinning at start should go on
+// after the elapsed time, yielding the P when spinYield has passed since
+// the last yield.
+func spinning(start time.Time, window time.Duration, yielded *time.Duration) bool {
+	el := time.Since(start)
+	if el >= window {
+		return false
+	}
+	if el-*yielded >= spinYield {
+		runtime.Gosched()
+		*yielded = el
+	}
+	return true
+}
 
 // PeekWait is Peek that waits, per Options.Consumer, for at least one
 // published slot. It returns a non-empty batch and nil; or ErrClosed once the
@@ -113,6 +144,7 @@ func (r *SPSC[T]) peekSlow() ([]T, error) {
 	if w.Spin > 0 {
 		h := r.head.Load()
 		start := time.Now()
+		var yielded time.Duration
 		for i := 1; ; i++ {
 			if r.tail.Load() != h {
 				return r.Peek(), nil
@@ -121,7 +153,7 @@ func (r *SPSC[T]) peekSlow() ([]T, error) {
 				if b, err := r.peekReady(); b != nil || err != nil {
 					return b, err
 				}
-				if time.Since(start) >= w.Spin {
+				if !spinning(start, w.Spin, &yielded) {
 					break
 				}
 			}
@@ -185,6 +217,7 @@ func (r *SPSC[T]) reserveSlow(maxWait time.Duration) (*T, error) {
 	w := &r.opts.Producer
 	start := time.Now()
 	if spin := min(w.Spin, maxWait); spin > 0 {
+		var yielded time.Duration
 		for i := 1; ; i++ {
 			if s := r.Reserve(); s != nil {
 				return s, nil
@@ -193,7 +226,7 @@ func (r *SPSC[T]) reserveSlow(maxWait time.Duration) (*T, error) {
 				if r.closed.Load() {
 					return nil, ErrClosed
 				}
-				if time.Since(start) >= spin {
+				if !spinning(start, spin, &yielded) {
 					break
 				}
 			}
