@@ -81,8 +81,8 @@ func TestParseBook(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r, evs := parseOne(t, p, c.frame, 8)
-			if r.Class != ClassData || r.Kind != KindBook || r.Sym != c.want.Sym {
-				t.Fatalf("got result %+v; want data/book/sym %d", r, c.want.Sym)
+			if r.Class != ClassData || r.Kind != KindBook || r.Sym != c.want.Sym || r.Depth != c.want.Depth || r.Interval != IntervalNone {
+				t.Fatalf("got result %+v; want data/book/sym %d/depth %d", r, c.want.Sym, c.want.Depth)
 			}
 			bids, asks := levelsOf(t, evs)
 			e := evs[0]
@@ -145,7 +145,7 @@ func TestParseKline(t *testing.T) {
 		`{"confirm":false,"start":1700002800000,"end":1700006399999,"interval":"60","open":"65100.5","close":"65100.5","high":"65100.5","low":"65100.5","volume":"0","turnover":"0","timestamp":1700002800001}` +
 		`],"ts":1700002800002,"type":"snapshot"}`
 	r, evs := parseOne(t, p, frame, 4)
-	if r.Kind != KindKline || r.Sym != 0 || len(evs) != 2 {
+	if r.Kind != KindKline || r.Sym != 0 || r.Interval != Interval60 || r.Depth != 0 || len(evs) != 2 {
 		t.Fatalf("got %+v with %d events; want kline sym 0 with 2", r, len(evs))
 	}
 	want := []Candle{
@@ -511,7 +511,7 @@ func TestParseNoRoom(t *testing.T) {
 	sink := newSink(2)
 	r, err := p.Parse(g.frame(), 0, sink)
 	wantErr(t, err, "sink", ErrNoRoom)
-	if !errors.Is(err, ErrNoRoom) || r.Events != 2 || r.Sym != 5 || sink.evs[0].Flags != Snapshot|First || sink.evs[1].Flags != Snapshot {
+	if !errors.Is(err, ErrNoRoom) || r.Events != 2 || r.Sym != 5 || r.Depth != 200 || sink.evs[0].Flags != Snapshot|First || sink.evs[1].Flags != Snapshot {
 		t.Fatalf("got %+v; want 2 events of sym 5", r)
 	}
 	// A trade batch keeps the trades that fit.
