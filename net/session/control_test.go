@@ -165,6 +165,7 @@ func (r *controlRig) answer(frame string, d time.Duration) {
 	r.t.Helper()
 	if frame != "" {
 		r.s.rd.handle(wsconn.Message{Op: wsconn.OpText, Payload: []byte(frame), RecvNs: r.now})
+		r.s.rd.flush()
 	}
 	r.now += int64(d)
 	if !r.c.step(r.now) {

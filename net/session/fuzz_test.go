@@ -48,6 +48,7 @@ func FuzzHandle(f *testing.F) {
 			op = wsconn.OpBinary
 		}
 		r.s.rd.handle(wsconn.Message{Op: op, Payload: frame, RecvNs: r.now})
+		r.s.rd.flush() // the read loop flushes when nothing more is buffered
 		sink := r.s.cfg.Sink.(*ringSink)
 		if sink.cur != 0 {
 			t.Fatalf("%d slots neither committed nor aborted", sink.cur)

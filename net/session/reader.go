@@ -23,8 +23,24 @@ type reader struct {
 	// dataMsgs counts data messages on the current connection, msgs all
 	// messages.
 	dataMsgs, msgs int64
+	// unflushed counts committed messages not yet published.
+	unflushed int
 
 	parseLog, binLog, opLog rateLog
+}
+
+// flushEvery bounds how many messages the reader commits before it
+// publishes even though more are buffered: a processor waiting on a ring
+// sees the first of a long burst after at most this many parses.
+const flushEvery = 32
+
+// flush publishes committed messages. The read loop calls it when the
+// connection has no complete message buffered: once per socket read.
+func (r *reader) flush() {
+	if r.unflushed > 0 {
+		r.unflushed = 0
+		r.sink.Flush()
+	}
 }
 
 // handle processes one message: the whole per-message work of the reader
@@ -52,10 +68,11 @@ func (r *reader) handle(m wsconn.Message) {
 		return
 	}
 	r.sink.Commit()
-	// wsconn does not tell whether another complete message is already
-	// buffered, so publish now: waiting for the next read could hold these
-	// events back for as long as the socket stays quiet.
-	r.sink.Flush()
+	// Publish once per socket read (the read loop flushes when nothing
+	// complete is buffered), and at least every flushEvery messages.
+	if r.unflushed++; r.unflushed >= flushEvery {
+		r.flush()
+	}
 	r.dataMsgs++
 	if k := int(res.Kind); k > 0 && k < numKinds {
 		r.m.messages[k].Inc()
@@ -72,6 +89,7 @@ func (r *reader) handle(m wsconn.Message) {
 func (r *reader) fail(m wsconn.Message, res *parse.Result, err error) {
 	if res.Class == parse.ClassData {
 		r.sink.Abort(*res, err)
+		r.unflushed++ // the sink may have queued a drop marker to publish
 		if errors.Is(err, parse.ErrNoRoom) {
 			// Not bad input: the engine's ring was full; it counts and
 			// resyncs.

@@ -363,7 +363,11 @@ func (s *Session) serve(ctx context.Context, conn *wsconn.Conn) served {
 			break
 		}
 		s.rd.handle(m)
+		if !conn.Buffered() {
+			s.rd.flush()
+		}
 	}
+	s.rd.flush()
 	close(done)
 	wg.Wait()
 	stop()

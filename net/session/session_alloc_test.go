@@ -29,6 +29,7 @@ func TestHandleAlloc(t *testing.T) {
 			m := wsconn.Message{Op: wsconn.OpText, Payload: []byte(f.frame), RecvNs: 42}
 			step := func() {
 				s.rd.handle(m)
+				s.rd.flush()
 				n := len(sink.r.Peek())
 				sink.r.Release(n)
 			}

@@ -33,6 +33,7 @@ func BenchmarkHandle(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				s.rd.handle(m)
+				s.rd.flush()
 				sink.r.Release(len(sink.r.Peek()))
 			}
 		})

@@ -331,3 +331,37 @@ func (c *Conn) abort() {
 	c.wmu.Unlock()
 	_ = c.nc.Close()
 }
+
+// Buffered reports whether the read buffer already holds the whole of the
+// next frame and that frame completes a data message, so the next
+// ReadMessage returns a message without reading the socket. The session
+// uses it to publish parsed events once per socket read instead of once per
+// message. It answers false for control frames (ReadMessage would handle
+// them and then read), fragments and frames of 64 KiB or more, so a true
+// answer never leads to a blocking read. Reader goroutine only; it does not
+// allocate.
+func (c *Conn) Buffered() bool {
+	avail := c.w - c.r
+	if avail < 2 || c.rerr != nil {
+		return false
+	}
+	b0, b1 := c.buf[c.r], c.buf[c.r+1]
+	op := b0 & 0x0f
+	if b0&0x80 == 0 || (op != opText && op != opBinary && op != opContinuation) {
+		return false
+	}
+	if op == opContinuation && !c.fragmented {
+		return false
+	}
+	n, hlen := int(b1&0x7f), 2
+	switch n {
+	case 126:
+		if avail < 4 {
+			return false
+		}
+		n, hlen = int(binary.BigEndian.Uint16(c.buf[c.r+2:])), 4
+	case 127:
+		return false
+	}
+	return avail >= hlen+n
+}
