@@ -44,7 +44,11 @@ type processor struct {
 	lat   *latRecorder // handling latency: frame receive → applied
 	delay *latRecorder // feed delay: exchange ts → frame receive
 	bell  *bell
-	spin  time.Duration
+	spin  time.Duration // base spin window; 0: this processor never spins
+	// gapNs is a moving average of the idle gap between batches; the spin
+	// window stretches to cover it on a busy feed (see wait).
+	gapNs     int64
+	idleSince int64
 
 	queries chan *query
 	nq      atomic.Int32
@@ -132,15 +136,18 @@ func (p *processor) wait() {
 	}
 	if p.spin > 0 {
 		start := wsconn.Nanotime()
+		window := p.spinWindow()
 		for i := 0; ; i++ {
 			if ready() {
+				p.sawGap(wsconn.Nanotime() - start)
 				return
 			}
-			if i&63 == 63 && wsconn.Nanotime()-start > int64(p.spin) {
+			if i&63 == 63 && wsconn.Nanotime()-start > window {
 				break
 			}
 		}
 	}
+	defer func(start int64) { p.sawGap(wsconn.Nanotime() - start) }(wsconn.Nanotime())
 	for range 8 {
 		runtime.Gosched()
 		if ready() {
@@ -150,6 +157,33 @@ func (p *processor) wait() {
 	// Park, but wake at least every housekeeping period so stale books
 	// get their resync retried even on a silent connection.
 	p.bell.wait(ready, 250*time.Millisecond)
+}
+
+// Adaptive spinning: a feed whose batches arrive less than busyGap apart
+// is busy, and the spin window stretches to 4× the average gap (at most
+// maxSpin) so the next batch finds the processor awake instead of paying
+// a park/wake (tens of microseconds on a VM). A quieter feed gets the
+// base window and parks, so an idle engine burns no core.
+const (
+	busyGap = int64(time.Millisecond)
+	maxSpin = int64(2 * time.Millisecond)
+)
+
+func (p *processor) spinWindow() int64 {
+	w := int64(p.spin)
+	if p.gapNs > 0 && p.gapNs < busyGap {
+		w = max(w, min(4*p.gapNs, maxSpin))
+	}
+	return w
+}
+
+// sawGap feeds one idle gap into the moving average (weight 1/8).
+func (p *processor) sawGap(ns int64) {
+	if p.gapNs == 0 {
+		p.gapNs = ns
+		return
+	}
+	p.gapNs += (ns - p.gapNs) / 8
 }
 
 // serve runs pending queries.
