@@ -482,8 +482,9 @@ func (e *Engine) query(ctx context.Context, p *processor, fn func()) error {
 	case <-q.done:
 		return nil
 	case <-ctx.Done():
-		// fn may still run later; it only writes into its own buffers.
-		<-q.done
+		// The processor is busy (a slow hook, say): give up now. fn still
+		// runs later and writes only into variables the caller no longer
+		// reads once it has this error.
 		return ctx.Err()
 	}
 }

@@ -89,10 +89,11 @@ func (p *processor) run() {
 			if len(batch) == 0 {
 				if !c.ring.Closed() {
 					open++
-				} else if batch = c.ring.Peek(); len(batch) == 0 {
 					continue
 				}
-				if len(batch) == 0 {
+				// Closed: Peek again, since slots published just before
+				// Close still count; the ring is done once it is empty.
+				if batch = c.ring.Peek(); len(batch) == 0 {
 					continue
 				}
 			}
