@@ -100,8 +100,7 @@ func New(cfg Config) (*Engine, error) {
 	e.logLimit.every = 5 * time.Second
 
 	for _, s := range cfg.Symbols {
-		ps, ss := cfg.scales(s)
-		if _, err := e.syms.Add(s, ps, ss); err != nil {
+		if _, err := e.syms.Add(s, defaultPriceScale, defaultSizeScale); err != nil {
 			return nil, cfgErr("symbols", "%v", err)
 		}
 	}
@@ -170,11 +169,6 @@ func New(cfg Config) (*Engine, error) {
 	e.registerGauges()
 	return e, nil
 }
-
-// scales returns the fixed-point scales for a symbol: 8 decimals for
-// prices and sizes cover every Bybit instrument's tick and lot step while
-// keeping notional values of 9e10 in an int64.
-func (c *Config) scales(string) (price, size int) { return 8, 8 }
 
 // shard spreads symbols over connections (SymbolsPerConn each, option
 // symbols grouped by base coin so one publicTrade.{BASE} topic serves them)
@@ -372,6 +366,14 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.runOnce.Do(func() { first = true })
 	if !first {
 		return ErrRunning
+	}
+	if !e.cfg.replay {
+		if err := e.loadInstruments(ctx); err != nil {
+			if !errors.Is(err, errREST) {
+				return err
+			}
+			e.log.Warn("instruments-info unavailable; default scales, symbols not checked", "err", err)
+		}
 	}
 	e.started = time.Now()
 	e.rep.lastAt = e.started

@@ -1,7 +1,9 @@
 package ringfeed
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,4 +34,34 @@ func TestKlineWindowFilledFromREST(t *testing.T) {
 	h.sim.Pause()
 	time.Sleep(200 * time.Millisecond)
 	h.compareKlines("linear", "1")
+}
+
+func TestUnlistedSymbolIsAConfigError(t *testing.T) {
+	sim, err := bybitsim.Start(bybitsim.Config{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	e, err := New(Config{Category: Linear, Symbols: []string{"BTCUSDT", "NOPEUSDT"}, Topics: []string{"orderbook.50"},
+		WSURL: sim.URL("linear"), RESTURL: sim.RESTURL(), Admin: "off", Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.Run(t.Context())
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Field != "symbols" || !strings.Contains(err.Error(), "NOPEUSDT") {
+		t.Fatalf("got %v; want a --symbols error naming NOPEUSDT", err)
+	}
+}
+
+func TestInstrumentScales(t *testing.T) {
+	in := []bybitsim.Instrument{{Category: "spot", Symbol: "PEPEUSDT", Price: "0.0000123456", TickSize: "0.0000000001", QtyStep: "1", Size: "1000000"}}
+	h := startHarness(t, bybitsim.Config{Seed: 2, Instruments: in}, Config{Category: Spot, Topics: []string{"orderbook.50"}})
+	waitFor(t, 10*time.Second, "a live PEPEUSDT book", func() bool { return h.get("/healthz", nil) == http.StatusOK })
+	id, _ := h.e.syms.Lookup([]byte("PEPEUSDT"))
+	if ps, _ := h.e.syms.Scales(id); ps != 10 {
+		t.Errorf("price scale: got %d; want 10 from the tick size", ps)
+	}
+	h.quiesce("spot", 50)
+	h.compareBooks("spot", 50)
 }
