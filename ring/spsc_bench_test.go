@@ -243,25 +243,23 @@ func benchThroughputChan[P any](b *testing.B, tmpl P) {
 }
 
 // BenchmarkHandoffLatency measures one-way latency, from just before Publish
-// to the consumer's return from PeekWait, with one 16-byte slot in flight: a
-// ping-pong over two rings, so the consumer is always waiting when the slot
-// is published. In "spin", "yield" and "default" both sides use that wait.
-// In "park" the consumer parks and the waker keeps its P busy (it polls
-// Peek for the reply without yielding, as a reader parses on), so the
-// consumer runs only when another P takes it: the real wake-up cost. In
-// "park-handoff" both sides park, so the woken side runs on the waker's P as
-// soon as the waker parks. "chan" is a pair of buffered channels. Each
-// figure includes one clock read (tens of ns).
+// to the consumer's return from PeekWait, of 16-byte slots published one at
+// a time every 20µs by a producer that stays busy in between (a reader
+// parsing, not blocking), so the consumer is waiting when each slot comes
+// and a parked consumer runs only when another P picks it up. The gap is
+// below DefaultSpin, so "default" catches every slot while spinning. The
+// consumer waits per the named strategy; "chan" is a buffered channel. Each
+// figure includes a clock read (tens of ns).
 func BenchmarkHandoffLatency(b *testing.B) {
-	spin, yield, park := Wait{Spin: time.Second}, Wait{NoPark: true}, Wait{}
-	def := DefaultOptions().Consumer
-	b.Run("spin", func(b *testing.B) { benchLatency(b, Options{Consumer: spin, Producer: spin}, false) })
-	b.Run("yield", func(b *testing.B) { benchLatency(b, Options{Consumer: yield, Producer: yield}, false) })
-	b.Run("park", func(b *testing.B) { benchLatency(b, Options{Consumer: park, Producer: park}, true) })
-	b.Run("park-handoff", func(b *testing.B) { benchLatency(b, Options{Consumer: park, Producer: park}, false) })
-	b.Run("default", func(b *testing.B) { benchLatency(b, Options{Consumer: def, Producer: def}, false) })
+	for _, s := range benchWaits {
+		b.Run(s.name, func(b *testing.B) { benchLatency(b, Options{Consumer: s.w, Producer: s.w}) })
+	}
 	b.Run("chan", benchLatencyChan)
 }
+
+// handoffGap is the time between two published slots in
+// BenchmarkHandoffLatency.
+const handoffGap = 20 * time.Microsecond
 
 // latencies keeps the last len(lat) one-way samples in nanoseconds.
 type latencies struct {
@@ -281,6 +279,16 @@ func (l *latencies) add(sent int64) {
 	l.n++
 }
 
+// pace busy-waits, without yielding, until handoffGap has passed since the
+// previous call, and returns the clock then.
+func (l *latencies) pace(last int64) int64 {
+	for {
+		if now := l.now(); now-last >= int64(handoffGap) {
+			return now
+		}
+	}
+}
+
 // report sorts the samples and reports p50 and p99.
 func (l *latencies) report(b *testing.B) {
 	s := l.lat[:min(l.n, len(l.lat))]
@@ -292,71 +300,56 @@ func (l *latencies) report(b *testing.B) {
 	b.ReportMetric(float64(s[len(s)*99/100]), "p99-ns")
 }
 
-// benchLatency runs the ping-pong; with busy the pinger polls Peek for the
-// reply instead of waiting in PeekWait.
-func benchLatency(b *testing.B, opts Options, busy bool) {
-	ping := NewWithOptions[event[small]](64, opts)
-	pong := NewWithOptions[event[small]](64, opts)
+func benchLatency(b *testing.B, opts Options) {
+	r := NewWithOptions[event[small]](1024, opts)
 	l := newLatencies()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
-			bt, err := ping.PeekWait()
+			bt, err := r.PeekWait()
 			if err != nil {
 				return
 			}
-			l.add(bt[0].P.Px)
-			s, err := pong.ReserveWait(time.Minute)
-			if err != nil {
-				return
+			for i := range bt {
+				l.add(bt[i].P.Px)
 			}
-			*s = bt[0]
-			ping.Release(len(bt))
-			pong.Publish()
+			r.Release(len(bt))
 		}
 	}()
 	b.ReportAllocs()
+	var last int64
 	for b.Loop() {
-		s, err := ping.ReserveWait(time.Minute)
+		last = l.pace(last)
+		s, err := r.ReserveWait(time.Minute)
 		if err != nil {
 			b.Fatal(err)
 		}
 		s.P.Px = l.now()
-		ping.Publish()
-		var bt []event[small]
-		if busy {
-			for bt = pong.Peek(); bt == nil; bt = pong.Peek() {
-			}
-		} else if bt, err = pong.PeekWait(); err != nil {
-			b.Fatal(err)
-		}
-		pong.Release(len(bt))
+		r.Publish()
 	}
-	ping.Close()
-	pong.Close()
+	r.Close()
 	<-done
 	l.report(b)
 }
 
 func benchLatencyChan(b *testing.B) {
-	ping := make(chan event[small], 64)
-	pong := make(chan event[small], 64)
+	ch := make(chan event[small], 1024)
 	l := newLatencies()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for e := range ping {
+		for e := range ch {
 			l.add(e.P.Px)
-			pong <- e
 		}
 	}()
 	b.ReportAllocs()
+	var last int64
 	for b.Loop() {
-		ping <- event[small]{P: small{Px: l.now()}}
-		<-pong
+		last = l.pace(last)
+		ch <- event[small]{P: small{Px: l.now()}}
 	}
-	close(ping)
+	close(ch)
 	<-done
 	l.report(b)
 }

@@ -17,8 +17,8 @@ import (
 // lets other goroutines run; a parked side costs nothing until woken, and
 // waking it costs the waker a channel send and the woken side tens of
 // microseconds before another P runs it (BenchmarkHandoffLatency/park: p50
-// 70µs on the shared 2-core dev box), or until the waker itself blocks, if
-// it blocks first (park-handoff: p50 150ns).
+// 50µs on the 2-core dev box), unless the waker blocks first and hands over
+// its own P.
 //
 // Spinning pays only while each spinning goroutine has a core to itself. On
 // an oversubscribed machine the goroutine a spinner waits for may sit on a
