@@ -31,31 +31,43 @@ func applyWindow(win, changes []level, n int) []level {
 	return out
 }
 
-// TestDiffWindowRandom checks diffWindow against applyWindow on random
-// books and random edits, the btree way: a randomized test against a
-// sorted expectation.
-func TestDiffWindowRandom(t *testing.T) {
+// TestSyncRandom checks side.sync against applyWindow on random books and
+// random edits (sometimes more than the touch ring holds), the btree way: a
+// randomized test against a sorted expectation.
+func TestSyncRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for iter := range 2000 {
+	for iter := range 3000 {
 		n := 1 + rng.IntN(40)
 		var sd side
 		for k := int64(0); k < int64(rng.IntN(80)); k++ {
 			sd.set(k*3+int64(rng.IntN(3)), 1+int64(rng.IntN(5)))
 		}
 		old := sd.window(nil, n)
-		for range rng.IntN(10) {
+		mark := sd.nTouched
+		edits := rng.IntN(10)
+		if rng.IntN(20) == 0 {
+			edits = touchLog + rng.IntN(100)
+		}
+		for range edits {
 			k := int64(rng.IntN(260))
+			if rng.IntN(3) == 0 { // mostly near the top, like the market
+				k = int64(200 + rng.IntN(60))
+			}
 			sd.set(k, int64(rng.IntN(4))) // 0 deletes
 		}
-		ch := sd.diffWindow(nil, old, n)
-		got := applyWindow(old, ch, n)
+		win := make([]level, len(old), n)
+		copy(win, old)
+		ch := sd.sync(nil, &win, n, &mark)
 		want := sd.window(nil, n)
-		if !slices.Equal(got, want) {
-			t.Fatalf("iter %d: old+diff = %v; want %v (diff %v)", iter, got, want, ch)
+		if got := applyWindow(old, ch, n); !slices.Equal(got, want) {
+			t.Fatalf("iter %d: old+changes = %v; want %v (changes %v)", iter, got, want, ch)
+		}
+		if !slices.Equal(win, want) || mark != sd.nTouched {
+			t.Fatalf("iter %d: window %v; want %v", iter, win, want)
 		}
 		for i := 1; i < len(ch); i++ {
 			if ch[i].key >= ch[i-1].key {
-				t.Fatalf("iter %d: diff not best first: %v", iter, ch)
+				t.Fatalf("iter %d: changes not best first: %v", iter, ch)
 			}
 		}
 	}

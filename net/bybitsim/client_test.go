@@ -198,7 +198,7 @@ func (cl *client) nextAck() ([]byte, frame) {
 	return nil, frame{}
 }
 
-func startServer(t *testing.T, cfg Config) *Server {
+func startServer(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	s, err := Start(cfg)
 	if err != nil {
@@ -210,7 +210,7 @@ func startServer(t *testing.T, cfg Config) *Server {
 
 // pausedServer starts a Server whose generator only moves when the test
 // calls Step.
-func pausedServer(t *testing.T, cfg Config) *Server {
+func pausedServer(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	s := startServer(t, cfg)
 	s.Pause()

@@ -81,7 +81,7 @@ func (c *conn) enqueue(op ws.OpCode, p []byte, data bool) bool {
 		c.mu.Unlock()
 		c.s.stats.slowDrops.Add(1)
 		c.s.logf("bybitsim: conn %s: slow client: queue over %d bytes, disconnecting", c.id, limit)
-		c.signal(c.wake)
+		c.stop() // also unblocks a writer stuck in Write
 		return false
 	}
 	c.q = appendFrame(c.q, op, p, c.fragSize, c.fragPing)

@@ -99,7 +99,7 @@ func newSeries(iv interval, now, px, tick, size int64, m *market, seed uint64) *
 	s.cur = candle{start: st, end: iv.next(st) - 1, open: px, high: px, low: px, close: px, ts: st}
 	h := hashSeed(seed, m.cat.String(), m.sym, iv.String())
 	rng := rand.New(rand.NewPCG(h, h+1))
-	hist := make([]candle, 0, s.limit)
+	hist := make([]candle, 0, 2*s.limit) // push trims at 2×limit: no growth later
 	closeP := px
 	for start := iv.prev(st); len(hist) < s.limit && start >= 0; start = iv.prev(start) {
 		openP := closeP + tick*int64(rng.IntN(41)-20)

@@ -3,6 +3,7 @@ package bybitsim
 import (
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 	"strings"
 )
@@ -382,6 +383,7 @@ func (m *market) keepSide(sd *side) {
 		cut := n - (m.levels + 2*slack)
 		copy(sd.lv, sd.lv[cut:])
 		sd.lv = sd.lv[:n-cut]
+		sd.touch(math.MinInt64) // deep-end edits bypass set: streams diff in full once
 		return
 	}
 	if n >= m.levels+slack/2 {
@@ -406,6 +408,7 @@ func (m *market) keepSide(sd *side) {
 		m.fillGap(sd)
 		return
 	}
+	sd.touch(math.MinInt64)
 	sd.lv = sd.lv[:n+c]
 	copy(sd.lv[c:], sd.lv[:n])
 	for i, l := range m.tmp {

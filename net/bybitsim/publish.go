@@ -118,15 +118,11 @@ func (s *Server) resnapStalled(now, real int64) {
 // changed.
 func (s *Server) refreshBook(st *stream, now int64) {
 	m := st.m
-	if st.started {
-		st.chB = m.bids.diffWindow(st.chB[:0], st.sentB, st.depth)
-		st.chA = m.asks.diffWindow(st.chA[:0], st.sentA, st.depth)
-		if len(st.chB)+len(st.chA) == 0 {
-			return
-		}
+	if !st.started {
+		st.takeWindows()
+	} else if !st.syncWindows() {
+		return
 	}
-	st.sentB = m.bids.window(st.sentB, st.depth)
-	st.sentA = m.asks.window(st.sentA, st.depth)
 	st.u++
 	st.seq, st.cts, st.ts, st.started = m.seq, m.evTime, now, true
 }
@@ -136,8 +132,7 @@ func (s *Server) publishBook(st *stream, now, real int64) {
 	if st.restart {
 		// Service restart: u starts again at 1 with a snapshot.
 		st.restart = false
-		st.sentB = m.bids.window(st.sentB, st.depth)
-		st.sentA = m.asks.window(st.sentA, st.depth)
+		st.takeWindows()
 		st.u, st.seq, st.cts, st.ts, st.lastSend, st.started = 1, m.seq, m.evTime, now, real, true
 		s.buf = st.appendBookSnapshot(s.buf[:0])
 		s.deliver(st, s.buf, true, real)
@@ -147,25 +142,23 @@ func (s *Server) publishBook(st *stream, now, real int64) {
 		s.publishLevel1(st, now, real)
 		return
 	}
-	st.chB = m.bids.diffWindow(st.chB[:0], st.sentB, st.depth)
-	st.chA = m.asks.diffWindow(st.chA[:0], st.sentA, st.depth)
-	if len(st.chB)+len(st.chA) == 0 {
-		return
-	}
-	st.u++
-	st.seq, st.cts, st.ts = m.seq, m.evTime, now
 	if st.cross && len(st.sentA) > 0 {
-		// A bad delta: one bid at the best ask's price. It spends this u
-		// but the sent state (Book) does not include it; the real changes
-		// follow with the next u.
+		// A bad delta: one bid at the best ask's price. It spends a u but
+		// the sent state (Book) does not include it; the real changes
+		// follow with the next u, diffed against Book.
 		st.cross = false
+		st.u++
+		st.seq, st.cts, st.ts = m.seq, m.evTime, now
 		s.crossLv[0] = level{-st.sentA[0].key, m.size}
 		s.buf = st.appendBook(s.buf[:0], "delta", s.crossLv[:], nil, st.u, st.seq, st.ts, st.cts)
 		s.deliver(st, s.buf, false, real)
 		return
 	}
-	st.sentB = m.bids.window(st.sentB, st.depth)
-	st.sentA = m.asks.window(st.sentA, st.depth)
+	if !st.syncWindows() {
+		return
+	}
+	st.u++
+	st.seq, st.cts, st.ts = m.seq, m.evTime, now
 	if st.skip {
 		st.skip = false // the delta is made (u spent, Book updated) but not sent
 		return
@@ -194,8 +187,7 @@ func (s *Server) publishLevel1(st *stream, now, real int64) {
 			s.deliver(st, s.buf, true, real)
 			return
 		}
-		st.sentB = m.bids.window(st.sentB, 1)
-		st.sentA = m.asks.window(st.sentA, 1)
+		st.takeWindows()
 		if st.skip {
 			st.skip = false
 			return
@@ -326,6 +318,9 @@ func (st *stream) recordKline(c candle, confirm bool) {
 		return
 	}
 	limit := st.ks.limit
+	if st.sentK == nil {
+		st.sentK = make([]sentCandle, 0, 2*limit)
+	}
 	if len(st.sentK) >= 2*limit {
 		n := copy(st.sentK, st.sentK[len(st.sentK)-limit+1:])
 		st.sentK = st.sentK[:n]

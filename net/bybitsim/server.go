@@ -294,12 +294,10 @@ func (s *Server) register(cat category, nc net.Conn, br *bufio.Reader) *conn {
 }
 
 func (s *Server) unregister(c *conn) {
-	for _, t := range c.order {
-		if sb := c.subs[t]; sb != nil {
-			s.detach(sb)
-		}
+	for len(c.order) > 0 { // detach shortens c.order
+		s.detach(c.subs[c.order[len(c.order)-1]])
 	}
-	c.subs, c.order = nil, nil
+	c.subs = nil
 	last := len(s.conns) - 1
 	s.conns[c.connIdx] = s.conns[last]
 	s.conns[c.connIdx].connIdx = c.connIdx
@@ -397,7 +395,7 @@ func (s *Server) run() {
 			last = now
 			for i := 0; tokens >= 1 && i < 1000; i++ {
 				n := s.tickLocked()
-				if n == 0 {
+				if n < 0 {
 					tokens = min(tokens, 1)
 					break
 				}
@@ -410,10 +408,15 @@ func (s *Server) run() {
 		}
 	case RateMax:
 		for {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
 			if !s.waitSpace() {
 				return
 			}
-			if s.tickLocked() == 0 && !sleep(time.Millisecond) {
+			if s.tickLocked() < 0 && !sleep(time.Millisecond) {
 				return
 			}
 		}
@@ -451,13 +454,13 @@ func (s *Server) waitSpace() bool {
 	}
 }
 
-// tickLocked runs one generator step unless paused; it returns the number
-// of data messages queued.
+// tickLocked runs one generator step unless paused or idle (no stream
+// subscribed); it returns the number of data messages queued, -1 when idle.
 func (s *Server) tickLocked() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.paused || (len(s.active) == 0 && len(s.stalledC) == 0) {
-		return 0
+		return -1
 	}
 	return s.tick()
 }

@@ -58,10 +58,8 @@ type stream struct {
 	u, seq, ts, cts     int64
 	sentB, sentA        []level
 	chB, chA            []level
+	markB, markA        uint64 // touch marks of sentB, sentA
 	lastSend            int64 // real ns of the last orderbook.1 frame
-	crossB, crossA      []level
-	snapScratch         []byte
-	klineRowsLimit      int
 	tk                  tickerState
 	cursors             []uint64
 	batch               []trade
@@ -72,7 +70,6 @@ type stream struct {
 	sentK               []sentCandle
 	lastStart           int64
 	confirmSent         bool
-	lastTradeFrameTrade int
 }
 
 // tickerState is a ticker stream's merged fields as sent.
@@ -106,11 +103,20 @@ func newStream(cat category, k kind, topic string, m *market, seed uint64) *stre
 	return st
 }
 
-func (st *stream) symbol() string {
-	if st.m != nil {
-		return st.m.sym
-	}
-	return st.topic[len("publicTrade."):]
+// takeWindows copies the true book's best depth levels as the sent state.
+func (st *stream) takeWindows() {
+	m := st.m
+	st.sentB, st.markB = m.bids.window(st.sentB, st.depth), m.bids.nTouched
+	st.sentA, st.markA = m.asks.window(st.sentA, st.depth), m.asks.nTouched
+}
+
+// syncWindows brings the sent state up to the true book, leaving the
+// changes in chB and chA; it reports whether there were any.
+func (st *stream) syncWindows() bool {
+	m := st.m
+	st.chB = m.bids.sync(st.chB[:0], &st.sentB, st.depth, &st.markB)
+	st.chA = m.asks.sync(st.chA[:0], &st.sentA, st.depth, &st.markA)
+	return len(st.chB)+len(st.chA) > 0
 }
 
 // ---- rendering. Every appendXxx writes one complete JSON frame into dst
