@@ -41,8 +41,8 @@ func TestAppendAlloc(t *testing.T) {
 	ch := make([]level, 0, 100)
 	payload := make([]byte, 300)
 	for name, f := range map[string]func(){
-		"appendFixed":  func() { buf = appendFixed(buf[:0], 6500010, 2, false) },
-		"appendUUID":   func() { buf = appendUUID(buf[:0], 1, 2) },
+		"appendFixed": func() { buf = appendFixed(buf[:0], 6500010, 2, false) },
+		"appendUUID":  func() { buf = appendUUID(buf[:0], 1, 2) },
 		"sync": func() {
 			sd.set(99, sd.get(99)%7+1)
 			ch = sd.sync(ch[:0], &win, 50, &mark)

@@ -226,14 +226,14 @@ func TestOptionTrades(t *testing.T) {
 }
 
 type klineItem struct {
-	Start, End   int64
-	Interval     string
-	Open, Close  string
-	High, Low    string
-	Volume       string
-	Turnover     string
-	Confirm      bool
-	Timestamp    int64
+	Start, End  int64
+	Interval    string
+	Open, Close string
+	High, Low   string
+	Volume      string
+	Turnover    string
+	Confirm     bool
+	Timestamp   int64
 }
 
 // TestKlines runs a compressed clock (1 simulated minute = 100 ms) and

@@ -122,11 +122,11 @@ func TestRESTOrderbook(t *testing.T) {
 	cl.nextAck()
 	s.Step(10)
 	type ob struct {
-		S       string
-		B, A    [][2]string
-		TS, U   int64
-		Seq     int64
-		CTS     int64
+		S     string
+		B, A  [][2]string
+		TS, U int64
+		Seq   int64
+		CTS   int64
 	}
 	get := func(q url.Values) (restEnvelope, ob) {
 		t.Helper()

@@ -53,23 +53,23 @@ type stream struct {
 	rejectN                     int
 
 	// orderbook
-	depth               int
-	started             bool
-	u, seq, ts, cts     int64
-	sentB, sentA        []level
-	chB, chA            []level
-	markB, markA        uint64 // touch marks of sentB, sentA
-	lastSend            int64 // real ns of the last orderbook.1 frame
-	tk                  tickerState
-	cursors             []uint64
-	batch               []trade
-	sentTrades          []trade
-	sentTradeHead       uint64
-	iv                  interval
-	ks                  *series
-	sentK               []sentCandle
-	lastStart           int64
-	confirmSent         bool
+	depth           int
+	started         bool
+	u, seq, ts, cts int64
+	sentB, sentA    []level
+	chB, chA        []level
+	markB, markA    uint64 // touch marks of sentB, sentA
+	lastSend        int64  // real ns of the last orderbook.1 frame
+	tk              tickerState
+	cursors         []uint64
+	batch           []trade
+	sentTrades      []trade
+	sentTradeHead   uint64
+	iv              interval
+	ks              *series
+	sentK           []sentCandle
+	lastStart       int64
+	confirmSent     bool
 }
 
 // tickerState is a ticker stream's merged fields as sent.
