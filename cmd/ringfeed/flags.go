@@ -17,21 +17,24 @@ import (
 
 // options are the command line settings beyond ringfeed.Config.
 type options struct {
-	cfg       ringfeed.Config
-	sim       bool
-	simRate   string
-	simSeed   uint64
-	duration  time.Duration
-	status    time.Duration
-	logLevel  string
-	logFormat string
-	config    string
-	dump      string
-	speed     string
-	gap       string
-	symbols   string
-	topics    string
-	cpus      string
+	cfg        ringfeed.Config
+	sim        bool
+	simRate    string
+	simSeed    uint64
+	duration   time.Duration
+	status     time.Duration
+	logLevel   string
+	logFormat  string
+	config     string
+	dump       string
+	chaos      string
+	stallFor   time.Duration
+	stallEvery time.Duration
+	speed      string
+	gap        string
+	symbols    string
+	topics     string
+	cpus       string
 }
 
 // usageError is a bad command line: exit status 2, naming the flag.
@@ -92,6 +95,7 @@ func newFlagSet(name string, o *options, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.status, "status", 2*time.Second, "status line interval (0: off)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&o.chaos, "chaos-hook-stall", "", "testing only: a book hook that sleeps D once every E, as `D/E` (e.g. 2s/30s), to rehearse a stalled consumer")
 	fs.StringVar(&o.dump, "dump", "", "replay: write final books, klines and tickers as JSON to `file`")
 	fs.StringVar(&o.speed, "speed", "max", "replay: 'max' or a multiple of real time such as 1 or 10")
 	return fs
@@ -183,6 +187,15 @@ func (o *options) finish() error {
 	case "text", "json":
 	default:
 		return flagErr("log-format", "unknown format %q (want text or json)", o.logFormat)
+	}
+	if o.chaos != "" {
+		d, e, ok := strings.Cut(o.chaos, "/")
+		sd, err1 := time.ParseDuration(d)
+		se, err2 := time.ParseDuration(e)
+		if !ok || err1 != nil || err2 != nil || sd <= 0 || se <= sd {
+			return flagErr("chaos-hook-stall", "want D/E with 0 < D < E, e.g. 2s/30s; got %q", o.chaos)
+		}
+		o.stallFor, o.stallEvery = sd, se
 	}
 	if o.speed != "max" {
 		if v, err := strconv.ParseFloat(o.speed, 64); err != nil || v <= 0 {

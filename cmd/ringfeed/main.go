@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed"
+	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 )
 
@@ -81,6 +82,16 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 			return 2
 		}
 		return 1
+	}
+	if o.stallEvery > 0 {
+		log.Warn("chaos: a book hook will stall the processor", "for", o.stallFor, "every", o.stallEvery)
+		next := time.Now().Add(o.stallEvery)
+		e.OnBook(func(string, *book.Book) {
+			if now := time.Now(); now.After(next) {
+				next = now.Add(o.stallEvery)
+				time.Sleep(o.stallFor) // the stall being rehearsed
+			}
+		})
 	}
 	done := make(chan struct{})
 	go statusLoop(ctx, e, o.status, stdout, done)
