@@ -15,6 +15,10 @@ import (
 // window figures (status line, quantile gauges) are recomputed.
 const reportEvery = time.Second
 
+// probeEvery is how often the clock offset behind the feed-delay figures
+// is re-estimated.
+const probeEvery = 10 * time.Minute
+
 // Stats is a snapshot of the engine's figures, for the status line, the
 // exit summary and tests.
 type Stats struct {
@@ -52,10 +56,18 @@ func (e *Engine) report(ctx context.Context) {
 	defer t.Stop()
 	sample := time.NewTicker(100 * time.Millisecond)
 	defer sample.Stop()
+	// Clocks drift: re-estimate the exchange clock offset now and then
+	// (single-flight, off every hot path).
+	reprobe := time.NewTicker(probeEvery)
+	defer reprobe.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-reprobe.C:
+			if !e.cfg.replay {
+				e.probe.Trigger()
+			}
 		case <-sample.C:
 			e.sampleRings()
 		case <-t.C:
