@@ -107,12 +107,12 @@ func badRequest(w http.ResponseWriter, msg string) {
 // into logs.
 func (e *Engine) lookup(w http.ResponseWriter, r *http.Request) *symState {
 	name := r.PathValue("symbol")
-	id, ok := e.syms.Lookup([]byte(name))
-	if !ok || int(id) >= len(e.bySym) || e.bySym[id] == nil {
+	st, _, err := e.symbol(name)
+	if err != nil {
 		writeJSON(w, http.StatusNotFound, apiError{"unknown symbol " + strconv.Quote(name)})
 		return nil
 	}
-	return e.bySym[id]
+	return st
 }
 
 // intParam parses an optional positive integer query parameter.
@@ -126,6 +126,15 @@ func intParam(r *http.Request, name string, def, maxv int) (int, error) {
 		return 0, errors.New(name + " must be an integer in [1, " + strconv.Itoa(maxv) + "]")
 	}
 	return n, nil
+}
+
+// symbol finds a configured symbol's state.
+func (e *Engine) symbol(name string) (*symState, uint32, error) {
+	id, ok := e.syms.Lookup([]byte(name))
+	if !ok || int(id) >= len(e.bySym) || e.bySym[id] == nil {
+		return nil, 0, ErrUnknownSymbol
+	}
+	return e.bySym[id], id, nil
 }
 
 // BookView is the /v1/book answer.
@@ -146,11 +155,10 @@ type BookView struct {
 // subscribed stream unless depth names one), read on its processor. levels
 // caps the levels per side (0: all).
 func (e *Engine) Book(ctx context.Context, symbol string, stream, levels int) (BookView, error) {
-	id, ok := e.syms.Lookup([]byte(symbol))
-	if !ok || e.bySym[id] == nil {
-		return BookView{}, ErrUnknownSymbol
+	st, id, err := e.symbol(symbol)
+	if err != nil {
+		return BookView{}, err
 	}
-	st := e.bySym[id]
 	var bs *bookState
 	for _, b := range st.books {
 		if stream == 0 && (bs == nil || b.depth > bs.depth) || int(b.depth) == stream {
@@ -165,7 +173,7 @@ func (e *Engine) Book(ctx context.Context, symbol string, stream, levels int) (B
 	var stale bool
 	var reason book.Reason
 	n := levels
-	err := e.query(ctx, st.conn.proc, func() {
+	err = e.query(ctx, st.conn.proc, func() {
 		b := bs.b
 		nb, na := b.Len(book.Bid), b.Len(book.Ask)
 		if n > 0 {
@@ -263,11 +271,10 @@ type KlinesView struct {
 // Klines returns up to limit newest candles of a symbol's window, oldest
 // first.
 func (e *Engine) Klines(ctx context.Context, symbol, interval string, limit int) (KlinesView, error) {
-	id, ok := e.syms.Lookup([]byte(symbol))
-	if !ok || e.bySym[id] == nil {
-		return KlinesView{}, ErrUnknownSymbol
+	st, id, err := e.symbol(symbol)
+	if err != nil {
+		return KlinesView{}, err
 	}
-	st := e.bySym[id]
 	piv, err := parse.ParseInterval([]byte(interval))
 	if err != nil {
 		return KlinesView{}, ErrNoStream
@@ -336,18 +343,17 @@ type TickerView struct {
 
 // Ticker returns a copy of a symbol's merged ticker.
 func (e *Engine) Ticker(ctx context.Context, symbol string) (TickerView, error) {
-	id, ok := e.syms.Lookup([]byte(symbol))
-	if !ok || e.bySym[id] == nil {
-		return TickerView{}, ErrUnknownSymbol
+	st, id, err := e.symbol(symbol)
+	if err != nil {
+		return TickerView{}, err
 	}
-	st := e.bySym[id]
 	if st.ticker == nil {
 		return TickerView{}, ErrNoStream
 	}
 	var t parse.Ticker
 	var ts, cs int64
 	var stale bool
-	err := e.query(ctx, st.conn.proc, func() {
+	err = e.query(ctx, st.conn.proc, func() {
 		t, ts, cs, stale = st.ticker.t, st.ticker.ts, st.ticker.cs, st.ticker.stale
 	})
 	if err != nil {
@@ -400,18 +406,17 @@ type TradesView struct {
 
 // Trades returns up to limit newest trades of a symbol's tape.
 func (e *Engine) Trades(ctx context.Context, symbol string, limit int) (TradesView, error) {
-	id, ok := e.syms.Lookup([]byte(symbol))
-	if !ok || e.bySym[id] == nil {
-		return TradesView{}, ErrUnknownSymbol
+	st, id, err := e.symbol(symbol)
+	if err != nil {
+		return TradesView{}, err
 	}
-	st := e.bySym[id]
 	if st.tape == nil {
 		return TradesView{}, ErrNoStream
 	}
 	var trades []parse.Trade
 	var seqs []int64
 	var dups uint64
-	err := e.query(ctx, st.conn.proc, func() {
+	err = e.query(ctx, st.conn.proc, func() {
 		n := st.tape.Len()
 		if limit > 0 {
 			n = min(n, limit)
