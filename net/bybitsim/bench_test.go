@@ -83,6 +83,9 @@ func BenchmarkRenderDelta(b *testing.B) {
 	})
 }
 
+// sink keeps benchmark results alive.
+var sink int
+
 // BenchmarkDiffWindow diffs a 50- and a 1000-level window after one market
 // step (what a RateMax stream does per message); baseline: the obvious
 // map-based diff of the two windows.
@@ -121,6 +124,7 @@ func BenchmarkDiffWindow(b *testing.B) {
 				for k := range prev {
 					ch = append(ch, level{k, 0})
 				}
+				sink += len(ch)
 				old = cur
 			}
 		})

@@ -55,13 +55,6 @@ func (s *side) px(key int64) int64 {
 	return key
 }
 
-func (s *side) key(px int64) int64 {
-	if s.ask {
-		return -px
-	}
-	return px
-}
-
 // search returns the index of key, or where it would be inserted.
 func (s *side) search(key int64) (int, bool) {
 	lo, hi := 0, len(s.lv)

@@ -69,7 +69,6 @@ type stream struct {
 	ks              *series
 	sentK           []sentCandle
 	lastStart       int64
-	confirmSent     bool
 }
 
 // tickerState is a ticker stream's merged fields as sent.
