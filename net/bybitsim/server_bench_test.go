@@ -2,12 +2,15 @@ package bybitsim
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"net"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gobwas/ws"
 )
 
 // BenchmarkTick measures the generator alone (market step, window diffs,
@@ -214,4 +217,27 @@ func BenchmarkLoopbackMax(b *testing.B) {
 			b.SetBytes(int64(bytes / max(b.N, 1)))
 		})
 	}
+}
+
+// BenchmarkAppendFrame frames a 300-byte message into a connection queue;
+// baseline: gobwas/ws.WriteFrame into a bytes.Buffer.
+func BenchmarkAppendFrame(b *testing.B) {
+	p := make([]byte, 300)
+	b.Run("append", func(b *testing.B) {
+		buf := make([]byte, 0, 512)
+		b.SetBytes(int64(len(p)))
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = appendFrame(buf[:0], ws.OpText, p, 0, false)
+		}
+	})
+	b.Run("gobwas", func(b *testing.B) {
+		var buf bytes.Buffer
+		b.SetBytes(int64(len(p)))
+		b.ReportAllocs()
+		for b.Loop() {
+			buf.Reset()
+			_ = ws.WriteFrame(&buf, ws.NewTextFrame(p))
+		}
+	})
 }
