@@ -137,14 +137,25 @@ func (p *processor) wait() {
 	}
 	if p.spin > 0 {
 		start := wsconn.Nanotime()
+		lastYield := start
 		window := p.spinWindow()
 		for i := 0; ; i++ {
 			if ready() {
 				p.sawGap(wsconn.Nanotime() - start)
 				return
 			}
-			if i&63 == 63 && wsconn.Nanotime()-start > window {
-				break
+			if i&63 == 63 {
+				now := wsconn.Nanotime()
+				if now-start > window {
+					break
+				}
+				// Give the P away every few microseconds: a goroutine
+				// woken onto this P (the reader, often) would otherwise
+				// wait out the whole spin window (ring.Wait does the same).
+				if now-lastYield > spinYieldNs {
+					runtime.Gosched()
+					lastYield = now
+				}
 			}
 		}
 	}
@@ -166,8 +177,9 @@ func (p *processor) wait() {
 // a park/wake (tens of microseconds on a VM). A quieter feed gets the
 // base window and parks, so an idle engine burns no core.
 const (
-	busyGap = int64(time.Millisecond)
-	maxSpin = int64(2 * time.Millisecond)
+	spinYieldNs = int64(4 * time.Microsecond)
+	busyGap     = int64(time.Millisecond)
+	maxSpin     = int64(2 * time.Millisecond)
 )
 
 func (p *processor) spinWindow() int64 {
