@@ -1,0 +1,108 @@
+package ringfeed_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringfeed/ringfeed"
+	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/net/bybitsim"
+)
+
+// Run the engine against the embedded simulator, read a book through the
+// state API, and stop.
+func ExampleNew() {
+	sim, err := bybitsim.Start(bybitsim.Config{Seed: 1})
+	if err != nil {
+		panic(err)
+	}
+	defer sim.Close()
+
+	e, err := ringfeed.New(ringfeed.Config{
+		Category: ringfeed.Linear,
+		Symbols:  []string{"BTCUSDT"},
+		Topics:   []string{"orderbook.50"},
+		WSURL:    sim.URL("linear"),
+		RESTURL:  sim.RESTURL(),
+		Admin:    "off",
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+
+	// Wait (bounded) for the first snapshot.
+	var v ringfeed.BookView
+	for i := 0; i < 200; i++ {
+		if v, err = e.Book(ctx, "BTCUSDT", 0, 5); err == nil && !v.Stale {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	cancel()
+	fmt.Println(<-done)
+	fmt.Println(v.Symbol, v.Depth, "stale:", v.Stale, "levels:", len(v.Bids), len(v.Asks))
+	// Output:
+	// <nil>
+	// BTCUSDT 50 stale: false levels: 5 5
+}
+
+// Replay frames through the same pipeline offline; symbols and topics come
+// from the frames.
+func ExampleReplay() {
+	frames := []ringfeed.Frame{
+		{Data: []byte(`{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1700000000000,"data":{"s":"BTCUSDT","b":[["65000.1","1.5"],["65000.0","2"]],"a":[["65000.2","0.7"]],"u":100,"seq":9000},"cts":1700000000000}`)},
+		{Data: []byte(`{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1700000000020,"data":{"s":"BTCUSDT","b":[["65000.1","0"]],"a":[["65000.3","1.25"]],"u":101,"seq":9001},"cts":1700000000019}`)},
+	}
+	res, err := ringfeed.Replay(context.Background(), ringfeed.Config{Category: ringfeed.Linear,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, frames, 0)
+	if err != nil {
+		panic(err)
+	}
+	b := res.Dump.Books[0]
+	fmt.Println(b.Symbol, "u", b.U, "bids", b.Bids, "asks", b.Asks)
+	// Output:
+	// BTCUSDT u 101 bids [[65000 2]] asks [[65000.2 0.7] [65000.3 1.25]]
+}
+
+// A hook runs on the processor goroutine after each applied book message.
+func ExampleEngine_OnBook() {
+	sim, err := bybitsim.Start(bybitsim.Config{Seed: 2})
+	if err != nil {
+		panic(err)
+	}
+	defer sim.Close()
+	e, err := ringfeed.New(ringfeed.Config{Category: ringfeed.Linear, Symbols: []string{"ETHUSDT"}, Topics: []string{"orderbook.1"},
+		WSURL: sim.URL("linear"), RESTURL: sim.RESTURL(), Admin: "off", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		panic(err)
+	}
+	var crossed, calls atomic.Int64
+	e.OnBook(func(symbol string, b *book.Book) {
+		calls.Add(1)
+		bid, _ := b.BestBid()
+		ask, _ := b.BestAsk()
+		if bid.Price >= ask.Price {
+			crossed.Add(1)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		for calls.Load() < 3 && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+	}()
+	_ = e.Run(ctx)
+	fmt.Println("hook saw updates:", calls.Load() >= 3, "crossed:", crossed.Load())
+	// Output:
+	// hook saw updates: true crossed: 0
+}
