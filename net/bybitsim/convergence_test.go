@@ -129,7 +129,7 @@ func (f *follower) settle(cat, sym string) {
 	f.t.Helper()
 	deadline := time.Now().Add(4 * waitLong)
 	for time.Now().Before(deadline) {
-		for f.read(100 * time.Millisecond) {
+		for i := 0; i < 100000 && f.read(100*time.Millisecond); i++ {
 		}
 		ok := true
 		for _, tp := range f.topics {

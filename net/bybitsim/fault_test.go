@@ -94,7 +94,7 @@ func TestFaultStall(t *testing.T) {
 	s.Step(1) // a: the snapshot, then whatever b gets too
 	var snap frame
 	fromA := 0
-	for ok := true; ok; {
+	for ok, i := true, 0; ok && i < 10000; i++ {
 		var m msg
 		m, ok = a.nextMsg(200 * time.Millisecond)
 		if ok {
@@ -267,7 +267,7 @@ func TestFaultFragment(t *testing.T) {
 	frames, pings := 0, 0
 	for !strings.Contains(string(msg), `"type":"snapshot"`) && frames < 1000 {
 		msg = msg[:0]
-		for done := false; !done; {
+		for done := false; !done && frames < 1000; {
 			f := rc.frame()
 			switch {
 			case f.op == 9:
@@ -456,7 +456,7 @@ func TestFaultSlowReader(t *testing.T) {
 			t.Fatalf("slow client not dropped within %v", waitLong)
 		}
 		s.Step(20)
-		for ok := true; ok; {
+		for ok, i := true, 0; ok && i < 10000; i++ {
 			var m msg
 			if m, ok = other.nextMsg(time.Millisecond); ok {
 				bf.take(decode(t, m.data))

@@ -413,7 +413,7 @@ func (s *Server) run() {
 				return
 			default:
 			}
-			if !s.waitSpace() {
+			if !s.waitSpace(t) {
 				return
 			}
 			if s.tickLocked() < 0 && !sleep(time.Millisecond) {
@@ -425,7 +425,7 @@ func (s *Server) run() {
 
 // waitSpace blocks (RateMax only) while some live connection's queue holds
 // more than half of QueueBytes: backpressure instead of a disconnect.
-func (s *Server) waitSpace() bool {
+func (s *Server) waitSpace(t *time.Timer) bool {
 	half := int64(s.cfg.QueueBytes / 2)
 	for {
 		var full *conn
@@ -441,7 +441,7 @@ func (s *Server) waitSpace() bool {
 		if full == nil {
 			return true
 		}
-		t := time.NewTimer(10 * time.Millisecond)
+		t.Reset(10 * time.Millisecond)
 		select {
 		case <-full.space:
 		case <-full.kill:

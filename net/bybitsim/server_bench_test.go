@@ -168,7 +168,7 @@ func BenchmarkLoopbackMax(b *testing.B) {
 			_, _ = io.WriteString(nc, "GET /v5/public/"+w.cat+" HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
 				"Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 			br := bufio.NewReaderSize(nc, 1<<16)
-			for {
+			for range 100 {
 				line, err := br.ReadString('\n')
 				if err != nil {
 					b.Fatal(err)
