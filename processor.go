@@ -368,15 +368,18 @@ func (p *processor) applyTrade(st *symState, ev *parse.Event) {
 	p.done(ev)
 }
 
-// dropped handles a reader's drop marker: the stream lost a message, so
-// whatever it feeds is no longer trustworthy.
+// dropped handles a reader's drop marker: the stream lost a message (ring
+// full, or a message that failed to parse midway), so whatever it feeds is
+// no longer trustworthy.
 func (p *processor) dropped(st *symState, ev *parse.Event) {
 	switch parse.Kind(ev.Seq) {
 	case parse.KindBook:
-		if bs := st.book(ev.Depth); bs != nil {
-			if bs.b.MarkStale(book.ReasonDropped) {
-				p.wentStale(st, bs, book.ReasonDropped)
-			}
+		r := book.ReasonDropped
+		if ev.U == markBadInput {
+			r = book.ReasonBadNumber
+		}
+		if bs := st.book(ev.Depth); bs != nil && bs.b.MarkStale(r) {
+			p.wentStale(st, bs, r)
 		}
 	case parse.KindTicker:
 		if st.ticker != nil {

@@ -132,11 +132,18 @@ func (s *ringSink) Abort(res parse.Result, err error) {
 	if res.Class != parse.ClassData || res.Sym == parse.NoSymbol {
 		return
 	}
-	s.addMarker(res)
+	bad := !errors.Is(err, parse.ErrNoRoom)
+	s.addMarker(res, bad)
 	s.placeMarkers(false)
 }
 
-func (s *ringSink) addMarker(res parse.Result) {
+// Marker reasons, carried in a kindDropped event's U.
+const (
+	markNoRoom   = 1 // the ring was full
+	markBadInput = 2 // the message failed to parse midway
+)
+
+func (s *ringSink) addMarker(res parse.Result, bad bool) {
 	for i := range s.nmarkers {
 		m := &s.markers[i]
 		if m.Sym == res.Sym && parse.Kind(m.Seq) == res.Kind && m.Depth == res.Depth && m.Interval == res.Interval {
@@ -150,7 +157,10 @@ func (s *ringSink) addMarker(res parse.Result) {
 		return
 	}
 	m := &s.markers[s.nmarkers]
-	*m = parse.Event{Kind: kindDropped, Sym: res.Sym, Depth: res.Depth, Interval: res.Interval, Seq: int64(res.Kind)}
+	*m = parse.Event{Kind: kindDropped, Sym: res.Sym, Depth: res.Depth, Interval: res.Interval, Seq: int64(res.Kind), U: markNoRoom}
+	if bad {
+		m.U = markBadInput
+	}
 	s.nmarkers++
 }
 

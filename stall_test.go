@@ -8,6 +8,7 @@ import (
 
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
+	"github.com/ringfeed/ringfeed/parse"
 )
 
 // A processor that stalls for seconds must not cost the connection: the
@@ -54,4 +55,46 @@ func TestStalledProcessorKeepsConnectionAndResyncs(t *testing.T) {
 		t.Errorf("reconnects: got %d; want 0 (a slow processor must not cost the connection)", st.Reconnects)
 	}
 	t.Logf("stats: %s", st)
+}
+
+// A delta whose number does not parse marks that book alone stale (bad
+// number) and it resyncs; the connection and the other books carry on.
+func TestBadDeltaMarksOnlyThatBookStale(t *testing.T) {
+	e, err := New(Config{Category: Linear, Symbols: []string{"AAAUSDT", "BBBUSDT"}, Topics: []string{"orderbook.50"}, Admin: "off", Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.conns[0]
+	p := parse.NewParser(e.syms)
+	feed := func(frame string) {
+		t.Helper()
+		res, err := p.Parse([]byte(frame), 1, c.sink)
+		if err != nil {
+			c.sink.Abort(res, err)
+		} else {
+			c.sink.Commit()
+		}
+		c.sink.Flush()
+		for b := c.ring.Peek(); len(b) > 0; b = c.ring.Peek() {
+			for i := range b {
+				c.proc.apply(c, &b[i])
+			}
+			c.ring.Release(len(b))
+		}
+	}
+	for _, s := range []string{"AAAUSDT", "BBBUSDT"} {
+		feed(`{"topic":"orderbook.50.` + s + `","type":"snapshot","ts":1,"data":{"s":"` + s + `","b":[["10","1"]],"a":[["11","1"]],"u":5,"seq":1}}`)
+	}
+	feed(`{"topic":"orderbook.50.AAAUSDT","type":"delta","ts":2,"data":{"s":"AAAUSDT","b":[["10.5","1"],["10.4","1e3"]],"a":[],"u":6,"seq":2}}`)
+	a := e.bySym[0].books[0].b
+	b := e.bySym[1].books[0].b
+	if !a.Stale() || a.Reason() != book.ReasonBadNumber {
+		t.Errorf("AAAUSDT: stale=%v reason=%v; want stale for a bad number", a.Stale(), a.Reason())
+	}
+	if b.Stale() {
+		t.Errorf("BBBUSDT: stale (%v); want live", b.Reason())
+	}
+	if got := e.m.staleBy(book.ReasonBadNumber).Get(); got != 1 {
+		t.Errorf("books_stale_total{reason=bad-number}: got %d; want 1", got)
+	}
 }
