@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -58,7 +57,8 @@ type Engine struct {
 	rec         *recorder
 
 	rep       reporter
-	running   atomic.Bool
+	stateMu   sync.RWMutex // guards running; see query
+	running   bool
 	started   time.Time
 	logLimit  rateLimiter
 	runOnce   sync.Once
@@ -384,6 +384,11 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.rec.start()
 	}
 
+	// From here on state belongs to the processors: queries go through
+	// them (query waits for inline readers to finish first).
+	e.stateMu.Lock()
+	e.running = true
+	e.stateMu.Unlock()
 	var procs sync.WaitGroup
 	for _, p := range e.procs {
 		procs.Add(1)
@@ -435,12 +440,11 @@ func (e *Engine) Run(ctx context.Context) error {
 			c.ring.Close()
 		}()
 	}
-	e.running.Store(true)
 	close(e.ready)
 
 	readers.Wait()
 	procs.Wait()
-	e.running.Store(false)
+	e.stop()
 	e.probe.Close()
 	cancel()
 	aux.Wait()
@@ -462,23 +466,27 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// query runs fn on the processor that owns st, between batches, and waits
-// for it (bounded). It is how the admin API reads state without racing the
-// single writer.
+// query runs fn on the processor that owns the state fn reads, between
+// batches, and waits for it until ctx ends. It is how the admin API reads
+// state without racing the single writer. When no processor runs (before
+// Run, after it returned) fn runs inline; stateMu makes the switch safe.
 func (e *Engine) query(ctx context.Context, p *processor, fn func()) error {
-	if !e.running.Load() {
-		// Before Run or after it returned no processor runs: the
-		// caller is the only goroutine touching the state.
+	e.stateMu.RLock()
+	if !e.running {
+		defer e.stateMu.RUnlock()
 		fn()
 		return nil
 	}
 	q := &query{fn: fn, done: make(chan struct{})}
+	p.nq.Add(1)
 	select {
 	case p.queries <- q:
 	case <-ctx.Done():
+		p.nq.Add(-1)
+		e.stateMu.RUnlock()
 		return ctx.Err()
 	}
-	p.nq.Add(1)
+	e.stateMu.RUnlock()
 	p.bell.ring()
 	select {
 	case <-q.done:
@@ -488,6 +496,17 @@ func (e *Engine) query(ctx context.Context, p *processor, fn func()) error {
 		// runs later and writes only into variables the caller no longer
 		// reads once it has this error.
 		return ctx.Err()
+	}
+}
+
+// stop ends the running state once every processor has returned, and runs
+// queries that were queued after a processor's last look.
+func (e *Engine) stop() {
+	e.stateMu.Lock()
+	defer e.stateMu.Unlock()
+	e.running = false
+	for _, p := range e.procs {
+		p.serve()
 	}
 }
 
