@@ -64,7 +64,7 @@ func parseFixed(s string, scale int) (int64, error) {
 // zeros and a bare point ("75844" rather than "75844.00"), as Bybit's spot
 // frames and klines print; otherwise exactly scale decimals are written, as
 // its linear and inverse books do ("109378.80"). Digits are written
-// backwards into a stack buffer: BenchmarkAppendFixed, 15 ns against 34 ns
+// backwards into a stack buffer: BenchmarkAppendFixed, 11 ns against 35 ns
 // for strconv.AppendFloat (which would also be inexact).
 func appendFixed(dst []byte, v int64, scale int, trim bool) []byte {
 	u := uint64(v)
