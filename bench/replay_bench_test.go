@@ -1,0 +1,158 @@
+package bench
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ringfeed/ringfeed"
+)
+
+// replayCases are the recorded feeds the replay benchmarks run: the same
+// workloads as the end-to-end cases, recorded once per process from a
+// stepped simulator (deterministic for the seed) and read back through an
+// NDJSON file with ringfeed.ReadCapture, as `ringfeed replay` reads one.
+var replayCases = []struct {
+	sc     Scenario
+	frames int
+}{
+	{Book50x8, 100_000},
+	{Book1000x8, 10_000},
+	{Mixed200, 100_000},
+}
+
+var feedCache struct {
+	sync.Mutex
+	m map[string][]ringfeed.Frame
+}
+
+// feed returns the recorded frames of sc (n data frames, seed 1), making
+// them on first use: record, write NDJSON, read it back.
+func feed(tb testing.TB, sc Scenario, n int) []ringfeed.Frame {
+	tb.Helper()
+	feedCache.Lock()
+	defer feedCache.Unlock()
+	key := sc.String() + "/" + itoa(n)
+	if f, ok := feedCache.m[key]; ok {
+		return f
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	frames, err := Generate(ctx, sc, 1, n)
+	if err != nil {
+		tb.Fatalf("Generate(%s): %v", sc, err)
+	}
+	path := filepath.Join(tb.TempDir(), "feed.ndjson")
+	if err := WriteNDJSONFile(path, frames); err != nil {
+		tb.Fatal(err)
+	}
+	back, err := ReadFeedFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(back) != len(frames) {
+		tb.Fatalf("NDJSON round trip: got %d frames; want %d", len(back), len(frames))
+	}
+	if feedCache.m == nil {
+		feedCache.m = map[string][]ringfeed.Frame{}
+	}
+	feedCache.m[key] = back
+	return back
+}
+
+// BenchmarkReplay replays each recorded feed through ringfeed.Replay — the
+// function `ringfeed replay FILE` calls, with the CLI's configuration —
+// and the same frames through the conventional stack. One op is one whole
+// replay (engine construction included, as in the CLI); msgs/s is
+// ReplayResult.MsgsPerSec, the figure the CLI prints. Handling latency in
+// a replay is mostly queueing: frames are fed as fast as the ring takes
+// them, so it is reported but is not the live figure.
+func BenchmarkReplay(b *testing.B) {
+	for _, c := range replayCases {
+		b.Run(c.sc.Name+"/ringfeed", func(b *testing.B) {
+			frames := feed(b, c.sc, c.frames)
+			b.SetBytes(FeedBytes(frames))
+			b.ReportAllocs()
+			var msgs uint64
+			var elapsed time.Duration
+			var last ringfeed.ReplayResult
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			for b.Loop() {
+				res, err := ringfeed.Replay(context.Background(), c.sc.ReplayConfig(), frames, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.ParseErrors != 0 || res.StaleBooks() != 0 {
+					b.Fatalf("replay: %d parse errors, %d stale books", res.ParseErrors, res.StaleBooks())
+				}
+				msgs += res.Stats.Messages
+				elapsed += res.Elapsed
+				last = res
+			}
+			runtime.ReadMemStats(&m1)
+			mps := float64(msgs) / elapsed.Seconds()
+			reportReplay(b, mps, last.Stats.LatencyTotal, m0, m1, msgs)
+			lastReplay[c.sc.Name] = mps
+		})
+		b.Run(c.sc.Name+"/peer", func(b *testing.B) {
+			frames := feed(b, c.sc, c.frames)
+			b.SetBytes(FeedBytes(frames))
+			b.ReportAllocs()
+			h := hdrhistogram.New(10, 60e9, 3)
+			var msgs uint64
+			var elapsed time.Duration
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			for b.Loop() {
+				h.Reset()
+				start := time.Now()
+				p := NewPeer(ringfeed.DefaultKlineWindow, ringfeed.DefaultTradeTape)
+				for _, f := range frames {
+					t := time.Now()
+					if err := p.Handle(f.Data); err != nil {
+						b.Fatal(err)
+					}
+					_ = h.RecordValue(max(time.Since(t).Nanoseconds(), 10))
+				}
+				elapsed += time.Since(start)
+				msgs += uint64(p.Messages())
+			}
+			runtime.ReadMemStats(&m1)
+			mps := float64(msgs) / elapsed.Seconds()
+			lat := ringfeed.LatencyStats{Count: h.TotalCount(), P50: h.ValueAtQuantile(50), P99: h.ValueAtQuantile(99),
+				P999: h.ValueAtQuantile(99.9), Max: h.Max(), Mean: h.Mean()}
+			reportReplay(b, mps, lat, m0, m1, msgs)
+			if rf := lastReplay[c.sc.Name]; rf > 0 {
+				b.ReportMetric(rf/mps, "ringfeed-x")
+			}
+		})
+	}
+}
+
+// lastReplay holds the last ringfeed msgs/s per feed for the peer's
+// speed-up figure.
+var lastReplay = map[string]float64{}
+
+func reportReplay(b *testing.B, mps float64, lat ringfeed.LatencyStats, m0, m1 runtime.MemStats, msgs uint64) {
+	b.Helper()
+	if msgs == 0 {
+		b.Fatal("no message applied")
+	}
+	b.ReportMetric(mps, "msgs/s")
+	b.ReportMetric(1e9/mps, "ns/msg")
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(msgs), "allocs/msg")
+	b.ReportMetric(float64(m1.NumGC-m0.NumGC)/float64(b.N), "GCs/op")
+	b.ReportMetric(float64(lat.P50), "p50-ns")
+	b.ReportMetric(float64(lat.P99), "p99-ns")
+	b.ReportMetric(float64(lat.P999), "p99.9-ns")
+	b.ReportMetric(float64(lat.Max), "max-ns")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
