@@ -48,7 +48,6 @@ type processor struct {
 	// gapNs is a moving average of the idle gap between batches; the spin
 	// window stretches to cover it on a busy feed (see wait).
 	gapNs     int64
-	idleSince int64
 
 	queries chan *query
 	nq      atomic.Int32
