@@ -47,7 +47,7 @@ type processor struct {
 	spin  time.Duration // base spin window; 0: this processor never spins
 	// gapNs is a moving average of the idle gap between batches; the spin
 	// window stretches to cover it on a busy feed (see wait).
-	gapNs     int64
+	gapNs int64
 
 	queries chan *query
 	nq      atomic.Int32
