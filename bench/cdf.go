@@ -27,17 +27,18 @@ func Quantile(sorted []int64, q float64) int64 {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
-// Plot geometry: the drawing area inside the SVG.
+// Plot geometry: the drawing area inside the SVG; the legend and the
+// note lines go below it.
 const (
-	cdfW, cdfH             = 860, 520
-	cdfLeft, cdfRight      = 80, 20
-	cdfTop, cdfBottom      = 50, 150
-	cdfMinFrac             = 1e-5 // lowest exceedance drawn: 1 in 100k messages
-	cdfMaxPointsPerSeries  = 600
-	cdfPlotW               = cdfW - cdfLeft - cdfRight
-	cdfPlotH               = cdfH - cdfTop - cdfBottom
-	cdfLegendLineHeight    = 18
-	cdfLegendTopFromBottom = 110
+	cdfW                  = 860
+	cdfLeft, cdfRight     = 80, 20
+	cdfTop                = 36
+	cdfPlotW              = cdfW - cdfLeft - cdfRight
+	cdfPlotH              = 330
+	cdfMinFrac            = 1e-5 // lowest exceedance drawn: 1 in 100k messages
+	cdfMaxPointsPerSeries = 600
+	cdfLegendLine         = 18
+	cdfNoteLine           = 15
 )
 
 var cdfColors = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"}
@@ -47,8 +48,8 @@ var cdfColors = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", 
 // scale, from 1 down to 1e-5), so the median, p99 and p99.9 are the
 // crossings of the dashed lines at 0.5, 0.01 and 0.001 and the tail is as
 // visible as the body. The legend gives each series' count and
-// percentiles. note, if not empty, is printed under the title (the
-// machine and the command).
+// percentiles. note, if not empty, is printed under the legend, one line
+// per "\n" (the machine, the command, what was measured).
 func WriteCDF(w io.Writer, title, note string, series []CDFSeries) error {
 	type prepared struct {
 		name   string
@@ -86,14 +87,18 @@ func WriteCDF(w io.Writer, title, note string, series []CDFSeries) error {
 		return cdfTop + (-math.Log10(frac))/yDecades*cdfPlotH
 	}
 
+	var notes []string
+	if note != "" {
+		notes = strings.Split(note, "\n")
+	}
+	legendTop := cdfTop + cdfPlotH + 62
+	height := legendTop + cdfLegendLine*len(ps) + cdfNoteLine*len(notes) + 10
+
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
-	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", cdfW, cdfH, cdfW, cdfH)
+	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", cdfW, height, cdfW, height)
 	p(`<rect width="100%%" height="100%%" fill="white"/>` + "\n")
-	p(`<text x="%d" y="20" font-size="15" font-weight="bold">%s</text>`+"\n", cdfLeft, xmlEscape(title))
-	if note != "" {
-		p(`<text x="%d" y="38" fill="#555">%s</text>`+"\n", cdfLeft, xmlEscape(note))
-	}
+	p(`<text x="%d" y="22" font-size="15" font-weight="bold">%s</text>`+"\n", cdfLeft, xmlEscape(title))
 	// Grid and axes.
 	for d := d0; d <= d1; d++ {
 		xx := x(math.Pow(10, d))
@@ -139,11 +144,14 @@ func WriteCDF(w io.Writer, title, note string, series []CDFSeries) error {
 			fmt.Fprintf(&pts, "%.1f,%.1f ", x(float64(s.sorted[idx])), y(exceed))
 		}
 		p(`<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n", color, strings.TrimSpace(pts.String()))
-		ly := cdfH - cdfLegendTopFromBottom + 30 + i*cdfLegendLineHeight
+		ly := legendTop + i*cdfLegendLine
 		p(`<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"/>`+"\n", cdfLeft, ly-4, cdfLeft+24, ly-4, color)
 		p(`<text x="%d" y="%d">%s — n=%d  p50=%s  p99=%s  p99.9=%s  max=%s</text>`+"\n", cdfLeft+32, ly, xmlEscape(s.name), n,
 			durLabel(float64(Quantile(s.sorted, 0.5))), durLabel(float64(Quantile(s.sorted, 0.99))),
 			durLabel(float64(Quantile(s.sorted, 0.999))), durLabel(float64(s.sorted[n-1])))
+	}
+	for i, n := range notes {
+		p(`<text x="%d" y="%d" fill="#555" font-size="11">%s</text>`+"\n", cdfLeft, legendTop+cdfLegendLine*len(ps)+4+i*cdfNoteLine, xmlEscape(n))
 	}
 	p("</svg>\n")
 	return bw.Flush()

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/ringfeed/ringfeed"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
+	"github.com/ringfeed/ringfeed/net/wsconn"
 )
 
 // live is a simulator and a ringfeed engine connected over 127.0.0.1.
@@ -205,6 +208,7 @@ type peerLive struct {
 	tb     testing.TB
 	sim    *bybitsim.Server
 	conn   *websocket.Conn
+	tc     *timedDialer
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error // set by the reader before done closes
@@ -229,14 +233,21 @@ func startPeerLive(tb testing.TB, sc Scenario, rawCap int) *peerLive {
 		tb.Fatalf("bybitsim.Start: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c, _, err := websocket.Dial(ctx, sim.URL(Category), nil)
+	// The peer's receive time is the end of the socket read that brought
+	// the message's last byte, as wsconn stamps RecvNs for ringfeed: a
+	// message waiting in the client's buffers while earlier ones are
+	// handled counts, on both sides.
+	tc := &timedDialer{}
+	c, _, err := websocket.Dial(ctx, sim.URL(Category), &websocket.DialOptions{
+		HTTPClient: &http.Client{Transport: &http.Transport{DialContext: tc.DialContext}},
+	})
 	if err != nil {
 		cancel()
 		sim.Close()
 		tb.Fatalf("websocket.Dial: %v", err)
 	}
 	c.SetReadLimit(64 << 20)
-	p := &peerLive{tb: tb, sim: sim, conn: c, cancel: cancel, done: make(chan struct{}),
+	p := &peerLive{tb: tb, sim: sim, conn: c, tc: tc, cancel: cancel, done: make(chan struct{}),
 		peer: NewPeer(ringfeed.DefaultKlineWindow, ringfeed.DefaultTradeTape),
 		hist: hdrhistogram.New(10, 60e9, 3), raw: make([]int64, 0, rawCap)}
 	tb.Cleanup(p.stop)
@@ -268,7 +279,7 @@ func (p *peerLive) read(ctx context.Context) {
 			}
 			return
 		}
-		recv := time.Now()
+		recv := p.tc.lastRead()
 		before := p.peer.Messages()
 		if err := p.peer.Handle(data); err != nil {
 			p.err = err
@@ -277,7 +288,7 @@ func (p *peerLive) read(ctx context.Context) {
 		if p.peer.Messages() == before {
 			continue // ack
 		}
-		lat := time.Since(recv).Nanoseconds()
+		lat := wsconn.Nanotime() - recv
 		if p.reset.Load() {
 			p.hist.Reset()
 			p.reset.Store(false)
@@ -340,4 +351,32 @@ func (p *peerLive) measure(warm time.Duration, loop func()) (result, error) {
 	r.Lat = ringfeed.LatencyStats{Count: h.TotalCount(), P50: h.ValueAtQuantile(50), P99: h.ValueAtQuantile(99),
 		P999: h.ValueAtQuantile(99.9), Max: h.Max(), Mean: h.Mean()}
 	return r, nil
+}
+
+// timedDialer dials TCP connections that note when each socket read
+// returns (wsconn.Nanotime), for the peer's receive time.
+type timedDialer struct {
+	last atomic.Int64
+}
+
+func (d *timedDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &timedConn{Conn: c, d: d}, nil
+}
+
+// lastRead is the time the latest socket read returned.
+func (d *timedDialer) lastRead() int64 { return d.last.Load() }
+
+type timedConn struct {
+	net.Conn
+	d *timedDialer
+}
+
+func (c *timedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.d.last.Store(wsconn.Nanotime())
+	return n, err
 }

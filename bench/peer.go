@@ -134,8 +134,9 @@ func (p *Peer) Book(symbol string, depth int) *PeerBook {
 }
 
 // Handle decodes one frame and applies it. Acks and pongs are decoded and
-// ignored; a frame that does not decode returns an error wrapping
-// ErrPeerFrame and changes nothing.
+// ignored. A frame that does not decode returns an error wrapping
+// ErrPeerFrame and is not counted; a book message that fails midway may
+// have been applied in part, as in most such clients.
 func (p *Peer) Handle(frame []byte) error {
 	var m peerMessage
 	if err := json.Unmarshal(frame, &m); err != nil {
