@@ -70,7 +70,8 @@ run:
 	$(GO) run ./cmd/ringfeed $(ARGS)
 
 soak:
-	@echo "soak: needs cmd/ringfeed and cmd/bybitsim (not built yet)"; exit 1
+	@# ringfeed binary vs the simulator under every fault for SOAK (default 10m), SEED to reproduce; exits 1 if a line fails
+	$(GO) run ./bench/soak -go $(GO) -duration $(or $(SOAK),10m) $(if $(SEED),-seed $(SEED)) $(SOAKFLAGS)
 
 clean:
 	rm -rf bin bench/out
