@@ -6,22 +6,26 @@ import (
 )
 
 // e2eCases are the end-to-end workloads: simulator → loopback WebSocket →
-// reader → ring → processor → books. "max" runs measure throughput (the
-// simulator publishes as fast as the socket takes it, so the engine runs
-// at its ceiling and its latency is queueing); "mixed" is Bybit's real push
-// cadence (a busy feed at a sustainable rate); "100000" is the latency
-// target's sustained 100k msgs/s. peer marks the cases also run through
-// the conventional stack.
+// reader → ring → processor → books. Rates: "500000" is the throughput
+// target sustained (the engine must keep up: no ring drops); "100000" is
+// the latency target's load; "mixed" is Bybit's real push cadence (a busy
+// feed); "max" has the simulator publish as fast as the socket takes it,
+// so the engine runs past its ceiling: its ring fills, it drops and
+// resyncs, and its latency is queueing. peer marks the cases also run
+// through the conventional stack. The sustained cases come first: an
+// overloaded run is the likeliest to find an engine bug.
 var e2eCases = []struct {
 	sc   Scenario
 	peer bool
 }{
+	{Book50x8.WithRate("100000"), false},
+	{Book50x8.WithRate("500000"), false},
+	{Mixed8.WithRate("500000"), false},
+	{Mixed200, false},
 	{Book50x8, true},
 	{Book50x200, false},
 	{Book1000x8, true},
 	{Mixed8, true},
-	{Mixed200, false},
-	{Book50x8.WithRate("100000"), false},
 }
 
 // e2eWarm is how long a live run settles before it is measured: long
@@ -86,7 +90,7 @@ func BenchmarkE2E(b *testing.B) {
 var lastE2E = map[string]float64{}
 
 // e2eTargets logs the targets against the figures; it never fails
-// a run on latency (the machine is shared and noisy).
+// a run on them (the machine is shared and noisy).
 func e2eTargets(b *testing.B, sc Scenario, r result) {
 	b.Helper()
 	verdict := func(ok bool) string {
@@ -95,12 +99,14 @@ func e2eTargets(b *testing.B, sc Scenario, r result) {
 		}
 		return "MISSED"
 	}
-	switch {
-	case sc.Rate == "100000":
+	mps := r.msgsPerSec()
+	switch sc.Rate {
+	case "100000":
 		b.Logf("target p99 ≤ 10µs: %s (%v); p99.9 ≤ 50µs: %s (%v); at %.0f msgs/s; 0 allocs, 0 GC: %s (%d allocs, %d GCs)",
 			verdict(r.Lat.P99 <= 10_000), time.Duration(r.Lat.P99), verdict(r.Lat.P999 <= 50_000), time.Duration(r.Lat.P999),
-			r.msgsPerSec(), verdict(r.Allocs == 0 && r.GCs == 0), r.Allocs, r.GCs)
-	case sc.Rate == "max":
-		b.Logf("target ≥ 500k msgs/s: %s (%.0f); 0 GC: %s (%d)", verdict(r.msgsPerSec() >= 500e3), r.msgsPerSec(), verdict(r.GCs == 0), r.GCs)
+			mps, verdict(r.Allocs == 0 && r.GCs == 0), r.Allocs, r.GCs)
+	case "500000":
+		b.Logf("target ≥ 500k msgs/s sustained with no drop: %s (%.0f msgs/s, %d drops); 0 GC: %s (%d)",
+			verdict(mps >= 0.98*500e3 && r.Drops == 0), mps, r.Drops, verdict(r.GCs == 0), r.GCs)
 	}
 }
