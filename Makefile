@@ -38,19 +38,46 @@ norace:
 
 test: vet lint race norace
 
+# make bench runs every benchmark of PKGS (each package's stage benchmarks
+# and bench/'s end-to-end and replay suite) COUNT times, so benchstat can
+# judge the spread, into bench/out/<date>.txt, then draws the handling
+# latency distribution into bench/out/<date>-latency-cdf.svg. BENCH filters
+# benchmarks by name (go test -bench syntax).
+BENCH ?= .
 bench:
 	@mkdir -p bench/out
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) $(PKGS) | tee bench/out/$(DATE).txt
-	@echo "wrote bench/out/$(DATE).txt"
+	@out=bench/out/$(DATE).txt; \
+	{ echo "# machine: $$(nproc) CPUs, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $$($(GO) version)"; \
+	  $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) -timeout 0 $(PKGS); \
+	  echo $$? > $$out.rc; } 2>&1 | tee $$out; \
+	rc=$$(cat $$out.rc); rm -f $$out.rc; echo "wrote $$out"; \
+	if [ "$$rc" = 0 ] && [ "$(BENCH)" = . ]; then \
+	  $(GO) test -run '^TestLatencyCDF$$' -count 1 -timeout 10m ./bench -cdf $(CURDIR)/bench/out/$(DATE)-latency-cdf.svg && \
+	  echo "wrote bench/out/$(DATE)-latency-cdf.svg"; \
+	fi; exit $$rc
 
+# bench-compare and bench-check compare NEW (default: the latest run in
+# bench/out) with the committed bench/baseline.txt.
+NEW ?= $$(ls -1t bench/out/*.txt 2>/dev/null | head -1)
 bench-compare:
-	@if [ ! -f bench/baseline.txt ]; then echo "bench-compare: bench/baseline.txt is missing (the bench suite is not built yet)"; exit 1; fi
-	@last=$$(ls -1t bench/out/*.txt 2>/dev/null | head -1); \
-	if [ -z "$$last" ]; then echo "bench-compare: no run in bench/out; run 'make bench' first"; exit 1; fi; \
-	$(GO) tool benchstat bench/baseline.txt $$last
+	@if [ ! -f bench/baseline.txt ]; then echo "bench-compare: bench/baseline.txt is missing"; exit 1; fi
+	@new=$(NEW); \
+	if [ -z "$$new" ]; then echo "bench-compare: no run in bench/out; run 'make bench' first"; exit 1; fi; \
+	echo "benchstat bench/baseline.txt $$new"; \
+	$(GO) tool benchstat bench/baseline.txt $$new
 
+# bench-check fails when a benchmark allocates (median allocs/op > 0) where
+# the baseline's median was 0, or when the geometric mean over all
+# benchmarks of median ns/op (new / baseline) regresses by more than
+# MAX_REGRESSION percent. Latency percentiles are never gated: on a shared
+# machine they are noise (see bench/README.md).
+MAX_REGRESSION ?= 10
 bench-check:
-	@echo "bench-check: the regression gate arrives with the bench suite (bench/)"; exit 1
+	@if [ ! -f bench/baseline.txt ]; then echo "bench-check: bench/baseline.txt is missing"; exit 1; fi
+	@new=$(NEW); \
+	if [ -z "$$new" ]; then echo "bench-check: no run in bench/out; run 'make bench' first"; exit 1; fi; \
+	echo "bench-check: bench/baseline.txt vs $$new"; \
+	$(GO) run ./bench/check -threshold $(MAX_REGRESSION) bench/baseline.txt $$new
 
 fuzz:
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
@@ -60,8 +87,26 @@ fuzz:
 	  done; \
 	done
 
+# make profile runs PROFILE_BENCH (the mixed end-to-end benchmark) with a CPU
+# profile, then again with allocation (every allocation: -memprofilerate 1)
+# and mutex profiles (kept apart so they do not skew the CPU one), into
+# bench/out/profile/, and prints `go tool pprof -top` for each. See
+# bench/README.md for reading them and for /debug/pprof/ on a live engine.
+PROFILE_BENCH ?= ^BenchmarkE2E$$/^mixed-8$$/^max$$/^ringfeed$$
+PROFILE_TIME  ?= 5s
 profile:
-	@echo "profile: needs the end-to-end mixed benchmark in bench/ (not built yet)"; exit 1
+	@mkdir -p bench/out/profile
+	$(GO) test -run '^$$' -bench '$(PROFILE_BENCH)' -benchtime $(PROFILE_TIME) -count 1 -timeout 10m \
+	  -o bench/out/profile/bench.test -cpuprofile bench/out/profile/cpu.pprof ./bench
+	$(GO) test -run '^$$' -bench '$(PROFILE_BENCH)' -benchtime $(PROFILE_TIME) -count 1 -timeout 10m \
+	  -o bench/out/profile/bench.test -memprofile bench/out/profile/mem.pprof -memprofilerate 1 \
+	  -mutexprofile bench/out/profile/mutex.pprof -mutexprofilefraction 1 ./bench
+	@echo; echo "== CPU: go tool pprof -top -cum bench/out/profile/bench.test bench/out/profile/cpu.pprof"
+	@$(GO) tool pprof -top -cum -nodecount 40 bench/out/profile/bench.test bench/out/profile/cpu.pprof 2>/dev/null
+	@echo; echo "== allocations: go tool pprof -top -sample_index=alloc_objects bench/out/profile/bench.test bench/out/profile/mem.pprof"
+	@$(GO) tool pprof -top -sample_index=alloc_objects -nodecount 30 bench/out/profile/bench.test bench/out/profile/mem.pprof 2>/dev/null
+	@echo; echo "== mutex contention: go tool pprof -top bench/out/profile/bench.test bench/out/profile/mutex.pprof"
+	@$(GO) tool pprof -top -nodecount 30 bench/out/profile/bench.test bench/out/profile/mutex.pprof 2>/dev/null
 
 demo:
 	$(GO) run ./cmd/ringfeed --sim --duration $(DURATION) --admin 127.0.0.1:0 --symbols BTCUSDT,ETHUSDT,XRPUSDT
