@@ -42,13 +42,14 @@ test: vet lint race norace
 # and bench/'s end-to-end and replay suite) COUNT times, so benchstat can
 # judge the spread, into bench/out/<date>.txt, then draws the handling
 # latency distribution into bench/out/<date>-latency-cdf.svg. BENCH filters
-# benchmarks by name (go test -bench syntax).
+# benchmarks by name (go test -bench syntax). -p 1: one package's
+# benchmarks at a time, or they would share the cores with each other.
 BENCH ?= .
 bench:
 	@mkdir -p bench/out
 	@out=bench/out/$(DATE).txt; \
 	{ echo "# machine: $$(nproc) CPUs, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $$($(GO) version)"; \
-	  $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) -timeout 0 $(PKGS); \
+	  $(GO) test -p 1 -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) -timeout 0 $(PKGS); \
 	  echo $$? > $$out.rc; } 2>&1 | tee $$out; \
 	rc=$$(cat $$out.rc); rm -f $$out.rc; echo "wrote $$out"; \
 	if [ "$$rc" = 0 ] && [ "$(BENCH)" = . ]; then \
