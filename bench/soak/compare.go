@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ringfeed/ringfeed/net/bybitsim"
 )
 
 // The admin API's answers, as much of them as the soak compares.
@@ -53,6 +56,7 @@ type comparison struct {
 
 	klines, klinesEqual int // last candle of each window
 	closed, closedEqual int // older candles present on both sides
+	fromREST            int // of the equal ones, matching REST rather than the stream
 	klineDiffs          []string
 	closedDiffs         []string
 
@@ -130,12 +134,12 @@ func bookPath(b bookKey, levels int) string {
 	return p
 }
 
-// lastKlineDiff compares the newest candle of a window with the newest
-// the simulator sent; "" when equal.
+// lastKlineDiff compares the newest candle of a window with the
+// simulator's (see klineRefs); "" when equal.
 func (r *runner) lastKlineDiff(k klineKey) string {
-	want, err := r.sim.Kline(r.cfg.Category, k.sym, k.iv)
-	if err != nil || len(want) == 0 {
-		return fmt.Sprintf("simulator kline %s %s: %d rows, %v", k.sym, k.iv, len(want), err)
+	sent, rest, err := r.klineRefs(k)
+	if err != nil {
+		return err.Error()
 	}
 	var got klinesView
 	if err := r.rf.getJSON("/v1/klines/"+url.PathEscape(k.sym)+"/"+url.PathEscape(k.iv)+"?limit=1", &got); err != nil {
@@ -144,11 +148,74 @@ func (r *runner) lastKlineDiff(k klineKey) string {
 	if len(got.Klines) == 0 {
 		return "kline " + k.sym + " " + k.iv + ": empty window"
 	}
-	w := want[len(want)-1]
-	if d := candleDiff(got.Klines[len(got.Klines)-1], w.Start, w.End, w.Open, w.High, w.Low, w.Close, w.Volume, w.Turnover, w.Confirm); d != "" {
-		return "kline " + k.sym + " " + k.iv + " last candle: " + d
+	g := got.Klines[len(got.Klines)-1]
+	if d, _ := candleMatch(g, sent, rest); d != "" {
+		return "kline " + k.sym + " " + k.iv + " newest candle: " + d
+	}
+	if newest := sent[len(sent)-1].Start; g.Start < newest {
+		return fmt.Sprintf("kline %s %s: newest candle %d is behind the stream's %d", k.sym, k.iv, g.Start, newest)
 	}
 	return ""
+}
+
+// klineRefs returns the simulator's two views of a kline series: the
+// candles sent on the stream (by start) and its REST rows. A client may
+// legitimately hold either for a candle: ringfeed fills its window from
+// REST after a gap, and REST shows the open candle as the market has it
+// now, which can be ahead of the last stream message by up to the stream's
+// push interval (and a whole candle when the pause fell across a candle
+// boundary).
+func (r *runner) klineRefs(k klineKey) ([]bybitsim.KlineRow, map[int64][7]string, error) {
+	sent, err := r.sim.Kline(r.cfg.Category, k.sym, k.iv)
+	if err != nil || len(sent) == 0 {
+		return nil, nil, fmt.Errorf("simulator kline %s %s: %d rows, %v", k.sym, k.iv, len(sent), err)
+	}
+	q := url.Values{"category": {r.cfg.Category}, "symbol": {k.sym}, "interval": {k.iv}, "limit": {"1000"}}
+	resp, err := r.rf.client.Get(r.sim.RESTURL() + "/v5/market/kline?" + q.Encode())
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	var env struct {
+		RetCode int `json:"retCode"`
+		Result  struct {
+			List [][7]string `json:"list"`
+		} `json:"result"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || env.RetCode != 0 {
+		return nil, nil, fmt.Errorf("simulator REST kline %s %s: retCode %d, %v", k.sym, k.iv, env.RetCode, err)
+	}
+	rest := map[int64][7]string{}
+	for _, row := range env.Result.List {
+		st, err := strconv.ParseInt(row[0], 10, 64)
+		if err != nil {
+			return nil, nil, fmt.Errorf("simulator REST kline start %q", row[0])
+		}
+		rest[st] = row
+	}
+	return sent, rest, nil
+}
+
+// candleMatch checks a candle of ringfeed's window against the stream's
+// candle with its start, else the REST row. It returns "" and "stream" or
+// "rest" when one matches, or the stream's (else REST's) difference.
+func candleMatch(g candleView, sent []bybitsim.KlineRow, rest map[int64][7]string) (string, string) {
+	d := fmt.Sprintf("candle %d: neither the stream nor REST has it", g.Start)
+	for i := len(sent) - 1; i >= 0; i-- {
+		if w := sent[i]; w.Start == g.Start {
+			if d = candleDiff(g, w.Start, w.End, w.Open, w.High, w.Low, w.Close, w.Volume, w.Turnover, w.Confirm); d == "" {
+				return "", "stream"
+			}
+			break
+		}
+	}
+	if row, ok := rest[g.Start]; ok {
+		// REST rows carry no end and no confirm flag.
+		if candleDiff(g, g.Start, g.End, row[1], row[2], row[3], row[4], row[5], row[6], g.Confirm) == "" {
+			return "", "rest"
+		}
+	}
+	return d, ""
 }
 
 // candleDiff names the first field that differs; "" when equal.
@@ -208,44 +275,36 @@ func (r *runner) compare() *comparison {
 	}
 	for _, k := range r.klines {
 		c.klines++
-		want, err := r.sim.Kline(r.cfg.Category, k.sym, k.iv)
-		if err != nil || len(want) == 0 {
-			note(&c.klineDiffs, "%s %s: simulator: %d rows, %v", k.sym, k.iv, len(want), err)
+		if d := r.lastKlineDiff(k); d != "" {
+			note(&c.klineDiffs, "%s", d)
+		} else {
+			c.klinesEqual++
+		}
+		sent, rest, err := r.klineRefs(k)
+		if err != nil {
+			note(&c.closedDiffs, "%v", err)
 			continue
 		}
 		var got klinesView
 		if err := r.rf.getJSON("/v1/klines/"+url.PathEscape(k.sym)+"/"+url.PathEscape(k.iv), &got); err != nil {
-			note(&c.klineDiffs, "%s %s: %v", k.sym, k.iv, err)
+			note(&c.closedDiffs, "%s %s: %v", k.sym, k.iv, err)
 			continue
 		}
-		byStart := map[int64]candleView{}
-		for _, g := range got.Klines {
-			byStart[g.Start] = g
-		}
-		for i, w := range want {
-			g, ok := byStart[w.Start]
-			d := ""
-			if ok {
-				d = candleDiff(g, w.Start, w.End, w.Open, w.High, w.Low, w.Close, w.Volume, w.Turnover, w.Confirm)
-			} else {
-				d = fmt.Sprintf("candle %d missing", w.Start)
-			}
-			if i == len(want)-1 {
-				if d == "" && len(got.Klines) > 0 && got.Klines[len(got.Klines)-1].Start != w.Start {
-					d = fmt.Sprintf("ringfeed's newest candle %d is not the simulator's newest %d", got.Klines[len(got.Klines)-1].Start, w.Start)
-				}
-				if d != "" {
-					note(&c.klineDiffs, "%s %s: %s", k.sym, k.iv, d)
-				} else {
-					c.klinesEqual++
-				}
-				continue
+		// Every older candle ringfeed holds that the simulator has
+		// (stream or REST) must match one of them.
+		for _, g := range got.Klines[:max(len(got.Klines)-1, 0)] {
+			if _, ok := rest[g.Start]; !ok && !slices.ContainsFunc(sent, func(w bybitsim.KlineRow) bool { return w.Start == g.Start }) {
+				continue // older than the simulator's history
 			}
 			c.closed++
-			if d == "" {
-				c.closedEqual++
-			} else {
+			d, src := candleMatch(g, sent, rest)
+			if d != "" {
 				note(&c.closedDiffs, "%s %s: %s", k.sym, k.iv, d)
+				continue
+			}
+			c.closedEqual++
+			if src == "rest" {
+				c.fromREST++
 			}
 		}
 	}

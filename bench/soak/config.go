@@ -45,6 +45,9 @@ type Config struct {
 
 	// Progress receives a line per phase and per fault (nil: discard).
 	Progress io.Writer
+	// Results, when set, is a file the result is also written to as
+	// Markdown (the table and the failure-behaviour table).
+	Results string
 }
 
 // Defaults.
@@ -146,6 +149,7 @@ func parseFlags(args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&c.Ringfeed, "ringfeed", "", "prebuilt ringfeed binary (default: go build ./cmd/ringfeed)")
 	fs.StringVar(&c.Go, "go", "go", "go command used to build ringfeed")
 	fs.DurationVar(&c.Poll, "poll", defaultPoll, "admin API poll interval")
+	fs.StringVar(&c.Results, "results", "", "also write the result as Markdown to `file`")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -72,8 +72,13 @@ type faultRec struct {
 	spec    string // bybitsim.Fault.String(), or the hook stall's length
 	at      time.Time
 	nominal time.Duration
-	kills   bool   // the fault ends its target connection
-	conn    string // target connection (simulator conn_id) of a kill
+	kills   bool    // the fault ends its target connection
+	conn    string  // target connection (simulator conn_id)
+	rfConn  int     // ringfeed's index of that connection; -1 if none
+	pings   float64 // ringfeed's pings sent on rfConn before the fault
+	// mayKill: a stall swallowed one of ringfeed's pings, so ringfeed
+	// will give up on the connection PongTimeout after sending it.
+	mayKill bool
 	targets int    // what Inject reported
 	skipped string // why it was not injected; "" when it was
 

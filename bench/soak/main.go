@@ -34,6 +34,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -41,6 +42,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -65,6 +67,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	res, err := Run(ctx, cfg)
 	if res != nil {
 		res.Print(stdout)
+		if cfg.Results != "" {
+			if werr := writeResults(cfg.Results, res, args); werr != nil {
+				fmt.Fprintln(stderr, "soak: -results:", werr)
+			}
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "soak:", err)
@@ -75,4 +82,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// writeResults writes res as Markdown with the command that reproduces it
+// (the arguments without -results).
+func writeResults(path string, res *Result, args []string) error {
+	var keep []string
+	for i := 0; i < len(args); i++ {
+		a := strings.TrimLeft(args[i], "-")
+		if a == "results" {
+			i++
+			continue
+		}
+		if strings.HasPrefix(a, "results=") {
+			continue
+		}
+		keep = append(keep, args[i])
+	}
+	var b bytes.Buffer
+	res.Markdown(&b, strings.TrimSpace("go run ./bench/soak "+strings.Join(keep, " ")))
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }

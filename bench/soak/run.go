@@ -181,7 +181,9 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	r.logf("ringfeed admin at %s, logs in %s", rf.admin, r.dir)
 
 	if err := r.phases(ctx); err != nil {
-		return r.result(nil, ""), err
+		res := r.result(nil, "")
+		res.add(check{name: "run completed", value: err.Error(), bound: "every phase within its bound", fail: true})
+		return res, err
 	}
 	cmp := r.converge()
 	sim.Resume()
@@ -395,7 +397,7 @@ func (r *runner) poll() error {
 	r.trackSimConns(conns)
 	if r.lastC != nil && r.cfg.HookStall > 0 && c["hook_seconds"]-r.lastC["hook_seconds"] >= r.cfg.HookStall.Seconds()/2 {
 		r.hookStalls++
-		f := &faultRec{id: len(r.faults), kind: hookStallKind, spec: "hook sleeps " + r.cfg.HookStall.String(),
+		f := &faultRec{id: len(r.faults), kind: hookStallKind, spec: "hook sleeps " + r.cfg.HookStall.String(), rfConn: -1,
 			at: prev.Add(-r.cfg.HookStall), before: r.lastC}
 		r.faults = append(r.faults, f)
 		r.dirty = true
@@ -423,10 +425,21 @@ func (r *runner) poll() error {
 			r.logf("fault %d %s: window timed out after %v", f.id, f.kind, maxWindow)
 			continue
 		}
+		if f.kind == "stall" && f.rfConn >= 0 && !f.mayKill && !now.After(f.at.Add(f.nominal+r.cfg.Poll)) &&
+			m.conn("ringfeed_pings_sent_total", f.rfConn) > f.pings {
+			// A ping sent into the stall goes unanswered: ringfeed ends
+			// the connection PongTimeout later, as it should.
+			f.mayKill = true
+			r.killed[f.conn] = true
+			r.logf("fault %d stall swallowed a ping of ringfeed conn %d", f.id, f.rfConn)
+		}
 		if now.Before(f.at.Add(f.nominal+settle)) || !healthy || !allUp {
 			continue
 		}
 		if f.kills && r.simConns[f.conn] {
+			continue
+		}
+		if f.mayKill && r.simConns[f.conn] && now.Before(f.at.Add(f.nominal+pongTimeout+2*time.Second)) {
 			continue
 		}
 		f.closed, f.after = now, c
@@ -478,6 +491,27 @@ func (r *runner) trackSimConns(conns []bybitsim.ConnInfo) {
 	r.simConns = now
 }
 
+// rfConnOf maps a simulator connection to ringfeed's connection index:
+// ringfeed runs one symbol per connection, in --symbols order.
+func (r *runner) rfConnOf(simConn string) int {
+	if simConn == "" {
+		return -1
+	}
+	for _, c := range r.connsOfCategory() {
+		if c.ID != simConn {
+			continue
+		}
+		for _, t := range c.Topics {
+			for i, s := range r.syms {
+				if strings.HasSuffix(t, "."+s) && i < len(r.conns) {
+					return i
+				}
+			}
+		}
+	}
+	return -1
+}
+
 func (r *runner) openWindows() int {
 	n := 0
 	for _, f := range r.faults {
@@ -492,7 +526,7 @@ func (r *runner) openWindows() int {
 func (r *runner) inject(p planned) {
 	f, kills, why := build(p, r.connsOfCategory(), r.cfg.MaxMessage)
 	rec := &faultRec{id: len(r.faults), kind: p.kind.String(), spec: f.String(), at: time.Now(),
-		nominal: nominal(f), before: r.lastC}
+		nominal: nominal(f), before: r.lastC, rfConn: -1}
 	r.faults = append(r.faults, rec)
 	if why != "" {
 		rec.skipped = why
@@ -511,6 +545,10 @@ func (r *runner) inject(p planned) {
 		return
 	}
 	rec.targets = n
+	rec.conn, rec.rfConn = f.Conn, r.rfConnOf(f.Conn)
+	if rec.rfConn >= 0 {
+		rec.pings = r.last.conn("ringfeed_pings_sent_total", rec.rfConn)
+	}
 	if kills {
 		rec.kills, rec.conn = true, f.Conn
 		r.killed[f.Conn] = true

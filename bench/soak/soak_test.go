@@ -23,7 +23,7 @@ func TestSoakShort(t *testing.T) {
 		Duration:  40 * time.Second,
 		Seed:      11,
 		FaultRate: 0.45,
-		HookStall: 1500 * time.Millisecond,
+		HookStall: 2 * time.Second,
 		HookEvery: 12 * time.Second,
 		Dir:       dir,
 		Progress:  &testLog{t: t},

@@ -17,6 +17,7 @@ const (
 	backoffBase  = 500 * time.Millisecond
 	backoffCap   = 30 * time.Second
 	healthyAfter = 30 * time.Second
+	pongTimeout  = 10 * time.Second // ringfeed.DefaultPongTimeout
 	limiterBurst = 5
 	limiterEvery = time.Second
 	// perAttempt is what one attempt may add to an outage besides its
