@@ -161,7 +161,9 @@ func build(p planned, conns []bybitsim.ConnInfo, maxMessage int) (f bybitsim.Fau
 		f.Size = 256<<10 + int(r1%(2<<20-256<<10))
 		kills = f.Size > maxMessage
 	case bybitsim.FaultFragment:
-		f.Size, f.Ping = 16+int(r1%4080), r2%2 == 0
+		// Most data messages are a few hundred bytes: sizes below that
+		// split nearly every message.
+		f.Size, f.Ping = 64+int(r1%961), r2%2 == 0
 	case bybitsim.FaultServerPing:
 		f.D = ms(1000, 5000)
 	case bybitsim.FaultSlowReader:
@@ -189,9 +191,10 @@ func build(p planned, conns []bybitsim.ConnInfo, maxMessage int) (f bybitsim.Fau
 		f.N, f.Status = 1+int(r1%3), []int{429, 403}[r2%2]
 		return f, false, ""
 	case bybitsim.FaultDelayHandshake:
+		// The delay applies to the next handshake; the run provokes one
+		// by dropping a connection (see runner.inject).
 		f.N, f.D = 1, ms(100, 2000)
-		// Nothing to wait for: the delay applies to a later handshake.
-		return f, false, ""
+		return f, true, reason(pickConn(), noTarget)
 	}
 	return f, kills, reason(pickConn(), noTarget)
 }

@@ -94,15 +94,19 @@ func TestBuild(t *testing.T) {
 				t.Errorf("stall %v: want 100ms..3s", f.D)
 			}
 		}
-		if kills && p.kind != bybitsim.FaultOversize && p.kind != bybitsim.FaultDropMessages && p.kind != bybitsim.FaultDropAfter {
-			t.Errorf("%v: got kills; want only drops and oversize to kill", p.kind)
+		switch p.kind {
+		case bybitsim.FaultOversize, bybitsim.FaultDropMessages, bybitsim.FaultDropAfter, bybitsim.FaultDelayHandshake:
+		default:
+			if kills {
+				t.Fatalf("%v: got kills; want only drops, oversize and the drop that provokes a delayed handshake", p.kind)
+			}
 		}
 	}
 	// Nothing connected: connection and stream faults have no target;
-	// handshake faults need none.
+	// refusals need none (a delay needs a connection to drop).
 	for _, k := range faultKinds() {
 		_, _, why := build(planned{kind: k}, nil, maxMsg)
-		needsNone := k == bybitsim.FaultRefuseHandshake || k == bybitsim.FaultDelayHandshake
+		needsNone := k == bybitsim.FaultRefuseHandshake
 		if (why == "") != needsNone {
 			t.Errorf("%v with no connections: got skip reason %q; want skipped=%v", k, why, !needsNone)
 		}

@@ -113,7 +113,7 @@ var behaviours = map[string][2]string{
 	"silence":         {"a topic silent past its threshold (orderbook.1 10 s, books 30 s, tickers 60 s, klines 150 s) is resubscribed alone; shorter silences need nothing", "`ringfeed_resubscribes_total{reason=\"silence\"}`"},
 	"split-trades":    {"the repeated trade is recognised by id and dropped from the tape", "`ringfeed_trades_duplicate_total`"},
 	"refuse":          {"handshake refused (429/403): counted, retried on the backoff schedule", "`ringfeed_connects_total{result=\"refused\"}`"},
-	"delay-handshake": {"a slow handshake within --handshake-timeout just connects later", "`ringfeed_connects_total{result=\"ok\"}` (later)"},
+	"delay-handshake": {"a slow handshake within --handshake-timeout just connects later (the soak drops a connection to provoke one)", "`ringfeed_connects_total{result=\"ok\"}` (later)"},
 	"reject-topic":    {"failed subscription logged once, counted, retried alone on backoff", "`ringfeed_subscribe_failures_total`"},
 	"slow-reader":     {"smaller server send buffer: a reader that keeps up is unaffected", "none"},
 	hookStallKind:     {"processor sleeps in a book hook: the reader keeps reading and answering pings, the ring fills, events are dropped after --ring-full-wait and the books marked stale (dropped), then resynced", "`ringfeed_hooks_over_budget_total`, `ringfeed_ring_drops_total`, `ringfeed_books_stale_total{reason=\"dropped\"}`"},
@@ -124,12 +124,14 @@ var effectKeys = []string{
 	"connects", "failed_connects", "stale:gap", "stale:crossed", "stale:dropped", "stale:resync",
 	"stale:out-of-order", "stale:seq-backwards", "stale:incomplete", "stale:bad-number", "stale:delta-before-snapshot",
 	"resub:reconnect", "resub:resync", "resub:silence", "parse_errors", "binary_frames",
-	"oversize", "protocol_errors", "trade_dups", "ring_drops", "sub_failures", "hooks_over",
+	"oversize", "protocol_errors", "trade_dups", "ring_drops", "sub_failures",
 }
 
 // Fragmenting and server pings persist on a connection until it ends, so
 // their counters (continuation and ping frames) move in every later
-// window: they are reported for the whole run instead.
+// window: they are reported for the whole run instead. So is
+// hooks_over_budget: the chaos hook runs on every book message and
+// sometimes overruns its 50 µs budget when preempted.
 
 var summaryRe = regexp.MustCompile(`handling latency p50=(\S+) p99=(\S+) p99\.9=(\S+) max=(\S+) \(n=(\d+)\)`)
 
@@ -259,7 +261,17 @@ func (r *runner) connChecks(res *Result) {
 	if r.wallTime > 0 {
 		up = 100 * r.upTime.Seconds() / r.wallTime.Seconds()
 	}
-	res.add(check{name: "uptime (connected / wall)", value: fmt.Sprintf("%.2f%% over %d connections", up, len(r.conns)), bound: ">= 90%", fail: up < 90})
+	// The floor: every outage as long as the backoff schedule lets it be.
+	var allowed time.Duration
+	for _, o := range r.outages {
+		allowed += o.bound
+	}
+	floor := 0.0
+	if r.wallTime > 0 {
+		floor = max(0, 100*(1-allowed.Seconds()/r.wallTime.Seconds()))
+	}
+	res.add(check{name: "uptime (connected / wall)", value: fmt.Sprintf("%.2f%% over %d connections", up, len(r.conns)),
+		bound: fmt.Sprintf(">= %.2f%% (outages at their schedule bound)", floor), fail: up < floor || r.wallTime == 0})
 	var maxAtt, sumAtt, overLimit, overBound int
 	var worst float64
 	var worstS string
@@ -508,8 +520,8 @@ func (r *runner) behaviourRows() []behaviour {
 		case "fragment":
 			parts = append(parts, fmt.Sprintf("whole run: %.0f continuation frames reassembled", d("cont_frames")))
 		case "server-ping":
-			parts = append(parts, fmt.Sprintf("whole run: %d server pings sent, %.0f received, %d pongs back",
-				r.endSim.ServerPingsSent-r.startSim.ServerPingsSent, d("ping_frames"), r.endSim.PongsReceived-r.startSim.PongsReceived))
+			parts = append(parts, fmt.Sprintf("whole run: ringfeed received %.0f pings (%d periodic, the rest between fragments) and the simulator got %d pongs back",
+				d("ping_frames"), r.endSim.ServerPingsSent-r.startSim.ServerPingsSent, r.endSim.PongsReceived-r.startSim.PongsReceived))
 		case "stall":
 			swallowed, ended := 0, 0
 			for _, f := range r.faults {
@@ -521,6 +533,22 @@ func (r *runner) behaviourRows() []behaviour {
 				}
 			}
 			parts = append(parts, fmt.Sprintf("whole run: %d stalls swallowed a ping, %d of those connections ended (pong timeout)", swallowed, ended))
+		case hookStallKind:
+			var rec []time.Duration
+			inside := 0
+			for _, f := range r.faults {
+				if f.kind != k || f.closed.IsZero() {
+					continue
+				}
+				rec = append(rec, f.closed.Sub(f.at))
+				for _, o := range r.outages {
+					if !o.start.Before(f.at) && o.start.Before(f.at.Add(r.cfg.HookStall)) && !r.explained(o) {
+						inside++
+					}
+				}
+			}
+			parts = append(parts, fmt.Sprintf("whole run: %.0f messages dropped on a full ring, stale{dropped} %.0f, resync requests %.0f; books live again p50 %v after the stall began (max %v); outages during a stall not caused by a connection fault %d",
+				d("ring_drops"), d("stale:dropped"), d("resyncs_req"), pct(rec, 50), pct(rec, 100), inside))
 		case "refuse":
 			parts = append(parts, fmt.Sprintf("whole run: %d handshakes refused, ringfeed counted %.0f", r.endSim.HandshakesRefused-r.startSim.HandshakesRefused, r.endC["refused"]-r.startC["refused"]))
 		case "delay-handshake":
@@ -535,6 +563,18 @@ func (r *runner) behaviourRows() []behaviour {
 		rows = append(rows, b)
 	}
 	return rows
+}
+
+// explained reports whether a connection fault aimed at o's connection
+// (one that kills it, or a stall that swallowed a ping) came before o
+// within a fault window's bound.
+func (r *runner) explained(o outage) bool {
+	for _, f := range r.faults {
+		if (f.kills || f.mayKill) && f.rfConn == o.conn && !f.at.After(o.start) && o.start.Sub(f.at) <= maxWindow {
+			return true
+		}
+	}
+	return false
 }
 
 // lostOnlyBy sums the messages lost in segments whose faults are all of

@@ -185,7 +185,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		res.add(check{name: "run completed", value: err.Error(), bound: "every phase within its bound", fail: true})
 		return res, err
 	}
-	cmp := r.converge()
+	cmp := r.converge(ctx)
 	sim.Resume()
 	exitErr := rf.stop()
 	summary := rf.output()
@@ -525,38 +525,68 @@ func (r *runner) openWindows() int {
 // inject applies one planned fault to the simulator and opens its window.
 func (r *runner) inject(p planned) {
 	f, kills, why := build(p, r.connsOfCategory(), r.cfg.MaxMessage)
+	target := f.Conn // the connection the fault aims at, if any
 	rec := &faultRec{id: len(r.faults), kind: p.kind.String(), spec: f.String(), at: time.Now(),
 		nominal: nominal(f), before: r.lastC, rfConn: -1}
 	r.faults = append(r.faults, rec)
-	if why != "" {
+	skip := func(why string) {
 		rec.skipped = why
-		r.logf("fault %d %s skipped: %s", rec.id, rec.kind, why)
+		r.logf("fault %d %s skipped: %s", rec.id, rec.spec, why)
+	}
+	if why != "" {
+		skip(why)
 		return
+	}
+	if f.Kind == bybitsim.FaultDelayHandshake {
+		// The simulator spends a pending delay on a handshake it
+		// refuses, so a delay injected while refusals are pending would
+		// never show.
+		if n := r.pendingRefusals(); n > 0 {
+			skip(fmt.Sprintf("%d refused handshake(s) pending", n))
+			return
+		}
+		// Provoke the handshake it delays: drop the target connection.
+		if _, err := r.sim.Inject(bybitsim.Fault{Kind: bybitsim.FaultDropAfter, Conn: target, D: 10 * time.Millisecond}); err != nil {
+			skip(err.Error())
+			return
+		}
+		f.Conn = "" // a handshake fault has no connection
+		rec.spec = f.String() + " (after drop-after,conn=" + target + ",d=10ms)"
 	}
 	n, err := r.sim.Inject(f)
 	switch {
 	case err != nil:
-		rec.skipped = err.Error()
+		skip(err.Error())
+		return
 	case n == 0:
-		rec.skipped = "no target took it"
-	}
-	if rec.skipped != "" {
-		r.logf("fault %d %s skipped: %s", rec.id, f, rec.skipped)
+		skip("no target took it")
 		return
 	}
 	rec.targets = n
-	rec.conn, rec.rfConn = f.Conn, r.rfConnOf(f.Conn)
+	rec.conn, rec.rfConn = target, r.rfConnOf(target)
 	if rec.rfConn >= 0 {
 		rec.pings = r.last.conn("ringfeed_pings_sent_total", rec.rfConn)
 	}
 	if kills {
-		rec.kills, rec.conn = true, f.Conn
-		r.killed[f.Conn] = true
+		rec.kills = true
+		r.killed[target] = true
 	}
 	r.dirty = true
 	r.lastDirty = time.Now()
 	r.segFaults = append(r.segFaults, rec.id)
-	r.logf("fault %d %s", rec.id, f)
+	r.logf("fault %d %s", rec.id, rec.spec)
+}
+
+// pendingRefusals is the number of refused handshakes injected and not
+// yet served.
+func (r *runner) pendingRefusals() int64 {
+	var n int64
+	for _, f := range r.faults {
+		if f.kind == "refuse" && f.skipped == "" {
+			n += int64(f.targets)
+		}
+	}
+	return n - r.sim.Stats().HandshakesRefused
 }
 
 // tryCheckpoint takes a checkpoint when no fault window is open and one
