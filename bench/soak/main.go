@@ -23,6 +23,46 @@
 // final comparison, the exact time and target of each fault to define fault
 // windows, and Pause/Resume for exact message accounting at checkpoints.
 //
+// # Run
+//
+// Warm-up (Duration/10, 5..30 s), then faults until Duration: a seeded
+// schedule (-seed, -fault-rate) that draws kinds in rounds, every kind
+// once per round, on whatever connection or topic is live at that moment,
+// plus ringfeed's own --chaos-hook-stall. Then a cool-down until every
+// fault window has closed, and the final comparison with the simulator
+// paused. One connection per symbol (--symbols-per-conn 1), a 256-slot
+// ring (so a 2 s hook stall overflows it) and --max-message 1 MiB (so
+// oversize frames fall on both sides of it).
+//
+// # Definitions
+//
+// A fault window runs from the injection until its nominal duration has
+// passed (plus 1 s), the connection it kills is gone (drops, oversize
+// above the limit, a stall that swallowed one of ringfeed's pings, which
+// ringfeed answers with a pong-timeout reconnect), and /healthz answers
+// 200 with every connection up. A hook stall's window is found from
+// ringfeed_hook_seconds_total jumping by the stall's length.
+//
+// Messages lost: the simulator's count of data messages queued minus
+// ringfeed's messages_applied_total, read at checkpoints taken with the
+// simulator paused and ringfeed drained (rings empty, counts steady). A
+// segment between two checkpoints is clean when no fault was injected in
+// it and no window was open; "lost outside fault windows" is the sum over
+// clean segments and must be 0 in every one of them.
+//
+// Outages come from ringfeed_connection_up and
+// ringfeed_connects_total{result="ok"} per connection; attempts per
+// outage from ringfeed_reconnect_attempts_total. Each outage must fit the
+// backoff schedule (full jitter up to min(30 s, 0.5 s·2^n) per attempt,
+// the exponent reconstructed from the connection's history, plus 3 s per
+// attempt for the limiter and injected handshake delays) and the limiter
+// (5 + 1 attempt per second of outage). Every failed connect must be a
+// handshake the simulator refused.
+//
+// The final state: every level of every book equal to the simulator's
+// sent state, every ticker field by value, every kline candle equal to
+// the stream's or the REST endpoint's (ringfeed fills windows from REST).
+//
 // # Contract
 //
 // Not a hot path: the driver allocates freely and polls every -poll

@@ -60,6 +60,7 @@ type runner struct {
 	upTime     time.Duration // Σ over connections of connected time
 	wallTime   time.Duration // Σ over connections of measured time
 	hookStalls int
+	history    []timed      // recent polls' counters, to look behind a hook stall
 	lastDirty  time.Time    // last poll with a fault window open
 	quietLat   [][3]float64 // p50, p99, p99.9 of quiet one-second windows
 
@@ -77,6 +78,16 @@ type runner struct {
 	startSim     bybitsim.Stats
 	endSim       bybitsim.Stats
 }
+
+// timed is one poll's counters.
+type timed struct {
+	t time.Time
+	c map[string]float64
+}
+
+// historyLen is how many polls countersAt can look back: more than a hook
+// stall's length at the fastest poll.
+const historyLen = 200
 
 type bookKey struct {
 	sym   string
@@ -397,8 +408,9 @@ func (r *runner) poll() error {
 	r.trackSimConns(conns)
 	if r.lastC != nil && r.cfg.HookStall > 0 && c["hook_seconds"]-r.lastC["hook_seconds"] >= r.cfg.HookStall.Seconds()/2 {
 		r.hookStalls++
+		at := prev.Add(-r.cfg.HookStall)
 		f := &faultRec{id: len(r.faults), kind: hookStallKind, spec: "hook sleeps " + r.cfg.HookStall.String(), rfConn: -1,
-			at: prev.Add(-r.cfg.HookStall), before: r.lastC}
+			at: at, before: r.countersAt(at)}
 		r.faults = append(r.faults, f)
 		r.dirty = true
 		r.segFaults = append(r.segFaults, f.id)
@@ -448,7 +460,25 @@ func (r *runner) poll() error {
 		r.sampleLatency(m)
 	}
 	r.last, r.lastC, r.lastT, r.healthy = m, c, now, healthy
+	r.history = append(r.history, timed{now, c})
+	if n := len(r.history); n > historyLen {
+		r.history = append(r.history[:0], r.history[n-historyLen:]...)
+	}
 	return nil
+}
+
+// countersAt returns the counters of the last poll at or before t, as far
+// back as the history goes.
+func (r *runner) countersAt(t time.Time) map[string]float64 {
+	for i := len(r.history) - 1; i >= 0; i-- {
+		if !r.history[i].t.After(t) {
+			return r.history[i].c
+		}
+	}
+	if len(r.history) > 0 {
+		return r.history[0].c
+	}
+	return r.lastC
 }
 
 // sampleLatency keeps the handling-latency quantiles of ringfeed's last
