@@ -507,7 +507,7 @@ func (r *runner) behaviourRows() []behaviour {
 				parts = append(parts, "no counter moved")
 			}
 			if bad == 0 {
-				parts = append(parts, "/healthz stayed 200")
+				parts = append(parts, "/healthz 200 at every poll")
 			} else {
 				parts = append(parts, fmt.Sprintf("unhealthy after %d of %d, healthy again %v after injection (max %v)", bad, b.isolated, pct(rec, 50), pct(rec, 100)))
 			}
@@ -516,7 +516,24 @@ func (r *runner) behaviourRows() []behaviour {
 			parts = append(parts, fmt.Sprintf("lost %.0f msgs in %d segment(s) with only this fault", lost, segs))
 		}
 		d := func(key string) float64 { return r.endC[key] - r.startC[key] }
+		if outs := r.outagesAfter(k); len(outs) > 0 {
+			var ds []time.Duration
+			att := 0
+			for _, o := range outs {
+				ds = append(ds, o.dur())
+				att = max(att, o.attempts)
+			}
+			parts = append(parts, fmt.Sprintf("whole run: %d outage(s) followed, down p50 %v max %v, at most %d attempt(s)", len(outs), pct(ds, 50), pct(ds, 100), att))
+		}
 		switch k {
+		case "silence":
+			long := 0
+			for _, f := range r.faults {
+				if f.kind == k && f.skipped == "" && f.nominal > 10*time.Second && strings.Contains(f.spec, "orderbook.1.") {
+					long++
+				}
+			}
+			parts = append(parts, fmt.Sprintf("whole run: %d silence(s) outlasted orderbook.1's 10 s threshold; ringfeed resubscribed %.0f time(s) for silence", long, d("resub:silence")))
 		case "fragment":
 			parts = append(parts, fmt.Sprintf("whole run: %.0f continuation frames reassembled", d("cont_frames")))
 		case "server-ping":
@@ -563,6 +580,26 @@ func (r *runner) behaviourRows() []behaviour {
 		rows = append(rows, b)
 	}
 	return rows
+}
+
+// outagesAfter returns the outages that a fault of kind k aimed at their
+// connection explains (the nearest such fault before each outage).
+func (r *runner) outagesAfter(k string) []outage {
+	var out []outage
+	for _, o := range r.outages {
+		var best *faultRec
+		for _, f := range r.faults {
+			if (f.kills || f.mayKill) && f.rfConn == o.conn && !f.at.After(o.start) && o.start.Sub(f.at) <= maxWindow {
+				if best == nil || f.at.After(best.at) {
+					best = f
+				}
+			}
+		}
+		if best != nil && best.kind == k {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // explained reports whether a connection fault aimed at o's connection
