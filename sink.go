@@ -49,6 +49,9 @@ func newRingSink(r *ring.SPSC[parse.Event], b *bell, wait time.Duration, m *engi
 // parks and never sleeps: the reader must get back to its socket.
 func (s *ringSink) reserveWait() *parse.Event {
 	s.publish()
+	// Published slots are the processor's now: the current message can no
+	// longer roll them back.
+	s.unpub = 0
 	if s.dropping {
 		// The processor has not freed a slot since the last wait ran
 		// out: waiting again per message would slow the reader to one
@@ -107,7 +110,7 @@ func (s *ringSink) Next() *parse.Event {
 	// reserveWait published everything reserved before it, including the
 	// first events of this message: only the new slot is still ours.
 	s.n++
-	s.unpub = 1
+	s.unpub++
 	return e
 }
 

@@ -28,6 +28,7 @@ type options struct {
 	config     string
 	dump       string
 	chaos      string
+	topicsSet  bool // --topics given (flag, environment or file)
 	stallFor   time.Duration
 	stallEvery time.Duration
 	speed      string
@@ -144,6 +145,7 @@ func parseArgs(name string, args []string, env func(string) string, out io.Write
 			}
 		}
 	}
+	o.topicsSet = set["topics"]
 	if err := o.finish(); err != nil {
 		return nil, nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -75,6 +76,11 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		defer sim.Close()
 	}
 	o.cfg.Logger = log
+	// Sample contended mutexes and long blocking events so the admin
+	// port's /debug/pprof/mutex and /block have something to show; at
+	// these rates the cost is negligible (neither happens per message).
+	runtime.SetMutexProfileFraction(100)
+	runtime.SetBlockProfileRate(int(time.Millisecond))
 	e, err := ringfeed.New(o.cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -191,6 +197,11 @@ func runReplay(ctx context.Context, o *options, path string, log *slog.Logger, s
 		speed, _ = strconv.ParseFloat(o.speed, 64)
 	}
 	o.cfg.Logger = log
+	if !o.topicsSet {
+		// The live default topics would filter the capture; replay
+		// whatever it holds unless told otherwise.
+		o.cfg.Topics = nil
+	}
 	res, err := ringfeed.Replay(ctx, o.cfg, frames, speed)
 	if err != nil {
 		fmt.Fprintln(stderr, "ringfeed: replay:", err)

@@ -80,7 +80,7 @@ func TestSimRunRecordAndReplay(t *testing.T) {
 	dir := t.TempDir()
 	capture := filepath.Join(dir, "feed.cap")
 	code, out, stderr := runCLI(t, nil, "--sim", "--duration", "3s", "--admin", "127.0.0.1:0", "--status", "1s",
-		"--symbols", "BTCUSDT,ETHUSDT", "--record", capture, "--log-level", "warn")
+		"--symbols", "BTCUSDT,ETHUSDT", "--topics", "orderbook.50,kline.5", "--record", capture, "--log-level", "warn")
 	if code != 0 {
 		t.Fatalf("exit %d; stderr %s", code, stderr)
 	}
@@ -100,6 +100,11 @@ func TestSimRunRecordAndReplay(t *testing.T) {
 	b, err := os.ReadFile(dump)
 	if err != nil || !bytes.Contains(b, []byte(`"symbol": "BTCUSDT"`)) {
 		t.Errorf("dump: %v %.200s", err, b)
+	}
+	// Replay without --topics replays what the capture holds (kline.5 is
+	// not among the live defaults).
+	if !bytes.Contains(b, []byte(`"interval": "5"`)) {
+		t.Errorf("dump lacks the kline.5 window the capture holds: %.300s", b)
 	}
 	if code, _, stderr = runCLI(t, nil, "replay", filepath.Join(dir, "nope")); code != 2 {
 		t.Errorf("replay of a missing file: exit %d; want 2 (%s)", code, stderr)

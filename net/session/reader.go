@@ -23,8 +23,10 @@ type reader struct {
 	// dataMsgs counts data messages on the current connection, msgs all
 	// messages.
 	dataMsgs, msgs int64
-	// unflushed counts committed messages not yet published.
+	// unflushed counts committed messages not yet published; lastRead is
+	// the receive stamp of the socket read the last message came from.
 	unflushed int
+	lastRead  int64
 
 	parseLog, binLog, opLog rateLog
 }
@@ -70,9 +72,13 @@ func (r *reader) handle(m wsconn.Message) {
 		return
 	}
 	r.sink.Commit()
-	// Publish once per socket read (the read loop flushes when nothing
-	// complete is buffered), and at least every flushEvery messages.
-	if r.unflushed++; r.unflushed >= flushEvery {
+	// Publish the first message of a socket read at once (a parked
+	// processor starts waking while the rest are parsed), then once per
+	// socket read (the read loop flushes when nothing complete is
+	// buffered), and at least every flushEvery messages.
+	first := m.RecvNs != r.lastRead
+	r.lastRead = m.RecvNs
+	if r.unflushed++; first || r.unflushed >= flushEvery {
 		r.flush()
 	}
 	r.dataMsgs++
