@@ -21,13 +21,16 @@ import (
 // formatting: a profile diff shows no hot-path site), so mixed-200 can
 // only be held to 1 per 50 messages (a per-message allocation, or one per
 // 32-message batch, would still fail it); book50-8's dump is small and is
-// held to 1 per 10,000.
+// held to 1 per 1,000: the runtime allocates a little when the processor
+// parks and wakes (its count varies with scheduling: 0–10 extra over 50k
+// messages were seen), while a per-message or per-batch allocation would
+// read ≥ 0.03.
 func TestReplayAllocsPerMessage(t *testing.T) {
 	for _, c := range []struct {
 		sc    Scenario
 		bound float64
 	}{
-		{Book50x8, 1e-4},
+		{Book50x8, 1e-3},
 		{Mixed200, 2e-2},
 	} {
 		sc := c.sc
