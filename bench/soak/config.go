@@ -150,6 +150,7 @@ func parseFlags(args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&c.Go, "go", "go", "go command used to build ringfeed")
 	fs.DurationVar(&c.Poll, "poll", defaultPoll, "admin API poll interval")
 	fs.StringVar(&c.Results, "results", "", "also write the result as Markdown to `file`")
+	fs.StringVar(&c.Dir, "dir", "", "keep the binary and logs in `dir` (default: a temporary directory, removed if the run passes)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -432,10 +432,10 @@ func (r *runner) resourceChecks(res *Result, summary string) {
 	}
 	if n := len(r.quietLat); n > 0 {
 		var p50, p99, p999 []time.Duration
-		for _, q := range r.quietLat {
-			p50 = append(p50, time.Duration(q[0]*1e9))
-			p99 = append(p99, time.Duration(q[1]*1e9))
-			p999 = append(p999, time.Duration(q[2]*1e9))
+		for _, s := range r.quietLat {
+			p50 = append(p50, time.Duration(s.q[0]*1e9))
+			p99 = append(p99, time.Duration(s.q[1]*1e9))
+			p999 = append(p999, time.Duration(s.q[2]*1e9))
 		}
 		res.add(check{name: "handling latency (quiet windows)", value: fmt.Sprintf("median of %d 1-s windows: p50 %v p99 %v p99.9 %v; worst p99.9 %v",
 			n, pctRaw(p50, 50), pctRaw(p99, 50), pctRaw(p999, 50), pctRaw(p999, 100)), bound: "reported, never gated", info: true})

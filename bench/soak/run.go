@@ -23,8 +23,12 @@ const (
 	minSegment      = 300 * time.Millisecond // shortest clean segment worth a checkpoint
 	maxPollErrors   = 50                     // consecutive failed scrapes before giving up
 	// quietAfter is how long after the last fault window latency windows
-	// count as quiet (ringfeed reports one-second windows).
-	quietAfter = 2 * time.Second
+	// count as quiet: ringfeed reports one-second windows, and a
+	// processor hands its histogram over up to a report period late, so
+	// the window a scrape shows can be two seconds old.
+	quietAfter = 4 * time.Second
+	// reportWindow is ringfeed's latency report window (report.go).
+	reportWindow = time.Second
 )
 
 // runner is one soak run's state. It is used by one goroutine.
@@ -60,9 +64,10 @@ type runner struct {
 	upTime     time.Duration // Σ over connections of connected time
 	wallTime   time.Duration // Σ over connections of measured time
 	hookStalls int
-	history    []timed      // recent polls' counters, to look behind a hook stall
-	lastDirty  time.Time    // last poll with a fault window open
-	quietLat   [][3]float64 // p50, p99, p99.9 of quiet one-second windows
+	hookSeen   float64       // hook_seconds_total when last looked at
+	history    []timed       // recent polls' counters, to look behind a hook stall
+	lastDirty  time.Time     // last poll with a fault window open
+	quietLat   []quietSample // p50, p99, p99.9 of quiet one-second windows
 
 	// Checkpoints.
 	cps       []checkpoint
@@ -378,7 +383,7 @@ func (r *runner) poll() error {
 	c := counters(m)
 	if r.conns == nil {
 		n := 0
-		for {
+		for n < len(m) {
 			if _, ok := m[`ringfeed_connection_up{conn="`+strconv.Itoa(n)+`",category="`+r.cfg.Category+`"}`]; !ok {
 				break
 			}
@@ -406,16 +411,7 @@ func (r *runner) poll() error {
 		r.logf("outage conn %d: %v, %d attempt(s)", o.conn, o.dur().Round(time.Millisecond), o.attempts)
 	}
 	r.trackSimConns(conns)
-	if r.lastC != nil && r.cfg.HookStall > 0 && c["hook_seconds"]-r.lastC["hook_seconds"] >= r.cfg.HookStall.Seconds()/2 {
-		r.hookStalls++
-		at := prev.Add(-r.cfg.HookStall)
-		f := &faultRec{id: len(r.faults), kind: hookStallKind, spec: "hook sleeps " + r.cfg.HookStall.String(), rfConn: -1,
-			at: at, before: r.countersAt(at)}
-		r.faults = append(r.faults, f)
-		r.dirty = true
-		r.segFaults = append(r.segFaults, f.id)
-		r.logf("fault %d %s detected", f.id, hookStallKind)
-	}
+	r.detectHookStall(c, prev)
 	allUp := true
 	for _, ct := range r.conns {
 		allUp = allUp && ct.up
@@ -467,6 +463,28 @@ func (r *runner) poll() error {
 	return nil
 }
 
+// detectHookStall opens a window for a hook stall when the book hook's
+// total time jumped by at least half a stall since the last look. A stall
+// is visible only once it is over, so its window starts a stall's length
+// before prev (the last scrape before the jump).
+func (r *runner) detectHookStall(c map[string]float64, prev time.Time) {
+	h := c["hook_seconds"]
+	seen := r.hookSeen
+	r.hookSeen = h
+	if r.cfg.HookStall <= 0 || seen == 0 && r.lastC == nil || h-seen < r.cfg.HookStall.Seconds()/2 {
+		return
+	}
+	r.hookStalls++
+	at := prev.Add(-r.cfg.HookStall)
+	f := &faultRec{id: len(r.faults), kind: hookStallKind, spec: "hook sleeps " + r.cfg.HookStall.String(), rfConn: -1,
+		at: at, before: r.countersAt(at)}
+	r.faults = append(r.faults, f)
+	r.dirty = true
+	r.segFaults = append(r.segFaults, f.id)
+	r.unquiet(at.Add(-reportWindow))
+	r.logf("fault %d %s detected", f.id, hookStallKind)
+}
+
 // countersAt returns the counters of the last poll at or before t, as far
 // back as the history goes.
 func (r *runner) countersAt(t time.Time) map[string]float64 {
@@ -489,10 +507,25 @@ func (r *runner) sampleLatency(m samples) {
 		m.sum("ringfeed_handling_latency_seconds", "quantile", "0.99"),
 		m.sum("ringfeed_handling_latency_seconds", "quantile", "0.999"),
 	}
-	if q[0] == 0 || len(r.quietLat) > 0 && r.quietLat[len(r.quietLat)-1] == q {
+	if q[0] == 0 || len(r.quietLat) > 0 && r.quietLat[len(r.quietLat)-1].q == q {
 		return
 	}
-	r.quietLat = append(r.quietLat, q)
+	r.quietLat = append(r.quietLat, quietSample{time.Now(), q})
+	r.debugf("quiet latency window: p50 %v p99 %v p99.9 %v", time.Duration(q[0]*1e9), time.Duration(q[1]*1e9), time.Duration(q[2]*1e9))
+}
+
+// quietSample is one report window's latency quantiles.
+type quietSample struct {
+	t time.Time
+	q [3]float64
+}
+
+// unquiet drops latency samples taken since t: a hook stall is found only
+// after it ends.
+func (r *runner) unquiet(t time.Time) {
+	for len(r.quietLat) > 0 && !r.quietLat[len(r.quietLat)-1].t.Before(t) {
+		r.quietLat = r.quietLat[:len(r.quietLat)-1]
+	}
 }
 
 func (r *runner) connsOfCategory() []bybitsim.ConnInfo {
@@ -648,8 +681,14 @@ func (r *runner) tryCheckpoint(force bool) {
 		for _, k := range msgKinds {
 			cp.recv[k[1]] = c["recv:"+k[1]]
 		}
-		if c["ring_occupancy"] == 0 && prev != nil && prev.applied == cp.applied &&
+		// Drained: everything received was applied (a processor stuck
+		// in a hook may hold a whole batch while the rings read empty),
+		// and nothing moved between two scrapes.
+		if c["ring_occupancy"] == 0 && cp.recvTotal() == cp.applied && prev != nil && prev.applied == cp.applied &&
 			prev.sentTotal() == cp.sentTotal() && prev.recvTotal() == cp.recvTotal() {
+			// A hook stall that ended since the last poll belongs to the
+			// segment this checkpoint closes.
+			r.detectHookStall(c, r.lastT)
 			if len(r.cps) > 0 {
 				seg := newSegment(r.cps[len(r.cps)-1], cp, !r.dirty, r.segFaults)
 				r.segs = append(r.segs, seg)
