@@ -407,7 +407,16 @@ func (r *runner) faultChecks(res *Result) {
 			missing = append(missing, k.String())
 		}
 	}
-	v := fmt.Sprintf("%d of %d planned (%d skipped: no target)", n, len(r.plan), skipped)
+	v := fmt.Sprintf("%d of %d planned (%d skipped)", n, len(r.plan), skipped)
+	why := map[string]int{}
+	for _, f := range r.faults {
+		if f.skipped != "" {
+			why[f.kind+": "+f.skipped]++
+		}
+	}
+	for _, k := range sortedCounts(why, 5) {
+		res.Notes = append(res.Notes, fmt.Sprintf("skipped: %d × %s", why[k], k))
+	}
 	if len(missing) > 0 {
 		v += "; never injected: " + strings.Join(missing, ",")
 	}

@@ -110,11 +110,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	dir, temp := cfg.Dir, cfg.Dir == ""
+	var err error
 	if temp {
-		var err error
-		if dir, err = os.MkdirTemp("", "ringfeed-soak-"); err != nil {
-			return nil, err
-		}
+		dir, err = os.MkdirTemp("", "ringfeed-soak-")
+	} else {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err != nil {
+		return nil, err
 	}
 	r := &runner{cfg: cfg, dir: dir, simConns: map[string]bool{}, killed: map[string]bool{}}
 	res, err := r.run(ctx)
