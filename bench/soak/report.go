@@ -101,7 +101,7 @@ func (res *Result) BehaviourMarkdown(w io.Writer) {
 var behaviours = map[string][2]string{
 	"drop-msgs":       {"TCP reset (1006): the reader returns, the one retry loop reconnects (full-jitter backoff, shared limiter) and resubscribes; the connection's books are stale until their snapshots", "`ringfeed_connection_up`, `ringfeed_reconnect_attempts_total`, `ringfeed_resubscribes_total{reason=\"reconnect\"}`"},
 	"drop-after":      {"as drop-msgs", "as drop-msgs"},
-	"stall":           {"nothing: the socket stays up (pong timeout 10 s, idle timeout 30 s are longer); the simulator re-snapshots books and tickers after it", "`ringfeed_pong_rtt_seconds`; no reconnect"},
+	"stall":           {"the socket stays up (the pong timeout, 10 s, and idle timeout, 30 s, are longer) and the simulator re-snapshots books and tickers after it; but a ping ringfeed sends into the stall is never answered, so ringfeed reconnects a pong timeout after sending it", "`ringfeed_pong_rtt_seconds`; `ringfeed_connects_total` when a ping was lost"},
 	"garbage":         {"parse error counted, frame skipped; connection and other symbols carry on", "`ringfeed_parse_errors_total{reason=\"syntax\"}`"},
 	"binary":          {"binary frame counted and skipped", "`ringfeed_frames_total{opcode=\"binary\"}`"},
 	"oversize":        {"above --max-message: close 1009 and reconnect; below: parsed and rejected as an unknown topic", "`ringfeed_oversize_total`, `ringfeed_parse_errors_total{reason=\"unknown_topic\"}`"},
