@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -563,5 +564,41 @@ func TestInjectErrors(t *testing.T) {
 	}
 	if n, err := s.Stall("", time.Second); n != 0 || err != nil {
 		t.Fatalf("connection fault with no connections: %d, %v; want 0, nil", n, err)
+	}
+}
+
+// A refused handshake must not spend a pending delay: the delay belongs to
+// the next handshake the server accepts.
+func TestRefusalDoesNotSpendDelay(t *testing.T) {
+	s, err := Start(Config{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.RefuseHandshakes(1, http.StatusTooManyRequests); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DelayHandshakes(1, 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	get := func() int {
+		t.Helper()
+		resp, err := client.Get(s.RESTURL() + "/v5/public/linear")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(); code != http.StatusTooManyRequests {
+		t.Fatalf("first handshake: got %d; want 429", code)
+	}
+	if st := s.Stats(); st.HandshakesRefused != 1 || st.HandshakesDelayed != 0 {
+		t.Fatalf("after the refusal: refused %d delayed %d; want 1 and 0", st.HandshakesRefused, st.HandshakesDelayed)
+	}
+	get() // not a WebSocket request: delayed, then rejected by the upgrade
+	if st := s.Stats(); st.HandshakesDelayed != 1 {
+		t.Errorf("second handshake: delayed %d; want 1", st.HandshakesDelayed)
 	}
 }

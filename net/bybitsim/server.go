@@ -220,8 +220,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if refuse {
 		s.refuseN--
 	}
+	// A refused handshake does not spend a pending delay: the delay is for
+	// the next handshake that is accepted.
 	var delay time.Duration
-	if s.delayN > 0 {
+	if !refuse && s.delayN > 0 {
 		s.delayN--
 		delay = s.delayD
 	}
