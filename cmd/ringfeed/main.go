@@ -173,8 +173,10 @@ func summary(w io.Writer, s ringfeed.Stats) {
 	l := s.LatencyTotal
 	fmt.Fprintf(w, "summary: uptime=%s messages=%d events=%d avg_msgs/s=%.0f\n", s.Uptime.Round(time.Millisecond), s.Messages, s.Events, float64(s.Messages)/max(s.Uptime.Seconds(), 1e-9))
 	fmt.Fprintf(w, "summary: handling latency p50=%s p99=%s p99.9=%s max=%s (n=%d)\n", time.Duration(l.P50), time.Duration(l.P99), time.Duration(l.P999), time.Duration(l.Max), l.Count)
-	fmt.Fprintf(w, "summary: connections=%d/%d reconnects=%d stale_books=%d/%d ring_high=%d drops=%d resyncs=%d hooks_over=%d\n",
-		s.Connected, s.Conns, s.Reconnects, s.StaleBooks, s.Books, s.RingHigh, s.RingDrops, s.Resyncs, s.HooksOver)
+	// Connections are closed by now: report how many there were, not how
+	// many are up.
+	fmt.Fprintf(w, "summary: connections=%d reconnects=%d stale_books=%d/%d ring_high=%d drops=%d resyncs=%d hooks_over=%d\n",
+		s.Conns, s.Reconnects, s.StaleBooks, s.Books, s.RingHigh, s.RingDrops, s.Resyncs, s.HooksOver)
 	if s.RecordDrops > 0 {
 		fmt.Fprintf(w, "summary: capture dropped %d frames (disk too slow)\n", s.RecordDrops)
 	}
