@@ -215,20 +215,16 @@ func (p *processor) serve() {
 // apply applies one event from connection c.
 func (p *processor) apply(c *connection, ev *parse.Event) {
 	p.events.Add(1)
-	if int(ev.Sym) >= len(p.syms) {
-		if ev.Kind == kindReset {
-			p.reset(c)
-		}
+	if ev.Kind == kindReset {
+		// Connection-wide: carries no symbol.
+		p.reset(c)
 		return
 	}
-	st := p.syms[ev.Sym]
-	if st == nil {
-		if ev.Kind == kindReset {
-			p.reset(c)
-		}
+	if int(ev.Sym) >= len(p.syms) || p.syms[ev.Sym] == nil {
 		p.e.m.unowned.Inc()
 		return
 	}
+	st := p.syms[ev.Sym]
 	switch ev.Kind {
 	case parse.KindBook:
 		p.applyBook(st, ev)
@@ -240,8 +236,6 @@ func (p *processor) apply(c *connection, ev *parse.Event) {
 		p.applyTrade(st, ev)
 	case kindDropped:
 		p.dropped(st, ev)
-	case kindReset:
-		p.reset(c)
 	}
 }
 
