@@ -28,14 +28,24 @@
 //
 // # Contract
 //
-// Allocation: Parse allocates nothing in steady state: the reused
-// fastjson.Parser keeps its caches (grown to the largest frame seen),
-// symbols are looked up with m[string(b)], topics are split and switched on
-// in place, and every error is a preallocated immutable *Error. Only a
-// malformed frame allocates (inside fastjson's error path).
+// Paths: data frames in the shapes Bybit sends (books, klines, tickers,
+// trades) are read in one pass over the frame's bytes, converted where
+// they lie, with no value tree (fast.go); control frames, and any frame
+// that pass does not take (an error of any kind, escapes, duplicate
+// members, a shape Bybit does not send), go through the reused
+// fastjson.Parser, which alone decides and names errors. For every frame
+// the result is the fastjson path's, byte for byte (TestFastMatchesTree,
+// FuzzFastMatchesTree).
 //
-// Latency: work is linear in the frame size; see parse_bench_test.go for
-// figures against encoding/json.
+// Allocation: Parse allocates nothing in steady state: the reused
+// fastjson.Parser and the single-pass scratch keep their capacity (grown to
+// the largest frame seen), symbols are looked up with m[string(b)], topics
+// are split and switched on in place, and every error is a preallocated
+// immutable *Error. Only a malformed frame allocates (inside fastjson's
+// error path).
+//
+// Latency: work is linear in the frame size; see parse_bench_test.go and
+// README.md for figures against encoding/json.
 //
 // Concurrency: a Parser belongs to one goroutine (one per reader). Symbols
 // is shared read-only after setup (SetScales is safe at any time).

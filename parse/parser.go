@@ -126,9 +126,10 @@ func WithMaxItems(n int) Option {
 	return func(p *Parser) { p.maxItems = n }
 }
 
-// Parser turns Bybit v5 public WebSocket text frames into Events. It holds a
-// reused fastjson.Parser; once its caches have grown to the largest frame
-// seen, Parse allocates nothing.
+// Parser turns Bybit v5 public WebSocket text frames into Events. It reads
+// data frames in a single pass and holds a reused fastjson.Parser for the
+// rest (see the package doc); once its scratch and caches have grown to the
+// largest frame seen, Parse allocates nothing.
 //
 // A Parser is not safe for concurrent use: use one per reader goroutine.
 type Parser struct {
@@ -137,6 +138,15 @@ type Parser struct {
 	maxLevels int
 	maxItems  int
 	num       [64]byte // scratch for the raw text of numbers and decimal strings
+
+	// The single-pass path's scratch (fast.go), grown to the largest
+	// frame seen.
+	lv      []Level // book levels: bids, then asks from nb on
+	nb      int
+	cand    []Candle
+	tick    []Ticker
+	trd     []tradeScratch
+	skipped int // option trades skipped
 }
 
 // NewParser returns a Parser resolving symbols in syms. It panics if syms is
@@ -172,6 +182,15 @@ type header struct {
 //
 // frame is not retained. Parse does not allocate in steady state.
 func (p *Parser) Parse(frame []byte, recvNs int64, sink Sink) (Result, error) {
+	if r, ok, err := p.fastParse(frame, recvNs, sink); ok {
+		return r, err
+	}
+	return p.parseTree(frame, recvNs, sink)
+}
+
+// parseTree parses frame through fastjson's value tree: every frame the
+// single-pass path does not take, and the one that names errors.
+func (p *Parser) parseTree(frame []byte, recvNs int64, sink Sink) (Result, error) {
 	r := Result{Sym: NoSymbol}
 	v, err := p.fj.ParseBytes(frame)
 	if err != nil {
