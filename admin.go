@@ -494,3 +494,12 @@ func (e *Engine) handleHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, code, h)
 }
+
+// tickerString formats one ticker field: decimals at the field's scale,
+// times as integer ms, the tick direction by name.
+func tickerString(f parse.TickerField, v int64, sizeScale int) string {
+	if f == parse.TickTickDirection {
+		return parse.TickDirection(v).String()
+	}
+	return dec(v, f.Scale(sizeScale))
+}

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/ringfeed/ringfeed/parse"
 )
 
 // reportEvery is how often processors hand their histograms over and the
@@ -192,15 +190,6 @@ func (e *Engine) registerGauges() {
 			return float64(t)
 		})
 	}
-}
-
-// tickerString formats one ticker field: decimals at the field's scale,
-// times as integer ms, the tick direction by name.
-func tickerString(f parse.TickerField, v int64, sizeScale int) string {
-	if f == parse.TickTickDirection {
-		return parse.TickDirection(v).String()
-	}
-	return dec(v, f.Scale(sizeScale))
 }
 
 // ResetLatency discards the latency and feed-delay figures collected so
