@@ -3,8 +3,9 @@ package parse
 import "github.com/valyala/fastjson"
 
 // parseBook handles orderbook.{depth}.{symbol}. Bids then asks are packed
-// into consecutive events of LevelsPerEvent levels, so a snapshot of any
-// size fits fixed slots; an empty snapshot is one event with no levels.
+// into consecutive events of LevelsPerEvent levels (emitBook), so a
+// snapshot of any size fits fixed slots; an empty snapshot is one event
+// with no levels.
 func (p *Parser) parseBook(o *fastjson.Object, ti *TopicInfo, h *header, sink Sink, r *Result) error {
 	id, err := p.lookup(ti.Symbol, fTopic)
 	if err != nil {
@@ -47,41 +48,21 @@ func (p *Parser) parseBook(o *fastjson.Object, ti *TopicInfo, h *header, sink Si
 		return err
 	}
 	ps, ss := p.syms.Scales(id)
-	nb, total := len(bids), len(bids)+len(asks)
-	for i := 0; ; {
-		ev, err := next(sink)
-		if err != nil {
-			return err
-		}
-		setHeader(ev, KindBook, id, h)
-		ev.Depth = ti.Depth
-		ev.U = u
-		if i == 0 {
-			ev.Flags |= First
-		}
-		n := min(LevelsPerEvent, total-i)
-		lv := ev.Levels[:n]
-		j := 0
-		for ; j < n && i+j < nb; j++ {
-			if err := p.level(bids[i+j], &lv[j], ps, ss, fBookB); err != nil {
+	p.lv = p.lv[:0]
+	for _, side := range [2]struct {
+		vs []*fastjson.Value
+		f  field
+	}{{bids, fBookB}, {asks, fBookA}} {
+		for _, v := range side.vs {
+			var l Level
+			if err := p.level(v, &l, ps, ss, side.f); err != nil {
 				return err
 			}
+			p.lv = append(p.lv, l)
 		}
-		ev.NBids = uint16(j)
-		for ; j < n; j++ {
-			if err := p.level(asks[i+j-nb], &lv[j], ps, ss, fBookA); err != nil {
-				return err
-			}
-		}
-		ev.NAsks = uint16(n) - ev.NBids
-		i += n
-		if i == total {
-			ev.Flags |= Last
-			r.Events++
-			return nil
-		}
-		r.Events++
 	}
+	p.nb = len(bids)
+	return p.emitBook(sink, ti, id, u, h, r)
 }
 
 // side returns d[key] as an array of at most maxLevels entries.

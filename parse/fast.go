@@ -181,6 +181,7 @@ func (p *Parser) fastParse(frame []byte, recvNs int64, sink Sink) (r Result, ok 
 		if len(p.trd) == 0 && p.skipped > 0 {
 			return r, false, nil // no trade of a registered symbol: an error
 		}
+		r.Sym = id // NoSymbol for an option base coin
 		err = p.emitTrades(sink, &h, &r)
 		return r, true, err
 	}
@@ -322,16 +323,8 @@ func (p *Parser) fastKlines(s *scan, id uint32) bool {
 // fastCandle reads one candle object, member by member in order as the
 // fastjson path's Visit does (of a repeated member, the last counts).
 func fastCandle(s *scan, c *Candle, ps, ss int) bool {
-	empty, ok := s.open('{', '}')
-	if !ok || empty {
-		return false
-	}
 	var seen uint16
-	for more := true; more; {
-		k, ok := s.key()
-		if !ok {
-			return false
-		}
+	return s.object(false, func(k []byte) (ok bool) {
 		switch string(k) {
 		case "start":
 			seen |= 1 << 0
@@ -365,14 +358,8 @@ func fastCandle(s *scan, c *Candle, ps, ss int) bool {
 		default:
 			ok = s.skip(1)
 		}
-		if !ok {
-			return false
-		}
-		if more, ok = s.more('}'); !ok {
-			return false
-		}
-	}
-	return seen == candleRequired
+		return ok
+	}) && seen == candleRequired
 }
 
 // emitKlines writes one slot per candle, as parseKline does.
@@ -427,44 +414,29 @@ func (p *Parser) fastTickers(s *scan, ti *TopicInfo, id uint32) (isArray, ok boo
 // fastTicker reads one ticker object: each known member marks its field
 // present (and empty when ""), member by member as tickerEvent's Visit.
 func fastTicker(s *scan, ti *TopicInfo, t *Ticker, ss int) bool {
-	empty, ok := s.open('{', '}')
-	if !ok {
-		return false
-	}
-	for more := !empty; more; {
-		k, ok := s.key()
+	return s.object(true, func(k []byte) bool {
+		if string(k) == "symbol" {
+			v, ok := s.str()
+			return ok && bytes.Equal(v, ti.Symbol)
+		}
+		f, known := tickerByKey[string(k)]
+		if !known {
+			return s.skip(1)
+		}
+		raw, ok := s.str()
 		if !ok {
 			return false
 		}
-		if string(k) == "symbol" {
-			v, ok := s.str()
-			if !ok || !bytes.Equal(v, ti.Symbol) {
-				return false
-			}
-		} else if f, known := tickerByKey[string(k)]; known {
-			raw, ok := s.str()
-			if !ok {
-				return false
-			}
-			// Exactly tickerValue's effect, repeated members included.
-			t.Present |= 1 << f
-			if len(raw) == 0 {
-				t.Empty |= 1 << f
-			} else {
-				n, err := tickerConvert(f, raw, ss)
-				if err != nil {
-					return false
-				}
-				t.Values[f] = n
-			}
-		} else if !s.skip(1) {
-			return false
+		// Exactly tickerValue's effect, repeated members included.
+		t.Present |= 1 << f
+		if len(raw) == 0 {
+			t.Empty |= 1 << f
+			return true
 		}
-		if more, ok = s.more('}'); !ok {
-			return false
-		}
-	}
-	return true
+		n, err := tickerConvert(f, raw, ss)
+		t.Values[f] = n
+		return err == nil
+	})
 }
 
 // emitTickers writes one slot per ticker object, as parseTicker does.
@@ -523,16 +495,8 @@ func (p *Parser) fastTrades(s *scan, ti *TopicInfo, topicID uint32) bool {
 		case t.hasSym && !bytes.Equal(t.sym, ti.Symbol):
 			return false
 		}
-		var side Side
-		switch string(t.side) {
-		case "Buy":
-			side = Buy
-		case "Sell":
-			side = Sell
-		default:
-			return false
-		}
-		if len(t.tid) == 0 || len(t.tid) > TradeIDMax {
+		side, err := t.sideID()
+		if err != nil {
 			return false
 		}
 		ps, ss := p.syms.Scales(id)
@@ -544,16 +508,7 @@ func (p *Parser) fastTrades(s *scan, ti *TopicInfo, topicID uint32) bool {
 		if err != nil {
 			return false
 		}
-		p.trd = append(p.trd, tradeScratch{id: id, seq: t.seq, skipped: p.skipped})
-		tr := &p.trd[len(p.trd)-1].Trade
-		tr.Time = t.t
-		tr.Price = price
-		tr.Size = size
-		tr.Side = side
-		tr.Tick = t.tick
-		tr.BlockTrade = t.bt
-		tr.RPI = t.rpi
-		tr.IDLen = uint8(copy(tr.IDBuf[:], t.tid))
+		p.addTrade(&t.tradeMembers, id, side, price, size)
 		if more, ok = s.more(']'); !ok {
 			return false
 		}
@@ -591,24 +546,15 @@ func (p *Parser) emitTrades(sink Sink, h *header, r *Result) error {
 // fastTrade holds one trade object's members (slices of the frame) until
 // its symbol, and so its scales, is known.
 type fastTrade struct {
-	t, seq                      int64
-	sym, side, tid, price, size []byte
-	tick                        TickDirection
-	bt, rpi, hasSym             bool
+	tradeMembers
+	price, size []byte
+	hasSym      bool
 }
 
 // read reads one trade object, member by member as rawTrade's Visit does.
 func (t *fastTrade) read(s *scan) bool {
-	empty, ok := s.open('{', '}')
-	if !ok || empty {
-		return false
-	}
 	var seen uint8
-	for more := true; more; {
-		k, ok := s.key()
-		if !ok {
-			return false
-		}
+	return s.object(false, func(k []byte) (ok bool) {
 		switch string(k) {
 		case "T":
 			seen |= 1 << 0
@@ -641,12 +587,6 @@ func (t *fastTrade) read(s *scan) bool {
 		default:
 			ok = s.skip(1)
 		}
-		if !ok {
-			return false
-		}
-		if more, ok = s.more('}'); !ok {
-			return false
-		}
-	}
-	return seen == tradeRequired
+		return ok
+	}) && seen == tradeRequired
 }

@@ -18,29 +18,18 @@ func (p *Parser) parseKline(o *fastjson.Object, ti *TopicInfo, h *header, sink S
 		return err
 	}
 	ps, ss := p.syms.Scales(id)
+	p.cand = p.cand[:0]
 	for i, cv := range arr {
 		if cv.Type() != fastjson.TypeObject {
 			return fail(fData, ErrType)
 		}
-		ev, err := next(sink)
-		if err != nil {
-			return err
-		}
-		setHeader(ev, KindKline, id, h)
-		ev.Interval = ti.Interval
-		if i == 0 {
-			ev.Flags |= First
-		}
-		if i == len(arr)-1 {
-			ev.Flags |= Last
-		}
+		p.cand = append(p.cand, Candle{})
 		co, _ := cv.Object()
-		if err := p.candle(co, &ev.Candle, ps, ss); err != nil {
+		if err := p.candle(co, &p.cand[i], ps, ss); err != nil {
 			return err
 		}
-		r.Events++
 	}
-	return nil
+	return p.emitKlines(sink, ti, id, h, r)
 }
 
 // Candle members, in the bit order of candle's seen mask.
@@ -54,7 +43,6 @@ const candleRequired = 1<<len(candleFields) - 1
 func (p *Parser) candle(o *fastjson.Object, c *Candle, ps, ss int) error {
 	var err error
 	var seen uint16
-	c.Timestamp = 0 // optional
 	o.Visit(func(k []byte, v *fastjson.Value) {
 		if err != nil {
 			return

@@ -57,13 +57,14 @@ type Result struct {
 	// KindKline), so a caller that drops it can mark that stream alone.
 	Depth    uint16
 	Interval Interval
-	// Sym is the symbol of a data message (for a trade batch the first
-	// written; with ErrNoRoom the one that did not fit), NoSymbol if unknown.
+	// Sym is the symbol of a data message (for an option trade batch the
+	// first written; with ErrNoRoom the one that did not fit), NoSymbol if
+	// unknown.
 	Sym uint32
-	// Events is the number of events completely written. On ErrNoRoom
-	// these are whole events (trades, candles, or the first parts of a
-	// split book); on other errors one more slot may have been taken from
-	// the sink and left partly written.
+	// Events is the number of events written. A frame is read whole
+	// before its first slot is taken, so on an error other than ErrNoRoom
+	// no slot has been taken; on ErrNoRoom these are whole events
+	// (trades, candles, or the first parts of a split book).
 	Events int
 	// Skipped counts trades of an option batch ("publicTrade.BTC") whose
 	// symbol is not registered: they are skipped, not an error, unless
@@ -176,9 +177,10 @@ type header struct {
 // into every event.
 //
 // Errors are *Error values naming the field; the Parser stays usable for
-// the next frame. Events obtained before an error have been written (see
-// Result.Events); a caller that needs a message all-or-nothing (a split book
-// snapshot) publishes them only when err is nil.
+// the next frame. The frame is read whole before the first slot is taken,
+// so only ErrNoRoom leaves slots taken (whole events, see Result.Events); a
+// caller that needs a message all-or-nothing (a split book snapshot)
+// publishes them only when err is nil.
 //
 // frame is not retained. Parse does not allocate in steady state.
 func (p *Parser) Parse(frame []byte, recvNs int64, sink Sink) (Result, error) {

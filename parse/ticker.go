@@ -208,51 +208,45 @@ func (p *Parser) parseTicker(o *fastjson.Object, ti *TopicInfo, h *header, sink 
 		return fail(fData, ErrMissing)
 	}
 	_, ss := p.syms.Scales(id)
+	p.tick = p.tick[:0]
+	isArray := false
 	switch dv.Type() {
 	case fastjson.TypeObject:
 		d, _ := dv.Object()
-		return p.tickerEvent(d, ti, id, ss, First|Last, h, sink, r)
+		if err := p.ticker(d, ti, ss); err != nil {
+			return err
+		}
 	case fastjson.TypeArray:
 		arr, err := dataArray(o, p.maxItems)
 		if err != nil {
 			return err
 		}
-		for i, v := range arr {
+		isArray = true
+		for _, v := range arr {
 			if v.Type() != fastjson.TypeObject {
 				return fail(fData, ErrType)
 			}
-			var fl Flags
-			if i == 0 {
-				fl |= First
-			}
-			if i == len(arr)-1 {
-				fl |= Last
-			}
 			d, _ := v.Object()
-			if err := p.tickerEvent(d, ti, id, ss, fl, h, sink, r); err != nil {
+			if err := p.ticker(d, ti, ss); err != nil {
 				return err
 			}
 		}
-		return nil
+	default:
+		return fail(fData, ErrType)
 	}
-	return fail(fData, ErrType)
+	return p.emitTickers(sink, id, isArray, h, r)
 }
 
-func (p *Parser) tickerEvent(d *fastjson.Object, ti *TopicInfo, id uint32, ss int, fl Flags, h *header, sink Sink, r *Result) error {
+// ticker reads one ticker object into a new entry of p.tick.
+func (p *Parser) ticker(d *fastjson.Object, ti *TopicInfo, ss int) error {
 	if sv := d.Get("symbol"); sv != nil {
 		if err := checkSym(sv, ti.Symbol, fTickerSymbol); err != nil {
 			return err
 		}
 	}
-	ev, err := next(sink)
-	if err != nil {
-		return err
-	}
-	setHeader(ev, KindTicker, id, h)
-	ev.Flags |= fl
-	t := &ev.Ticker
-	t.Present, t.Empty = 0, 0
-	t.Values = [NumTickerFields]int64{}
+	p.tick = append(p.tick, Ticker{})
+	t := &p.tick[len(p.tick)-1]
+	var err error
 	d.Visit(func(k []byte, v *fastjson.Value) {
 		if err != nil {
 			return
@@ -263,11 +257,7 @@ func (p *Parser) tickerEvent(d *fastjson.Object, ti *TopicInfo, id uint32, ss in
 		}
 		err = p.tickerValue(t, f, v, ss)
 	})
-	if err != nil {
-		return err
-	}
-	r.Events++
-	return nil
+	return err
 }
 
 // tickerValue converts one ticker member. Every member is a JSON string on

@@ -11,12 +11,51 @@ import (
 // its scales) is known, so a trade of an unregistered option is skipped
 // without taking a slot.
 type rawTrade struct {
+	tradeMembers
+	size, price *fastjson.Value
+	seen        uint8
+}
+
+// tradeMembers are the trade members both paths read alike.
+type tradeMembers struct {
 	t, seq         int64
 	sym, side, tid []byte
-	size, price    *fastjson.Value
 	tick           TickDirection
 	bt, rpi        bool
-	seen           uint8
+}
+
+// sideID checks a trade's side and id.
+func (m *tradeMembers) sideID() (Side, error) {
+	var side Side
+	switch string(m.side) {
+	case "Buy":
+		side = Buy
+	case "Sell":
+		side = Sell
+	default:
+		return SideNone, fail(fTradeSide, ErrSyntax)
+	}
+	if len(m.tid) == 0 {
+		return SideNone, fail(fTradeID, ErrEmpty)
+	}
+	if len(m.tid) > TradeIDMax {
+		return SideNone, fail(fTradeID, ErrRange)
+	}
+	return side, nil
+}
+
+// addTrade appends a checked, converted trade to p.trd.
+func (p *Parser) addTrade(m *tradeMembers, id uint32, side Side, price, size int64) {
+	p.trd = append(p.trd, tradeScratch{id: id, seq: m.seq, skipped: p.skipped})
+	t := &p.trd[len(p.trd)-1].Trade
+	t.Time = m.t
+	t.Price = price
+	t.Size = size
+	t.Side = side
+	t.Tick = m.tick
+	t.BlockTrade = m.bt
+	t.RPI = m.rpi
+	t.IDLen = uint8(copy(t.IDBuf[:], m.tid))
 }
 
 // Required trade members, in the bit order of rawTrade.seen.
@@ -30,6 +69,9 @@ const tradeRequired = 1<<len(tradeFields) - 1
 // those of unregistered symbols are skipped and counted in Result.Skipped.
 func (p *Parser) parseTrades(o *fastjson.Object, ti *TopicInfo, h *header, sink Sink, r *Result) error {
 	topicID, topicOK := p.syms.Lookup(ti.Symbol)
+	if topicOK {
+		r.Sym = topicID
+	}
 	var err error
 	if h.flags, err = typeFlags(o, false); err != nil {
 		return err
@@ -38,7 +80,7 @@ func (p *Parser) parseTrades(o *fastjson.Object, ti *TopicInfo, h *header, sink 
 	if err != nil {
 		return err
 	}
-	var last *Event
+	p.trd, p.skipped = p.trd[:0], 0
 	var rt rawTrade
 	for _, tv := range arr {
 		if tv.Type() != fastjson.TypeObject {
@@ -59,7 +101,7 @@ func (p *Parser) parseTrades(o *fastjson.Object, ti *TopicInfo, h *header, sink 
 				if !utf8.Valid(rt.sym) {
 					return fail(fTradeSym, ErrUTF8)
 				}
-				r.Skipped++
+				p.skipped++
 				continue
 			}
 		case rt.sym != nil && !bytes.Equal(rt.sym, ti.Symbol):
@@ -68,20 +110,9 @@ func (p *Parser) parseTrades(o *fastjson.Object, ti *TopicInfo, h *header, sink 
 			}
 			return fail(fTradeSym, ErrMismatch)
 		}
-		var side Side
-		switch string(rt.side) {
-		case "Buy":
-			side = Buy
-		case "Sell":
-			side = Sell
-		default:
-			return fail(fTradeSide, ErrSyntax)
-		}
-		if len(rt.tid) == 0 {
-			return fail(fTradeID, ErrEmpty)
-		}
-		if len(rt.tid) > TradeIDMax {
-			return fail(fTradeID, ErrRange)
+		side, err := rt.sideID()
+		if err != nil {
+			return err
 		}
 		ps, ss := p.syms.Scales(id)
 		price, err := p.decValue(rt.price, ps, false, fTradePrice)
@@ -92,38 +123,12 @@ func (p *Parser) parseTrades(o *fastjson.Object, ti *TopicInfo, h *header, sink 
 		if err != nil {
 			return err
 		}
-		if last == nil {
-			r.Sym = id
-		}
-		ev, err := next(sink)
-		if err != nil {
-			r.Sym = id
-			return err
-		}
-		setHeader(ev, KindTrade, id, h)
-		if last == nil {
-			ev.Flags |= First
-		}
-		ev.Seq = rt.seq
-		t := &ev.Trade
-		t.Time = rt.t
-		t.Price = price
-		t.Size = size
-		t.Side = side
-		t.Tick = rt.tick
-		t.BlockTrade = rt.bt
-		t.RPI = rt.rpi
-		t.IDBuf = [TradeIDMax]byte{} // so Trade values compare equal with ==
-		t.IDLen = uint8(copy(t.IDBuf[:], rt.tid))
-		last = ev
-		r.Events++
+		p.addTrade(&rt.tradeMembers, id, side, price, size)
 	}
-	if last != nil {
-		last.Flags |= Last
-	} else if r.Skipped > 0 {
+	if len(p.trd) == 0 && p.skipped > 0 {
 		return fail(fTradeSym, ErrUnknownSymbol)
 	}
-	return nil
+	return p.emitTrades(sink, h, r)
 }
 
 // rawTrade reads one trade object; unknown members (option mP, iP, mIv,
