@@ -604,13 +604,6 @@ func (r *runner) inject(p planned) {
 		return
 	}
 	if f.Kind == bybitsim.FaultDelayHandshake {
-		// The simulator spends a pending delay on a handshake it
-		// refuses, so a delay injected while refusals are pending would
-		// never show.
-		if n := r.pendingRefusals(); n > 0 {
-			skip(fmt.Sprintf("%d refused handshake(s) pending", n))
-			return
-		}
 		// Provoke the handshake it delays: drop the target connection.
 		if _, err := r.sim.Inject(bybitsim.Fault{Kind: bybitsim.FaultDropAfter, Conn: target, D: 10 * time.Millisecond}); err != nil {
 			skip(err.Error())
@@ -641,18 +634,6 @@ func (r *runner) inject(p planned) {
 	r.lastDirty = time.Now()
 	r.segFaults = append(r.segFaults, rec.id)
 	r.logf("fault %d %s", rec.id, rec.spec)
-}
-
-// pendingRefusals is the number of refused handshakes injected and not
-// yet served.
-func (r *runner) pendingRefusals() int64 {
-	var n int64
-	for _, f := range r.faults {
-		if f.kind == "refuse" && f.skipped == "" {
-			n += int64(f.targets)
-		}
-	}
-	return n - r.sim.Stats().HandshakesRefused
 }
 
 // tryCheckpoint takes a checkpoint when no fault window is open and one
