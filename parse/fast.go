@@ -419,7 +419,7 @@ func fastTicker(s *scan, ti *TopicInfo, t *Ticker, ss int) bool {
 			v, ok := s.str()
 			return ok && bytes.Equal(v, ti.Symbol)
 		}
-		f, known := tickerByKey[string(k)]
+		f, known := tickerKey(k)
 		if !known {
 			return s.skip(1)
 		}

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 )
@@ -66,7 +67,20 @@ func (s *scan) str() ([]byte, bool) {
 // rest reads the remainder of a string whose opening quote is consumed.
 func (s *scan) rest() ([]byte, bool) {
 	b := s.b
-	for j := s.i; j < len(b); j++ {
+	j := s.i
+	// Eight bytes at a time: the lowest byte that is '"' or '\\' is the
+	// lowest zero byte of the word XORed with each (the classic has-zero
+	// test; bytes above the first zero may be flagged falsely, not below).
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; j+8 <= len(b); j += 8 {
+		w := binary.LittleEndian.Uint64(b[j:])
+		q, e := w^('"'*lo), w^('\\'*lo)
+		if m := ((q-lo)&^q | (e-lo)&^e) & hi; m != 0 {
+			j += bits.TrailingZeros64(m) / 8
+			break
+		}
+	}
+	for ; j < len(b); j++ {
 		switch b[j] {
 		case '"':
 			v := b[s.i:j:j]

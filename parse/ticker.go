@@ -148,6 +148,110 @@ var tickerKinds = [NumTickerFields]tickerKind{
 	TickTickDirection: tkEnum,
 }
 
+// tickerKey maps a JSON key, including the option aliases, to its field:
+// a string switch, which the compiler turns into a search on length and
+// content that beats hashing the key for a map (tickerByKey, kept for
+// tests and tools, holds the same mapping; TestTickerKey checks both).
+func tickerKey(k []byte) (TickerField, bool) {
+	switch string(k) {
+	case "lastPrice":
+		return TickLastPrice, true
+	case "bid1Price":
+		return TickBid1Price, true
+	case "bid1Size":
+		return TickBid1Size, true
+	case "ask1Price":
+		return TickAsk1Price, true
+	case "ask1Size":
+		return TickAsk1Size, true
+	case "markPrice":
+		return TickMarkPrice, true
+	case "indexPrice":
+		return TickIndexPrice, true
+	case "prevPrice24h":
+		return TickPrevPrice24h, true
+	case "prevPrice1h":
+		return TickPrevPrice1h, true
+	case "highPrice24h":
+		return TickHighPrice24h, true
+	case "lowPrice24h":
+		return TickLowPrice24h, true
+	case "price24hPcnt":
+		return TickPrice24hPcnt, true
+	case "openInterest":
+		return TickOpenInterest, true
+	case "openInterestValue":
+		return TickOpenInterestValue, true
+	case "turnover24h":
+		return TickTurnover24h, true
+	case "volume24h":
+		return TickVolume24h, true
+	case "fundingRate":
+		return TickFundingRate, true
+	case "nextFundingTime":
+		return TickNextFundingTime, true
+	case "fundingIntervalHour":
+		return TickFundingIntervalHour, true
+	case "fundingCap":
+		return TickFundingCap, true
+	case "predictedDeliveryPrice":
+		return TickPredictedDeliveryPrice, true
+	case "basis":
+		return TickBasis, true
+	case "basisRate":
+		return TickBasisRate, true
+	case "basisRateYear":
+		return TickBasisRateYear, true
+	case "deliveryFeeRate":
+		return TickDeliveryFeeRate, true
+	case "deliveryTime":
+		return TickDeliveryTime, true
+	case "preOpenPrice":
+		return TickPreOpenPrice, true
+	case "preQty":
+		return TickPreQty, true
+	case "singleOpenInterest":
+		return TickSingleOpenInterest, true
+	case "singleOpenInterestValue":
+		return TickSingleOpenInterestValue, true
+	case "usdIndexPrice":
+		return TickUSDIndexPrice, true
+	case "bidIv":
+		return TickBidIv, true
+	case "askIv":
+		return TickAskIv, true
+	case "markPriceIv":
+		return TickMarkPriceIv, true
+	case "underlyingPrice":
+		return TickUnderlyingPrice, true
+	case "totalVolume":
+		return TickTotalVolume, true
+	case "totalTurnover":
+		return TickTotalTurnover, true
+	case "delta":
+		return TickDelta, true
+	case "gamma":
+		return TickGamma, true
+	case "vega":
+		return TickVega, true
+	case "theta":
+		return TickTheta, true
+	case "change24h":
+		return TickChange24h, true
+	case "tickDirection":
+		return TickTickDirection, true
+	case "bidPrice": // option
+		return TickBid1Price, true
+	case "bidSize": // option
+		return TickBid1Size, true
+	case "askPrice": // option
+		return TickAsk1Price, true
+	case "askSize": // option
+		return TickAsk1Size, true
+	}
+	return NumTickerFields, false
+}
+
 // tickerByKey maps JSON keys, including the option aliases, to fields.
 var tickerByKey = func() map[string]TickerField {
 	m := make(map[string]TickerField, NumTickerFields+4)
@@ -251,7 +355,7 @@ func (p *Parser) ticker(d *fastjson.Object, ti *TopicInfo, ss int) error {
 		if err != nil {
 			return
 		}
-		f, ok := tickerByKey[string(k)]
+		f, ok := tickerKey(k)
 		if !ok {
 			return
 		}

@@ -97,6 +97,17 @@ func TestTickerFieldTables(t *testing.T) {
 	if NumTickerFields > 64 {
 		t.Fatalf("got %d ticker fields; the masks hold 64", NumTickerFields)
 	}
+	// tickerKey (the parsers' switch) and tickerByKey hold one mapping.
+	for k, f := range tickerByKey {
+		if got, ok := tickerKey([]byte(k)); !ok || got != f {
+			t.Fatalf("tickerKey(%q): got %v, %v; want %v", k, got, ok, f)
+		}
+	}
+	for _, k := range []string{"", "symbol", "lastprice", "bid1Price ", "cs"} {
+		if f, ok := tickerKey([]byte(k)); ok {
+			t.Fatalf("tickerKey(%q): got %v; want unknown", k, f)
+		}
+	}
 	for _, c := range []struct {
 		f    TickerField
 		want int
