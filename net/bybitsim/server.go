@@ -342,24 +342,7 @@ func (s *Server) run() {
 	defer s.wg.Done()
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	sleep := func(d time.Duration) bool {
-		if d <= 0 {
-			select {
-			case <-s.done:
-				return false
-			default:
-				return true
-			}
-		}
-		t.Reset(d)
-		select {
-		case <-t.C:
-			return true
-		case <-s.done:
-			t.Stop()
-			return false
-		}
-	}
+	sleep := func(d time.Duration) bool { return timerSleep(t, s.done, d) }
 	switch r := s.cfg.Rate; r.Mode {
 	case RateMixed:
 		next := time.Now()
@@ -373,38 +356,22 @@ func (s *Server) run() {
 			}
 			s.tickLocked()
 		}
-	case RatePerStream:
-		period := time.Duration(float64(time.Second) / r.PerSecond)
-		start, done := time.Now(), int64(0)
-		for {
-			due := int64(time.Since(start) / period)
-			if due-done > 1000 {
-				done = due - 1000
-			}
-			for ; done < due; done++ {
-				s.tickLocked()
-			}
-			if !sleep(max(time.Until(start.Add(time.Duration(done+1)*period)), 50*time.Microsecond)) {
-				return
-			}
+	case RatePerStream, RateTotal:
+		p := newPacer(s.done)
+		defer p.close()
+		now := time.Since(s.t0).Nanoseconds()
+		var wake func(now int64, step func() int) (time.Duration, int)
+		if r.Mode == RateTotal {
+			b := newBucket(r.PerSecond, now)
+			wake = b.wake
+		} else {
+			tk := newTicker(r.PerSecond, now)
+			wake = tk.wake
 		}
-	case RateTotal:
-		tokens, last := 1.0, time.Now()
-		burst := max(r.PerSecond/100, 1)
+		step := s.tickLocked // one method value, not one per wake-up
 		for {
-			now := time.Now()
-			tokens = min(tokens+now.Sub(last).Seconds()*r.PerSecond, burst)
-			last = now
-			for i := 0; tokens >= 1 && i < 1000; i++ {
-				n := s.tickLocked()
-				if n < 0 {
-					tokens = min(tokens, 1)
-					break
-				}
-				tokens -= float64(n)
-			}
-			wait := time.Duration((1 - tokens) / r.PerSecond * float64(time.Second))
-			if !sleep(min(max(wait, 50*time.Microsecond), 10*time.Millisecond)) {
+			wait, _ := wake(time.Since(s.t0).Nanoseconds(), step)
+			if !p.sleep(wait) {
 				return
 			}
 		}
