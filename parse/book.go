@@ -7,20 +7,9 @@ import "github.com/valyala/fastjson"
 // snapshot of any size fits fixed slots; an empty snapshot is one event
 // with no levels.
 func (p *Parser) parseBook(o *fastjson.Object, ti *TopicInfo, h *header, sink Sink, r *Result) error {
-	id, err := p.lookup(ti.Symbol, fTopic)
+	id, dv, err := p.preamble(o, ti, r, &h.flags, "cts", fCTS, &h.cts)
 	if err != nil {
 		return err
-	}
-	r.Sym = id
-	if h.flags, err = typeFlags(o, true); err != nil {
-		return err
-	}
-	if h.cts, err = p.intField(o, "cts", fCTS, false); err != nil {
-		return err
-	}
-	dv := o.Get("data")
-	if dv == nil {
-		return fail(fData, ErrMissing)
 	}
 	if dv.Type() != fastjson.TypeObject {
 		return fail(fData, ErrType)

@@ -294,6 +294,28 @@ func checkSym(v *fastjson.Value, topicSym []byte, f field) error {
 	return nil
 }
 
+// preamble is the start of a book or ticker message: the topic's symbol
+// (into r.Sym), the required "type", one optional integer member (cts,
+// cs) into dst, and "data", which must be present.
+func (p *Parser) preamble(o *fastjson.Object, ti *TopicInfo, r *Result, flags *Flags, key string, f field, dst *int64) (uint32, *fastjson.Value, error) {
+	id, err := p.lookup(ti.Symbol, fTopic)
+	if err != nil {
+		return id, nil, err
+	}
+	r.Sym = id
+	if *flags, err = typeFlags(o, true); err != nil {
+		return id, nil, err
+	}
+	if *dst, err = p.intField(o, key, f, false); err != nil {
+		return id, nil, err
+	}
+	dv := o.Get("data")
+	if dv == nil {
+		return id, nil, fail(fData, ErrMissing)
+	}
+	return id, dv, nil
+}
+
 // typeFlags reads "type": "snapshot" or "delta".
 func typeFlags(o *fastjson.Object, required bool) (Flags, error) {
 	v := o.Get("type")

@@ -295,21 +295,10 @@ func (f TickerField) Scale(sizeScale int) int {
 // parseTicker handles tickers.{symbol}. data is an object in real frames;
 // an array of objects (as Bybit's docs table claims) is accepted too.
 func (p *Parser) parseTicker(o *fastjson.Object, ti *TopicInfo, h *header, sink Sink, r *Result) error {
-	id, err := p.lookup(ti.Symbol, fTopic)
+	// cs is absent on option tickers.
+	id, dv, err := p.preamble(o, ti, r, &h.flags, "cs", fCS, &h.seq)
 	if err != nil {
 		return err
-	}
-	r.Sym = id
-	if h.flags, err = typeFlags(o, true); err != nil {
-		return err
-	}
-	// cs is absent on option tickers.
-	if h.seq, err = p.intField(o, "cs", fCS, false); err != nil {
-		return err
-	}
-	dv := o.Get("data")
-	if dv == nil {
-		return fail(fData, ErrMissing)
 	}
 	_, ss := p.syms.Scales(id)
 	p.tick = p.tick[:0]
