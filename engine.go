@@ -197,6 +197,7 @@ func (e *Engine) shard() error {
 			if p.spin == 0 {
 				p.spin = ring.DefaultSpin
 			}
+			p.stretch = runtime.NumCPU() > 2
 			spin++
 		}
 		e.procs = append(e.procs, p)

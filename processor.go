@@ -45,6 +45,9 @@ type processor struct {
 	delay *latRecorder // feed delay: exchange ts → frame receive
 	bell  *bell
 	spin  time.Duration // base spin window; 0: this processor never spins
+	// stretch lets the spin window grow to cover a busy feed's gaps (see
+	// spinWindow); off on two cores or fewer.
+	stretch bool
 	// gapNs is a moving average of the idle gap between batches; the spin
 	// window stretches to cover it on a busy feed (see wait).
 	gapNs int64
@@ -175,6 +178,15 @@ func (p *processor) wait() {
 // maxSpin) so the next batch finds the processor awake instead of paying
 // a park/wake (tens of microseconds on a VM). A quieter feed gets the
 // base window and parks, so an idle engine burns no core.
+//
+// Only with more than two cores: on two, a steady feed (a socket read
+// every ~80 µs at 100k msgs/s) keeps a stretched window open all the time,
+// the processor holds one core for good, and its runtime.Gosched every few
+// microseconds (each one wakes an idle P) leaves the readers, the network
+// poller and everything else one crowded core. Measured on the 2-core
+// development VM with bybitsim's steady 100k msgs/s, in process and as a
+// separate process: p99 handling latency 0.3-1.4 ms stretched, 60-320 µs
+// with the base window (bench/RESULTS.md, Latency).
 const (
 	spinYieldNs = int64(4 * time.Microsecond)
 	busyGap     = int64(time.Millisecond)
@@ -183,7 +195,7 @@ const (
 
 func (p *processor) spinWindow() int64 {
 	w := int64(p.spin)
-	if p.gapNs > 0 && p.gapNs < busyGap {
+	if p.stretch && p.gapNs > 0 && p.gapNs < busyGap {
 		w = max(w, min(4*p.gapNs, maxSpin))
 	}
 	return w
