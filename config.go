@@ -67,7 +67,9 @@ type Config struct {
 	// yields and parks. Parking costs the next message a wake-up (tens of
 	// microseconds); spinning costs a core. 0 means ring.DefaultSpin; a
 	// negative value disables spinning. On machines with two cores or
-	// fewer only the first processor spins.
+	// fewer only the first processor spins, and its window stays at Spin;
+	// with more cores it stretches to cover a busy feed's gaps (at most
+	// 2 ms).
 	Spin time.Duration
 
 	// RingSize is the slot count of each connection's ring (power of two).
