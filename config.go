@@ -219,7 +219,7 @@ func (c *Config) Validate() error {
 		return cfgErr("processors", "must be ≥ 0, got %d", c.Processors)
 	}
 	if c.Processors == 0 {
-		c.Processors = max(1, runtime.NumCPU()-1)
+		c.Processors = max(1, runtime.GOMAXPROCS(0)-1) // a container's CPU limit, not the host's cores
 	}
 	for _, cpu := range c.CPUs {
 		if cpu < 0 || cpu >= runtime.NumCPU() {

@@ -180,6 +180,10 @@ func (e *Engine) shard() error {
 	np := min(cfg.Processors, len(groups))
 	cfg.Processors = np
 	spin := 0
+	// The cores this process may use: GOMAXPROCS follows the CPU affinity
+	// mask and, since Go 1.25, a container's CPU limit, which NumCPU does
+	// not.
+	cores := runtime.GOMAXPROCS(0)
 	for i := range np {
 		p := &processor{
 			id:      i,
@@ -192,12 +196,12 @@ func (e *Engine) shard() error {
 		}
 		// On two cores or fewer at most one goroutine spins: the other
 		// core belongs to the readers.
-		if cfg.Spin >= 0 && (runtime.NumCPU() > 2 || spin == 0) {
+		if cfg.Spin >= 0 && (cores > 2 || spin == 0) {
 			p.spin = cfg.Spin
 			if p.spin == 0 {
 				p.spin = ring.DefaultSpin
 			}
-			p.stretch = runtime.NumCPU() > 2
+			p.stretch = cores > 2
 			spin++
 		}
 		e.procs = append(e.procs, p)
