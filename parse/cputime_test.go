@@ -32,9 +32,19 @@ func startCPU(b *testing.B) *cpuMeter {
 }
 
 func (m *cpuMeter) stop() {
+	m.stopBytes(0)
+}
+
+// stopBytes is stop for a loop handling size bytes per op: it reports
+// "cpu-MB/s" too, the throughput the CPU time alone allows.
+func (m *cpuMeter) stopBytes(size int) {
 	d := threadCPU() - m.start
 	runtime.UnlockOSThread()
 	if n := m.b.N; n > 0 && d > 0 {
-		m.b.ReportMetric(float64(d.Nanoseconds())/float64(n), "cpu-ns/op")
+		perOp := float64(d.Nanoseconds()) / float64(n)
+		m.b.ReportMetric(perOp, "cpu-ns/op")
+		if size > 0 {
+			m.b.ReportMetric(float64(size)*1e3/perOp, "cpu-MB/s")
+		}
 	}
 }

@@ -185,7 +185,7 @@ func BenchmarkParse(b *testing.B) {
 					}
 					levels = r.Events
 				}
-				cpu.stop()
+				cpu.stopBytes(len(c.frame))
 				b.ReportMetric(float64(levels), "events/msg")
 			})
 		}
@@ -204,7 +204,7 @@ func BenchmarkParse(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			cpu.stop()
+			cpu.stopBytes(len(c.frame))
 		})
 		b.Run(c.name+"/encoding_json", func(b *testing.B) {
 			b.SetBytes(int64(len(c.frame)))
@@ -213,7 +213,7 @@ func BenchmarkParse(b *testing.B) {
 			for b.Loop() {
 				c.std(c.frame, sink)
 			}
-			cpu.stop()
+			cpu.stopBytes(len(c.frame))
 		})
 	}
 }
