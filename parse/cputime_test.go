@@ -31,10 +31,6 @@ func startCPU(b *testing.B) *cpuMeter {
 	return &cpuMeter{b: b, start: threadCPU()}
 }
 
-func (m *cpuMeter) stop() {
-	m.stopBytes(0)
-}
-
 // stopBytes is stop for a loop handling size bytes per op: it reports
 // "cpu-MB/s" too, the throughput the CPU time alone allows.
 func (m *cpuMeter) stopBytes(size int) {
