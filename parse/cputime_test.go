@@ -20,7 +20,7 @@ func threadCPU() time.Duration {
 }
 
 // cpuMeter reports "cpu-ns/op" for a benchmark whose loop runs between
-// start and stop; it pins the goroutine to its thread meanwhile.
+// startCPU and stopBytes; it pins the goroutine to its thread meanwhile.
 type cpuMeter struct {
 	b     *testing.B
 	start time.Duration
