@@ -138,7 +138,8 @@ func startSim(o *options, log *slog.Logger) (*bybitsim.Server, error) {
 	if o.cfg.WSURL != "" || o.cfg.RESTURL != "" {
 		return nil, flagErr("sim", "cannot be combined with --ws-url or --rest-url")
 	}
-	sim, err := bybitsim.Start(bybitsim.Config{Seed: o.simSeed, Rate: rate})
+	sim, err := bybitsim.Start(bybitsim.Config{Seed: o.simSeed, Rate: rate,
+		Instruments: simInstruments(string(o.cfg.Category), o.cfg.Symbols)})
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +150,35 @@ func startSim(o *options, log *slog.Logger) (*bybitsim.Server, error) {
 	}
 	log.Info("simulator started", "ws", o.cfg.WSURL, "rest", o.cfg.RESTURL, "symbols", o.cfg.Symbols, "rate", o.simRate)
 	return sim, nil
+}
+
+// simInstruments is the simulator's market for --sim: its default
+// instruments plus a made-up one (price 100, tick 0.01) for every requested
+// symbol it does not have, so --sim runs with any symbols (many of them,
+// say) instead of failing the instruments check.
+func simInstruments(category string, symbols []string) []bybitsim.Instrument {
+	ins := bybitsim.DefaultInstruments()
+	have := make(map[string]bool, len(ins))
+	for _, in := range ins {
+		if in.Category == category {
+			have[in.Symbol] = true
+		}
+	}
+	for _, sym := range symbols {
+		if have[sym] {
+			continue
+		}
+		have[sym] = true
+		in := bybitsim.Instrument{Category: category, Symbol: sym, Price: "100.00", TickSize: "0.01", QtyStep: "0.01", Size: "5"}
+		switch category {
+		case "option":
+			in.Price, in.TickSize = "10.0", "0.1"
+		case "inverse":
+			in.QtyStep, in.Size = "1", "100"
+		}
+		ins = append(ins, in)
+	}
+	return ins
 }
 
 func statusLoop(ctx context.Context, e *ringfeed.Engine, every time.Duration, w io.Writer, done chan struct{}) {

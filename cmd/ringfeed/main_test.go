@@ -110,3 +110,17 @@ func TestSimRunRecordAndReplay(t *testing.T) {
 		t.Errorf("replay of a missing file: exit %d; want 2 (%s)", code, stderr)
 	}
 }
+
+// --sim serves the symbols asked for, including ones its default market
+// does not have (a user trying many symbols), instead of failing the
+// instruments check.
+func TestSimServesRequestedSymbols(t *testing.T) {
+	code, out, stderr := runCLI(t, nil, "--sim", "--duration", "3s", "--status", "0",
+		"--symbols", "NEWCOINUSDT,BTCUSDT", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %s", code, stderr)
+	}
+	if !strings.Contains(out, "stale_books=0/2") || strings.Contains(out, "messages=0 ") {
+		t.Fatalf("want both books live and messages applied:\n%s", out)
+	}
+}
