@@ -153,7 +153,7 @@ func startSim(o *options, log *slog.Logger) (*bybitsim.Server, error) {
 }
 
 // simInstruments is the simulator's market for --sim: its default
-// instruments plus a made-up one (price 100, tick 0.01) for every requested
+// instruments plus a made-up one (SyntheticInstruments' grid) for every requested
 // symbol it does not have, so --sim runs with any symbols (many of them,
 // say) instead of failing the instruments check.
 func simInstruments(category string, symbols []string) []bybitsim.Instrument {
@@ -169,13 +169,8 @@ func simInstruments(category string, symbols []string) []bybitsim.Instrument {
 			continue
 		}
 		have[sym] = true
-		in := bybitsim.Instrument{Category: category, Symbol: sym, Price: "100.00", TickSize: "0.01", QtyStep: "0.01", Size: "5"}
-		switch category {
-		case "option":
-			in.Price, in.TickSize = "10.0", "0.1"
-		case "inverse":
-			in.QtyStep, in.Size = "1", "100"
-		}
+		in := bybitsim.SyntheticInstruments(category, 1)[0] // the category's made-up grid
+		in.Symbol = sym
 		ins = append(ins, in)
 	}
 	return ins
