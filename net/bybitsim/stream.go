@@ -157,18 +157,17 @@ func (st *stream) appendOptionID(dst []byte, ts int64) []byte {
 	return append(dst, `",`...)
 }
 
-// appendBook writes an orderbook frame in the category's key order:
-// spot {topic,ts,type,data,cts}; linear/inverse {topic,type,ts,data,cts};
-// option {id,topic,ts,data,type,cts}.
-func (st *stream) appendBook(dst []byte, typ string, b, a []level, u, seq, ts, cts int64) []byte {
-	m := st.m
+// appendHead writes a book or trade frame up to "data" in the category's
+// key order: spot {topic,ts,type}, linear/inverse {topic,type,ts}, option
+// {id,topic,ts} (its type follows data; the caller writes it).
+func (st *stream) appendHead(dst []byte, typ string, ts int64) []byte {
 	switch st.cat {
 	case catOption:
 		dst = st.appendOptionID(dst, ts)
 		dst = append(dst, `"topic":"`...)
 		dst = append(dst, st.topic...)
 		dst = append(dst, `","ts":`...)
-		dst = strconv.AppendInt(dst, ts, 10)
+		return strconv.AppendInt(dst, ts, 10)
 	case catSpot:
 		dst = append(dst, `{"topic":"`...)
 		dst = append(dst, st.topic...)
@@ -176,15 +175,22 @@ func (st *stream) appendBook(dst []byte, typ string, b, a []level, u, seq, ts, c
 		dst = strconv.AppendInt(dst, ts, 10)
 		dst = append(dst, `,"type":"`...)
 		dst = append(dst, typ...)
-		dst = append(dst, '"')
-	default:
-		dst = append(dst, `{"topic":"`...)
-		dst = append(dst, st.topic...)
-		dst = append(dst, `","type":"`...)
-		dst = append(dst, typ...)
-		dst = append(dst, `","ts":`...)
-		dst = strconv.AppendInt(dst, ts, 10)
+		return append(dst, '"')
 	}
+	dst = append(dst, `{"topic":"`...)
+	dst = append(dst, st.topic...)
+	dst = append(dst, `","type":"`...)
+	dst = append(dst, typ...)
+	dst = append(dst, `","ts":`...)
+	return strconv.AppendInt(dst, ts, 10)
+}
+
+// appendBook writes an orderbook frame in the category's key order:
+// spot {topic,ts,type,data,cts}; linear/inverse {topic,type,ts,data,cts};
+// option {id,topic,ts,data,type,cts}.
+func (st *stream) appendBook(dst []byte, typ string, b, a []level, u, seq, ts, cts int64) []byte {
+	m := st.m
+	dst = st.appendHead(dst, typ, ts)
 	dst = append(dst, `,"data":{"s":"`...)
 	dst = append(dst, m.sym...)
 	dst = append(dst, `","b":`...)
@@ -289,25 +295,7 @@ func (st *stream) appendTickerSnapshot(dst []byte) []byte {
 // linear/inverse {topic,type,ts,data}; option {id,topic,ts,data,type}. The
 // trade keys follow each category's captures.
 func (st *stream) appendTrades(dst []byte, trs []trade, ts int64) []byte {
-	switch st.cat {
-	case catOption:
-		dst = st.appendOptionID(dst, ts)
-		dst = append(dst, `"topic":"`...)
-		dst = append(dst, st.topic...)
-		dst = append(dst, `","ts":`...)
-		dst = strconv.AppendInt(dst, ts, 10)
-	case catSpot:
-		dst = append(dst, `{"topic":"`...)
-		dst = append(dst, st.topic...)
-		dst = append(dst, `","ts":`...)
-		dst = strconv.AppendInt(dst, ts, 10)
-		dst = append(dst, `,"type":"snapshot"`...)
-	default:
-		dst = append(dst, `{"topic":"`...)
-		dst = append(dst, st.topic...)
-		dst = append(dst, `","type":"snapshot","ts":`...)
-		dst = strconv.AppendInt(dst, ts, 10)
-	}
+	dst = st.appendHead(dst, "snapshot", ts)
 	dst = append(dst, `,"data":[`...)
 	for i := range trs {
 		if i > 0 {
