@@ -3,7 +3,6 @@ package ringfeed
 import (
 	"errors"
 	"fmt"
-	"github.com/ringfeed/ringfeed/book"
 	"log/slog"
 	"net"
 	"net/url"
@@ -11,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/ring"
 )
 
 // Category is a Bybit v5 public stream category; one socket serves exactly
@@ -63,14 +65,16 @@ type Config struct {
 	// (round robin); off by default.
 	Pin  bool
 	CPUs []int
-	// Spin is how long an idle processor busy-polls its rings before it
-	// yields and parks. Parking costs the next message a wake-up (tens of
-	// microseconds); spinning costs a core. 0 means ring.DefaultSpin; a
-	// negative value disables spinning. On machines with two cores or
-	// fewer only the first processor spins, and its window stays at Spin;
-	// with more cores it stretches to cover a busy feed's gaps (at most
-	// 2 ms).
-	Spin time.Duration
+	// Wait is how a processor waits on empty rings (ring.Park, the
+	// default, or ring.Spin). Park sleeps at once and is woken by the
+	// reader's publish: no core is busy while the feed is idle, and each
+	// message pays a wake-up. Spin runs the processor on a locked OS thread
+	// (bound to a CPU from CPUs when given) that busy-polls its rings and
+	// never yields: the fastest hand-off, at the cost of one core per
+	// processor for as long as the engine runs; Run raises GOMAXPROCS by
+	// the number of processors. README "Wait modes" has the measured
+	// latency and CPU cost of each.
+	Wait ring.Mode
 
 	// RingSize is the slot count of each connection's ring (power of two).
 	RingSize int
@@ -220,6 +224,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Processors == 0 {
 		c.Processors = max(1, runtime.GOMAXPROCS(0)-1) // a container's CPU limit, not the host's cores
+	}
+	if c.Wait != ring.Park && c.Wait != ring.Spin {
+		return cfgErr("wait", "unknown wait mode %v (want park or spin)", c.Wait)
 	}
 	for _, cpu := range c.CPUs {
 		if cpu < 0 || cpu >= runtime.NumCPU() {

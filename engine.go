@@ -49,6 +49,7 @@ type Engine struct {
 	m       *engineMetrics
 	lat     *latAggregate
 	delay   *latAggregate
+	stages  *stageAggregates
 	clock   wallClock
 	probe   *session.Probe
 	limiter *session.Limiter
@@ -74,9 +75,12 @@ type connection struct {
 	topics []string
 	syms   []*symState
 	ring   *ring.SPSC[parse.Event]
-	sink   *ringSink
-	sess   *session.Session
-	proc   *processor
+	// mid is set while the processor has applied part of a message from
+	// this ring and not its last slot; processor goroutine only.
+	mid  bool
+	sink *ringSink
+	sess *session.Session
+	proc *processor
 	// feed replaces the session in replay mode: it parses frames into the
 	// ring and returns when they are all fed.
 	feed func(ctx context.Context) error
@@ -163,6 +167,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.lat = newLatAggregate(recs)
 	e.delay = newLatAggregate(drecs)
+	e.stages = newStageAggregates(e.procs)
 	if cfg.KlineHistory {
 		e.klineLoader = newKlineLoader(e)
 	}
@@ -179,11 +184,6 @@ func (e *Engine) shard() error {
 	groups := e.groupSymbols()
 	np := min(cfg.Processors, len(groups))
 	cfg.Processors = np
-	spin := 0
-	// The cores this process may use: GOMAXPROCS follows the CPU affinity
-	// mask and, since Go 1.25, a container's CPU limit, which NumCPU does
-	// not.
-	cores := runtime.GOMAXPROCS(0)
 	for i := range np {
 		p := &processor{
 			id:      i,
@@ -191,28 +191,20 @@ func (e *Engine) shard() error {
 			syms:    e.bySym,
 			lat:     newLatRecorder(),
 			delay:   newLatRecorder(),
-			bell:    newBell(),
+			stage:   newStageRecorders(),
+			mode:    cfg.Wait,
+			bell:    ring.NewBell(),
 			queries: make(chan *query, 64),
-		}
-		// On two cores or fewer at most one goroutine spins: the other
-		// core belongs to the readers.
-		if cfg.Spin >= 0 && (cores > 2 || spin == 0) {
-			p.spin = cfg.Spin
-			if p.spin == 0 {
-				p.spin = ring.DefaultSpin
-			}
-			p.stretch = cores > 2
-			spin++
 		}
 		e.procs = append(e.procs, p)
 	}
 	for gi, g := range groups {
 		p := e.procs[gi%np]
 		c := &connection{idx: gi, proc: p}
-		// The processor waits on its bell and the reader applies its own
-		// bounded wait (ringSink), so the ring's wait options are unused.
-		c.ring = ring.New[parse.Event](cfg.RingSize)
-		c.sink = newRingSink(c.ring, p.bell, cfg.RingFullWait, e.m)
+		// Every ring of a processor rings its bell; the reader parks on a
+		// full ring for at most RingFullWait (ringSink).
+		c.ring = ring.NewWithOptions[parse.Event](cfg.RingSize, ring.Options{Bell: p.bell})
+		c.sink = newRingSink(c.ring, cfg.RingFullWait, e.m)
 		seenTopic := map[string]bool{}
 		for _, name := range g {
 			id, _ := e.syms.Lookup([]byte(name))
@@ -366,12 +358,51 @@ var ErrRunning = errors.New("ringfeed: Run called twice")
 // cleanly: sessions send close frames and stop, readers publish what they
 // parsed and close their rings, processors drain them, the recorder is
 // flushed and the admin server stopped. It returns nil on a clean stop.
+//
+// With Config.Wait spin, Run raises GOMAXPROCS by the number of processors
+// for its duration (and restores it on return): each spinning processor
+// holds a P for good, and without the extra Ps the readers, the admin
+// server and the GC would share what is left (one P on a two-core
+// machine). The OS still has only the cores it has: see README "Wait
+// modes" for what this costs on two cores.
 func (e *Engine) Run(ctx context.Context) error {
 	first := false
 	e.runOnce.Do(func() { first = true })
 	if !first {
 		return ErrRunning
 	}
+	if err := e.prepare(ctx); err != nil {
+		return err
+	}
+	if e.cfg.Wait == ring.Spin {
+		prev := runtime.GOMAXPROCS(0)
+		runtime.GOMAXPROCS(prev + len(e.procs))
+		defer runtime.GOMAXPROCS(prev)
+	}
+	procs := e.startProcessors()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	aux := e.startAux(runCtx)
+	errs := e.runReaders(runCtx)
+	procs.Wait()
+	e.stop()
+	e.probe.Close()
+	cancel()
+	aux.Wait()
+	e.finish()
+	for _, err := range errs {
+		// A session returns ctx's error when ctx ends: that is the
+		// clean stop Run promises, whether ctx was cancelled or timed out.
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepare loads instruments (live only), starts the admin server and the
+// recorder.
+func (e *Engine) prepare(ctx context.Context) error {
 	if !e.cfg.replay {
 		if err := e.loadInstruments(ctx); err != nil {
 			if !errors.Is(err, errREST) {
@@ -388,7 +419,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	if e.rec != nil {
 		e.rec.start()
 	}
+	return nil
+}
 
+// startProcessors hands the state over to the processors and starts them.
+func (e *Engine) startProcessors() *sync.WaitGroup {
 	// From here on state belongs to the processors: queries go through
 	// them (query waits for inline readers to finish first).
 	e.stateMu.Lock()
@@ -396,79 +431,64 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.stateMu.Unlock()
 	var procs sync.WaitGroup
 	for _, p := range e.procs {
-		procs.Add(1)
-		go func() {
-			defer procs.Done()
-			p.run()
-		}()
+		procs.Go(p.run)
 	}
+	return &procs
+}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// startAux starts the goroutines beside the data path: the reporter (which
+// also ticks the processors' housekeeping), the clock probe and the kline
+// history loader. They stop when ctx ends.
+func (e *Engine) startAux(ctx context.Context) *sync.WaitGroup {
 	var aux sync.WaitGroup
-	aux.Add(1)
-	go func() {
-		defer aux.Done()
-		e.report(runCtx)
-	}()
+	aux.Go(func() { e.report(ctx) })
 	if !e.cfg.replay {
-		aux.Add(1)
-		go func() {
-			defer aux.Done()
-			// The WS path never waits for REST: the probe only
-			// estimates the clock offset and is a diagnostic.
-			_ = e.probe.RunOnce(runCtx)
-		}()
+		// The WS path never waits for REST: the probe only estimates the
+		// clock offset and is a diagnostic.
+		aux.Go(func() { _ = e.probe.RunOnce(ctx) })
 	}
 	if e.klineLoader != nil {
-		aux.Add(1)
-		go func() {
-			defer aux.Done()
-			e.klineLoader.run(runCtx)
-		}()
+		aux.Go(func() { e.klineLoader.run(ctx) })
 	}
+	return &aux
+}
 
+// runReaders runs every connection's reader (its session, or its replay
+// feed) until ctx ends or the feed is done, closing each ring behind it,
+// and returns their errors.
+func (e *Engine) runReaders(ctx context.Context) []error {
 	var readers sync.WaitGroup
 	errs := make([]error, len(e.conns))
 	for i, c := range e.conns {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
+		readers.Go(func() {
 			if c.feed != nil {
-				errs[i] = c.feed(runCtx)
+				errs[i] = c.feed(ctx)
 			} else {
-				errs[i] = c.sess.Run(runCtx)
+				errs[i] = c.sess.Run(ctx)
 			}
 			// The session's goroutine was this connection's reader:
 			// nothing writes the ring any more.
 			c.sink.Flush()
 			c.ring.Close()
-		}()
+		})
 	}
 	close(e.ready)
-
 	readers.Wait()
-	procs.Wait()
-	e.stop()
-	e.probe.Close()
-	cancel()
-	aux.Wait()
+	return errs
+}
+
+// finish collects the last latency figures, flushes the recorder and stops
+// the admin server once everything else has stopped.
+func (e *Engine) finish() {
 	e.lat.finish()
 	e.delay.finish()
+	e.stages.finish()
 	if e.rec != nil {
 		if err := e.rec.close(); err != nil {
 			e.log.Error("capture flush failed", "err", err)
 		}
 	}
 	e.stopAdmin()
-	for _, err := range errs {
-		// A session returns ctx's error when ctx ends: that is the
-		// clean stop Run promises, whether ctx was cancelled or timed out.
-		if err != nil && ctx.Err() == nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // query runs fn on the processor that owns the state fn reads, between
@@ -492,7 +512,7 @@ func (e *Engine) query(ctx context.Context, p *processor, fn func()) error {
 		return ctx.Err()
 	}
 	e.stateMu.RUnlock()
-	p.bell.ring()
+	p.bell.Ring()
 	select {
 	case <-q.done:
 		return nil

@@ -1,10 +1,15 @@
 package ringfeed
 
 import (
+	"fmt"
+	"io"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ringfeed/ringfeed/parse"
 )
 
 // Latency histograms cover 10 ns .. 60 s at 3 significant digits: the
@@ -28,27 +33,69 @@ func clampLat(v int64) int64 {
 	return v
 }
 
+// Prometheus bucket bounds of every latency histogram, in ns: 1-2-5 steps
+// from 1 µs to 10 s, so histogram_quantile resolves the microsecond range
+// the engine works in (VictoriaMetrics' default buckets start at 5 ms).
+var promBounds = [...]int64{
+	1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5,
+	1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8, 2e8, 5e8,
+	1e9, 2e9, 5e9, 1e10,
+}
+
+// numBuckets is the bucket count: one per bound and +Inf.
+const numBuckets = len(promBounds) + 1
+
+// latHist is what a recorder fills and hands over as one unit: the HDR
+// histogram behind the percentiles, and the Prometheus bucket counts and
+// sum of the same values (counting them here costs a few compares per
+// value; reading them back out of the HDR histogram would allocate a copy
+// of its 35k counters every scrape).
+type latHist struct {
+	h   *hdrhistogram.Histogram
+	b   [numBuckets]uint64
+	sum int64
+}
+
+func newLatHist() *latHist { return &latHist{h: newHist()} }
+
+func (l *latHist) record(v int64) {
+	v = clampLat(v)
+	_ = l.h.RecordValue(v)
+	i := 0
+	for i < len(promBounds) && v > promBounds[i] {
+		i++
+	}
+	l.b[i]++
+	l.sum += v
+}
+
+func (l *latHist) reset() {
+	l.h.Reset()
+	l.b = [numBuckets]uint64{}
+	l.sum = 0
+}
+
 // latRecorder is a histogram owned by one goroutine (a processor) that a
 // reporter can take away without a lock on the recording path: the owner
 // records into cur and, between batches, hands cur over when asked and
 // continues in the spare the reporter returned. RecordValue on hdrhistogram
 // does not allocate, so recording is a few array operations.
 type latRecorder struct {
-	cur   *hdrhistogram.Histogram // owner only
-	req   atomic.Bool             // reporter wants a swap
-	ready atomic.Pointer[hdrhistogram.Histogram]
-	spare atomic.Pointer[hdrhistogram.Histogram]
+	cur   *latHist // owner only
+	req   atomic.Bool
+	ready atomic.Pointer[latHist]
+	spare atomic.Pointer[latHist]
 }
 
 func newLatRecorder() *latRecorder {
-	r := &latRecorder{cur: newHist()}
-	r.spare.Store(newHist())
+	r := &latRecorder{cur: newLatHist()}
+	r.spare.Store(newLatHist())
 	r.req.Store(true) // hand the first figures over at the first chance
 	return r
 }
 
 // record adds one value; owner goroutine only.
-func (r *latRecorder) record(ns int64) { _ = r.cur.RecordValue(clampLat(ns)) }
+func (r *latRecorder) record(ns int64) { r.cur.record(ns) }
 
 // maybeSwap is called by the owner between batches: one atomic load when no
 // swap is pending.
@@ -66,26 +113,74 @@ func (r *latRecorder) maybeSwap() {
 }
 
 // collect is called by the reporter: it merges what the owner handed over
-// into dst, returns the emptied histogram as the next spare, and asks for
-// another swap.
-func (r *latRecorder) collect(dst ...*hdrhistogram.Histogram) {
+// into dst (and its buckets into prom, if not nil), returns the emptied
+// histogram as the next spare, and asks for another swap.
+func (r *latRecorder) collect(prom *promHist, dst ...*hdrhistogram.Histogram) {
 	if h := r.ready.Swap(nil); h != nil {
 		for _, d := range dst {
-			d.Merge(h)
+			d.Merge(h.h)
 		}
-		h.Reset()
+		prom.add(h)
+		h.reset()
 		r.spare.Store(h)
 	}
 	r.req.Store(true)
 }
 
 // drain merges the owner's current histogram once the owner has stopped.
-func (r *latRecorder) drain(dst ...*hdrhistogram.Histogram) {
-	r.collect(dst...)
+func (r *latRecorder) drain(prom *promHist, dst ...*hdrhistogram.Histogram) {
+	r.collect(prom, dst...)
 	for _, d := range dst {
-		d.Merge(r.cur)
+		d.Merge(r.cur.h)
 	}
-	r.cur.Reset()
+	prom.add(r.cur)
+	r.cur.reset()
+}
+
+// promHist is a cumulative Prometheus histogram (le buckets, _sum,
+// _count) fed from the recorders' hand-overs. Safe for concurrent use.
+type promHist struct {
+	mu    sync.Mutex
+	b     [numBuckets]uint64
+	sum   int64
+	count uint64
+}
+
+func (p *promHist) add(h *latHist) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	for i, n := range h.b {
+		p.b[i] += n
+		p.count += n
+	}
+	p.sum += h.sum
+	p.mu.Unlock()
+}
+
+// write writes the series of one histogram (no HELP or TYPE line): name is
+// the base name ending in _seconds, labels the label pairs without braces
+// (may be empty).
+func (p *promHist) write(w io.Writer, name, labels string) {
+	p.mu.Lock()
+	b, sum, count := p.b, p.sum, p.count
+	p.mu.Unlock()
+	sep := ""
+	if labels != "" {
+		sep = ","
+	}
+	var cum uint64
+	for i, ub := range promBounds {
+		cum += b[i]
+		fmt.Fprintf(w, "%s_bucket{%s%sle=\"%s\"} %d\n", name, labels, sep, strconv.FormatFloat(float64(ub)/1e9, 'g', -1, 64), cum)
+	}
+	fmt.Fprintf(w, "%s_bucket{%s%sle=\"+Inf\"} %d\n", name, labels, sep, count)
+	if labels != "" {
+		labels = "{" + labels + "}"
+	}
+	fmt.Fprintf(w, "%s_sum%s %s\n", name, labels, strconv.FormatFloat(float64(sum)/1e9, 'g', -1, 64))
+	fmt.Fprintf(w, "%s_count%s %d\n", name, labels, count)
 }
 
 // LatencyStats is a percentile summary in nanoseconds.
@@ -117,6 +212,7 @@ type latAggregate struct {
 	window *hdrhistogram.Histogram
 	total  *hdrhistogram.Histogram
 	last   LatencyStats // the previous window's figures
+	prom   promHist     // since start; never reset (Prometheus counters)
 }
 
 func newLatAggregate(recs []*latRecorder) *latAggregate {
@@ -128,7 +224,7 @@ func (a *latAggregate) tick() LatencyStats {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, r := range a.recs {
-		r.collect(a.window, a.total)
+		r.collect(&a.prom, a.window, a.total)
 	}
 	a.last = statsOf(a.window)
 	a.window.Reset()
@@ -140,7 +236,7 @@ func (a *latAggregate) finish() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, r := range a.recs {
-		r.drain(a.window, a.total)
+		r.drain(&a.prom, a.window, a.total)
 	}
 	a.last = statsOf(a.window)
 	a.window.Reset()
@@ -164,9 +260,97 @@ func (a *latAggregate) reset() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, r := range a.recs {
-		r.collect(a.window)
+		r.collect(&a.prom, a.window)
 	}
 	a.window.Reset()
 	a.total.Reset()
 	a.last = LatencyStats{}
+}
+
+// Latency stages: where a message's handling latency goes, each measured on
+// the message's last slot (stamps in parse.Event set by ringSink).
+const (
+	stageQueue   = iota // socket read → parse start: waiting behind earlier messages of the same read
+	stageParse          // parse start → parse end
+	stageFlush          // parse end → publish: waiting for the rest of the read's batch
+	stageHandoff        // publish → applied: the ring hand-off and the processor's work
+	numStages
+)
+
+var stageNames = [numStages]string{"queue", "parse", "flush", "handoff"}
+
+// stageRecorders are one processor's per-stage recorders.
+type stageRecorders [numStages]*latRecorder
+
+func newStageRecorders() stageRecorders {
+	var s stageRecorders
+	for i := range s {
+		s[i] = newLatRecorder()
+	}
+	return s
+}
+
+// record adds the stages of one applied message; now is when it was
+// applied. A message without stamps (a slot the sink did not stamp) is
+// skipped.
+func (s *stageRecorders) record(ev *parse.Event, now int64) {
+	if ev.PubNs == 0 || ev.ParseNs < ev.RecvNs {
+		return
+	}
+	s[stageQueue].record(ev.ParseNs - ev.RecvNs)
+	s[stageParse].record(ev.DoneNs - ev.ParseNs)
+	s[stageFlush].record(ev.PubNs - ev.DoneNs)
+	s[stageHandoff].record(now - ev.PubNs)
+}
+
+func (s *stageRecorders) maybeSwap() {
+	for _, r := range s {
+		r.maybeSwap()
+	}
+}
+
+// stageAggregates gathers every processor's stage recorders.
+type stageAggregates [numStages]*latAggregate
+
+func newStageAggregates(procs []*processor) *stageAggregates {
+	var a stageAggregates
+	for i := range a {
+		recs := make([]*latRecorder, len(procs))
+		for j, p := range procs {
+			recs[j] = p.stage[i]
+		}
+		a[i] = newLatAggregate(recs)
+	}
+	return &a
+}
+
+func (a *stageAggregates) tick() {
+	for _, x := range a {
+		x.tick()
+	}
+}
+
+func (a *stageAggregates) finish() {
+	for _, x := range a {
+		x.finish()
+	}
+}
+
+func (a *stageAggregates) reset() {
+	for _, x := range a {
+		x.reset()
+	}
+}
+
+// StageStats is latency by stage, each a percentile summary in ns: where
+// the handling latency (frame read → applied) goes.
+type StageStats struct {
+	Queue   LatencyStats // socket read → parse start (behind earlier messages of the read)
+	Parse   LatencyStats // parse start → parse end
+	Flush   LatencyStats // parse end → published to the processor
+	Handoff LatencyStats // published → applied (the wait mode's hand-off)
+}
+
+func (a *stageAggregates) stats(pick func(*latAggregate) LatencyStats) StageStats {
+	return StageStats{Queue: pick(a[stageQueue]), Parse: pick(a[stageParse]), Flush: pick(a[stageFlush]), Handoff: pick(a[stageHandoff])}
 }

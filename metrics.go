@@ -72,5 +72,6 @@ func (m *engineMetrics) klineOutcome(o kline.Outcome) *metrics.Counter {
 // Prometheus text format.
 func (e *Engine) WritePrometheus(w io.Writer) {
 	e.m.set.WritePrometheus(w)
+	e.writeHistograms(w)
 	metrics.WriteProcessMetrics(w)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/ringfeed/ringfeed/kline"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
+	"github.com/ringfeed/ringfeed/ring"
 )
 
 // Marker kinds the engine's readers put in a ring besides parsed data. The
@@ -24,8 +25,11 @@ const (
 	kindReset
 )
 
-// housekeepEvery is how often a busy processor looks at its slow-path
-// duties (stale books waiting for a resync, histogram swap) between batches.
+// housekeepEvery is how often a processor looks at its slow-path duties
+// (stale books waiting for a resync, histogram hand-over, kline fills). The
+// engine's housekeeping ticker sets houseDue and rings the bell at this
+// period, so a parked processor needs no timer of its own and a spinning
+// one no clock read per poll.
 const housekeepEvery = 50 * time.Millisecond
 
 // resyncRetry is how long a book may stay stale after a resync request
@@ -35,7 +39,7 @@ const resyncRetry = 5 * time.Second
 // processor owns a fixed set of connections (their rings) and every symbol
 // on them. It is the single writer of their books, windows, tickers and
 // tapes (DESIGN.md rule 1). Other goroutines reach it through queries,
-// served between batches, or the seqlock top of book.
+// served between messages, or the seqlock top of book.
 type processor struct {
 	id    int
 	e     *Engine
@@ -43,19 +47,17 @@ type processor struct {
 	syms  []*symState  // indexed by symbol id; nil when another processor owns it
 	lat   *latRecorder // handling latency: frame receive → applied
 	delay *latRecorder // feed delay: exchange ts → frame receive
-	bell  *bell
-	spin  time.Duration // base spin window; 0: this processor never spins
-	// stretch lets the spin window grow to cover a busy feed's gaps (see
-	// spinWindow); off on two cores or fewer.
-	stretch bool
-	// gapNs is a moving average of the idle gap between batches; the spin
-	// window stretches to cover it on a busy feed (see wait).
-	gapNs int64
+	stage stageRecorders
+	// mode is how the processor waits on empty rings (Config.Wait); bell
+	// is shared by its rings and rung by every publish, query and
+	// housekeeping tick.
+	mode ring.Mode
+	bell *ring.Bell
 
-	queries chan *query
-	nq      atomic.Int32
+	queries  chan *query
+	nq       atomic.Int32
+	houseDue atomic.Bool // set by the engine's housekeeping ticker
 
-	lastHouse int64
 	applied   atomic.Uint64 // messages applied (Last events), for the status line
 	events    atomic.Uint64
 	hookOver  atomic.Uint64
@@ -63,151 +65,102 @@ type processor struct {
 	hookCalls [numHooks]atomic.Uint64
 }
 
-// query is a function run on the processor goroutine between batches.
+// query is a function run on the processor goroutine between messages.
 type query struct {
 	fn   func()
 	done chan struct{}
 }
 
-// run is the processor loop: drain every ring, apply, serve queries, and
-// wait adaptively when there is nothing to do. It returns once every ring
-// is closed and drained.
+// run is the processor loop: drain every ring, apply, serve queries, look
+// after housekeeping when the ticker says so, and wait per mode when there
+// is nothing to do. It returns once every ring is closed and drained.
+//
+// In spin mode the loop itself is the wait: it runs on a locked OS thread
+// (bound to a CPU when Config.CPUs or Pin asks) and goes round without a
+// runtime.Gosched, a park or a timer, so a publish is seen within a
+// cache-line transfer; queries and housekeeping are served from inside the
+// loop. The engine raises GOMAXPROCS by one per spinning processor for the
+// length of Run, so the readers, the admin server and the GC keep the Ps
+// they had (see Engine.Run). In park mode it parks on the bell at once when
+// every ring is empty.
 func (p *processor) run() {
-	if p.e.cfg.Pin {
-		if cpu, ok := p.e.cpuFor(p.id); ok {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
+	if p.mode == ring.Spin || p.e.cfg.Pin {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if cpu, ok := p.e.cpuFor(p.id); ok && (p.e.cfg.Pin || len(p.e.cfg.CPUs) > 0) {
 			if err := pinThread(cpu); err != nil {
 				p.e.log.Warn("processor pinning failed", "processor", p.id, "cpu", cpu, "err", err)
 			}
 		}
 	}
-	open := len(p.conns)
-	for open > 0 {
-		got := 0
-		open = 0
-		for _, c := range p.conns {
-			batch := c.ring.Peek()
-			if len(batch) == 0 {
-				if !c.ring.Closed() {
-					open++
-					continue
-				}
-				// Closed: Peek again, since slots published just before
-				// Close still count; the ring is done once it is empty.
-				if batch = c.ring.Peek(); len(batch) == 0 {
-					continue
-				}
-			}
-			open++
-			for i := range batch {
-				p.apply(c, &batch[i])
-			}
-			c.ring.Release(len(batch))
-			got += len(batch)
-		}
-		if p.nq.Load() != 0 {
+	for {
+		got, open, mid := p.drain()
+		// A message split over several slots (a large snapshot, a batch
+		// that ended at the ring's wrap point, or a reader that published
+		// part of a message while waiting for room) is applied whole
+		// before any query looks at the state: nothing half-applied is
+		// served as live (DESIGN.md rule 5). The rest of the message is
+		// already published or follows within the reader's bounded wait.
+		if p.nq.Load() != 0 && !mid {
 			p.serve()
 		}
-		now := wsconn.Nanotime()
-		if now-p.lastHouse > int64(housekeepEvery) {
-			p.lastHouse = now
-			p.housekeep(now)
+		if p.houseDue.Load() {
+			p.houseDue.Store(false)
+			p.housekeep(wsconn.Nanotime())
 		}
-		if got == 0 && open > 0 {
-			p.wait()
+		if open == 0 {
+			break
+		}
+		if got == 0 && p.mode == ring.Park {
+			p.bell.Park(p.ready)
 		}
 	}
 	p.serve()
 }
 
-// wait blocks until a ring has data, a query arrives or a ring closes:
-// spin for the configured window (only the one processor that may spin
-// does), yield a little, then park on the bell every ring of this
-// processor rings on publish.
-func (p *processor) wait() {
-	ready := func() bool {
-		if p.nq.Load() != 0 {
+// drain applies every published slot of every ring once. It reports the
+// slots applied, the rings still open (or not yet drained), and whether
+// some ring stopped in the middle of a message.
+func (p *processor) drain() (got, open int, mid bool) {
+	for _, c := range p.conns {
+		batch := c.ring.Peek()
+		if len(batch) == 0 {
+			if !c.ring.Closed() {
+				open++
+				mid = mid || c.mid
+				continue
+			}
+			// Closed: Peek again, since slots published just before
+			// Close still count; the ring is done once it is empty.
+			if batch = c.ring.Peek(); len(batch) == 0 {
+				continue
+			}
+		}
+		open++
+		for i := range batch {
+			p.apply(c, &batch[i])
+		}
+		last := &batch[len(batch)-1]
+		c.mid = last.Flags&parse.Last == 0 && last.Kind < kindDropped
+		mid = mid || c.mid
+		c.ring.Release(len(batch))
+		got += len(batch)
+	}
+	return got, open, mid
+}
+
+// ready reports whether the processor has something to do; the last look
+// before it parks (ring.Bell.Park).
+func (p *processor) ready() bool {
+	if p.nq.Load() != 0 || p.houseDue.Load() {
+		return true
+	}
+	for _, c := range p.conns {
+		if c.ring.Ready() {
 			return true
 		}
-		for _, c := range p.conns {
-			if c.ring.Len() > 0 || c.ring.Closed() {
-				return true
-			}
-		}
-		return false
 	}
-	if p.spin > 0 {
-		start := wsconn.Nanotime()
-		lastYield := start
-		window := p.spinWindow()
-		for i := 0; ; i++ {
-			if ready() {
-				p.sawGap(wsconn.Nanotime() - start)
-				return
-			}
-			if i&63 == 63 {
-				now := wsconn.Nanotime()
-				if now-start > window {
-					break
-				}
-				// Give the P away every few microseconds: a goroutine
-				// woken onto this P (the reader, often) would otherwise
-				// wait out the whole spin window (ring.Wait does the same).
-				if now-lastYield > spinYieldNs {
-					runtime.Gosched()
-					lastYield = now
-				}
-			}
-		}
-	}
-	defer func(start int64) { p.sawGap(wsconn.Nanotime() - start) }(wsconn.Nanotime())
-	for range 8 {
-		runtime.Gosched()
-		if ready() {
-			return
-		}
-	}
-	// Park, but wake at least every housekeeping period so stale books
-	// get their resync retried even on a silent connection.
-	p.bell.wait(ready, 250*time.Millisecond)
-}
-
-// Adaptive spinning: a feed whose batches arrive less than busyGap apart
-// is busy, and the spin window stretches to 4× the average gap (at most
-// maxSpin) so the next batch finds the processor awake instead of paying
-// a park/wake (tens of microseconds on a VM). A quieter feed gets the
-// base window and parks, so an idle engine burns no core.
-//
-// Only with more than two cores: on two, a steady feed (a socket read
-// every ~80 µs at 100k msgs/s) keeps a stretched window open all the time,
-// the processor holds one core for good, and its runtime.Gosched every few
-// microseconds (each one wakes an idle P) leaves the readers, the network
-// poller and everything else one crowded core. Measured on the 2-core
-// development VM with bybitsim's steady 100k msgs/s, in process and as a
-// separate process: p99 handling latency 0.3-1.4 ms stretched, 60-320 µs
-// with the base window (bench/RESULTS.md, Latency).
-const (
-	spinYieldNs = int64(4 * time.Microsecond)
-	busyGap     = int64(time.Millisecond)
-	maxSpin     = int64(2 * time.Millisecond)
-)
-
-func (p *processor) spinWindow() int64 {
-	w := int64(p.spin)
-	if p.stretch && p.gapNs > 0 && p.gapNs < busyGap {
-		w = max(w, min(4*p.gapNs, maxSpin))
-	}
-	return w
-}
-
-// sawGap feeds one idle gap into the moving average (weight 1/8).
-func (p *processor) sawGap(ns int64) {
-	if p.gapNs == 0 {
-		p.gapNs = ns
-		return
-	}
-	p.gapNs += (ns - p.gapNs) / 8
+	return false
 }
 
 // serve runs pending queries.
@@ -257,6 +210,7 @@ func (p *processor) done(ev *parse.Event) {
 	}
 	now := wsconn.Nanotime()
 	p.lat.record(now - ev.RecvNs)
+	p.stage.record(ev, now)
 	if ev.TS > 0 {
 		p.delay.record(p.e.clock.wallNs(ev.RecvNs) + int64(p.e.probe.Offset()) - ev.TS*1e6)
 	}
@@ -428,11 +382,12 @@ func (p *processor) reset(c *connection) {
 }
 
 // housekeep runs between batches every housekeepEvery: retries resyncs of
-// books that stayed stale, hands the latency histogram over, and starts
+// books that stayed stale, hands the latency histograms over, and starts
 // kline history fills.
 func (p *processor) housekeep(now int64) {
 	p.lat.maybeSwap()
 	p.delay.maybeSwap()
+	p.stage.maybeSwap()
 	for _, c := range p.conns {
 		for _, st := range c.syms {
 			for _, bs := range st.books {

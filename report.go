@@ -3,6 +3,7 @@ package ringfeed
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,8 @@ type Stats struct {
 	MsgsPerSec   float64
 	Latency      LatencyStats // handling latency, last report window
 	LatencyTotal LatencyStats // handling latency since start
+	Stages       StageStats   // latency by stage, last report window
+	StagesTotal  StageStats   // latency by stage since start
 	FeedDelay    LatencyStats // exchange ts → receive, last window
 	Connected    int
 	Conns        int
@@ -47,11 +50,16 @@ type reporter struct {
 	ringHigh atomic.Int64
 }
 
-// report runs until ctx ends: it collects histograms and samples ring
-// occupancy.
+// report runs until ctx ends: it collects histograms, samples ring
+// occupancy, and is the processors' housekeeping clock: every
+// housekeepEvery it flags each processor's housekeeping as due and rings
+// its bell, so a parked processor wakes for it without a timer of its own
+// and a spinning one reads no clock in its loop.
 func (e *Engine) report(ctx context.Context) {
 	t := time.NewTicker(reportEvery)
 	defer t.Stop()
+	house := time.NewTicker(housekeepEvery)
+	defer house.Stop()
 	sample := time.NewTicker(100 * time.Millisecond)
 	defer sample.Stop()
 	// Clocks drift: re-estimate the exchange clock offset now and then
@@ -66,11 +74,17 @@ func (e *Engine) report(ctx context.Context) {
 			if !e.cfg.replay {
 				e.probe.Trigger()
 			}
+		case <-house.C:
+			for _, p := range e.procs {
+				p.houseDue.Store(true)
+				p.bell.Ring()
+			}
 		case <-sample.C:
 			e.sampleRings()
 		case <-t.C:
 			e.lat.tick()
 			e.delay.tick()
+			e.stages.tick()
 			e.rep.mu.Lock()
 			now := time.Now()
 			n := e.messages()
@@ -105,6 +119,8 @@ func (e *Engine) Stats() Stats {
 		Messages:     e.messages(),
 		Latency:      e.lat.lastWindow(),
 		LatencyTotal: e.lat.cumulative(),
+		Stages:       e.stages.stats((*latAggregate).lastWindow),
+		StagesTotal:  e.stages.stats((*latAggregate).cumulative),
 		FeedDelay:    e.delay.lastWindow(),
 		Conns:        len(e.conns),
 		RingHigh:     int(e.rep.ringHigh.Load()),
@@ -143,16 +159,24 @@ func (e *Engine) Stats() Stats {
 	return s
 }
 
-// String is the one-line status the CLI prints every few seconds.
+// String is the one-line status the CLI prints every few seconds: the
+// last window's handling latency, then each stage's p50/p99 (queue: behind
+// earlier messages of the same socket read; parse; flush: waiting for the
+// read's batch to be published; handoff: published → applied).
 func (s Stats) String() string {
-	return fmt.Sprintf("msgs/s=%.0f msgs=%d p50=%s p99=%s p99.9=%s max=%s conns=%d/%d reconnects=%d stale=%d/%d ring_high=%d drops=%d resyncs=%d hooks_over=%d",
+	st := &s.Stages
+	return fmt.Sprintf("msgs/s=%.0f msgs=%d p50=%s p99=%s p99.9=%s max=%s queue=%s/%s parse=%s/%s flush=%s/%s handoff=%s/%s conns=%d/%d reconnects=%d stale=%d/%d ring_high=%d drops=%d resyncs=%d hooks_over=%d",
 		s.MsgsPerSec, s.Messages, ns(s.Latency.P50), ns(s.Latency.P99), ns(s.Latency.P999), ns(s.Latency.Max),
+		ns(st.Queue.P50), ns(st.Queue.P99), ns(st.Parse.P50), ns(st.Parse.P99),
+		ns(st.Flush.P50), ns(st.Flush.P99), ns(st.Handoff.P50), ns(st.Handoff.P99),
 		s.Connected, s.Conns, s.Reconnects, s.StaleBooks, s.Books, s.RingHigh, s.RingDrops, s.Resyncs, s.HooksOver)
 }
 
 func ns(v int64) string { return time.Duration(v).String() }
 
-// registerGauges exports the reporter's figures.
+// registerGauges exports the reporter's figures. The latency histograms
+// are written apart (writeHistograms); the gauges here keep the last
+// report window's quantiles, the figures of the status line.
 func (e *Engine) registerGauges() {
 	q := func(name string, a *latAggregate, pick func(LatencyStats) int64) {
 		e.set.NewGauge(name, func() float64 { return float64(pick(a.lastWindow())) / 1e9 })
@@ -160,13 +184,12 @@ func (e *Engine) registerGauges() {
 	for _, x := range []struct {
 		name string
 		a    *latAggregate
-	}{{"ringfeed_handling_latency_seconds", e.lat}, {"ringfeed_feed_delay_seconds", e.delay}} {
+	}{{"ringfeed_handling_latency_window_seconds", e.lat}, {"ringfeed_feed_delay_window_seconds", e.delay}} {
 		q(x.name+`{quantile="0.5"}`, x.a, func(s LatencyStats) int64 { return s.P50 })
 		q(x.name+`{quantile="0.99"}`, x.a, func(s LatencyStats) int64 { return s.P99 })
 		q(x.name+`{quantile="0.999"}`, x.a, func(s LatencyStats) int64 { return s.P999 })
 		q(x.name+`{quantile="1"}`, x.a, func(s LatencyStats) int64 { return s.Max })
 	}
-	e.set.NewGauge(`ringfeed_handling_latency_count`, func() float64 { return float64(e.lat.cumulative().Count) })
 	for _, c := range e.conns {
 		r := c.ring
 		e.set.NewGauge(`ringfeed_ring_occupancy{conn="`+strconv.Itoa(c.idx)+`"}`, func() float64 { return float64(r.Len()) })
@@ -198,6 +221,7 @@ func (e *Engine) registerGauges() {
 func (e *Engine) ResetLatency() {
 	e.lat.reset()
 	e.delay.reset()
+	e.stages.reset()
 }
 
 // CollectLatency hands every processor's histogram over now (normally the
@@ -207,5 +231,29 @@ func (e *Engine) ResetLatency() {
 func (e *Engine) CollectLatency() LatencyStats {
 	e.lat.tick()
 	e.delay.tick()
+	e.stages.tick()
 	return e.lat.cumulative()
+}
+
+// CollectStages is CollectLatency's companion for latency by stage: the
+// figures since start or the last ResetLatency. Call it after
+// CollectLatency, which hands the histograms over.
+func (e *Engine) CollectStages() StageStats {
+	return e.stages.stats((*latAggregate).cumulative)
+}
+
+// writeHistograms writes the latency histograms in the Prometheus text
+// format: handling latency (frame read → applied), feed delay (exchange ts
+// → receive) and latency by stage, cumulative since start, with le buckets
+// from 1 µs to 10 s. The processors hand their figures over every
+// reportEvery, so a scrape lags by up to that.
+func (e *Engine) writeHistograms(w io.Writer) {
+	fmt.Fprintf(w, "# HELP ringfeed_handling_latency_seconds Frame read to state applied.\n# TYPE ringfeed_handling_latency_seconds histogram\n")
+	e.lat.prom.write(w, "ringfeed_handling_latency_seconds", "")
+	fmt.Fprintf(w, "# HELP ringfeed_feed_delay_seconds Exchange timestamp to frame read, corrected by the clock offset.\n# TYPE ringfeed_feed_delay_seconds histogram\n")
+	e.delay.prom.write(w, "ringfeed_feed_delay_seconds", "")
+	fmt.Fprintf(w, "# HELP ringfeed_stage_latency_seconds Handling latency by stage: queue (read to parse start), parse, flush (parse end to publish), handoff (publish to applied).\n# TYPE ringfeed_stage_latency_seconds histogram\n")
+	for i, a := range e.stages {
+		a.prom.write(w, "ringfeed_stage_latency_seconds", `stage="`+stageNames[i]+`"`)
+	}
 }

@@ -2,7 +2,6 @@ package ringfeed
 
 import (
 	"errors"
-	"runtime"
 	"time"
 
 	"github.com/ringfeed/ringfeed/net/wsconn"
@@ -17,15 +16,17 @@ import (
 const maxMarkers = 256
 
 // ringSink is the reader side of a connection's ring: the parser writes
-// events straight into reserved slots; complete messages are published
-// once per socket read (Flush). When the ring is full it waits a bounded
-// time, then drops the message, and remembers a marker for the affected
-// stream that goes into the ring as soon as there is room, so the
-// processor marks that stream stale (DESIGN.md rule 2). Owned by the
-// reader goroutine.
+// events straight into reserved slots, and committed messages are published
+// when the session's reader flushes (see session.Sink for when). When the
+// ring is full it waits a bounded time (ring.SPSC.ReserveWait: the
+// producer side of the ring's one wait mechanism), then drops the message,
+// and remembers a marker for the affected stream that goes into the ring as
+// soon as there is room, so the processor marks that stream stale
+// (DESIGN.md rule 2). It also stamps each message's last slot with the
+// stage times the processor's latency-by-stage histograms read. Owned by
+// the reader goroutine.
 type ringSink struct {
 	r    *ring.SPSC[parse.Event]
-	bell *bell
 	wait time.Duration
 	m    *engineMetrics
 
@@ -33,59 +34,75 @@ type ringSink struct {
 	dropping bool // the last bounded wait ran out and no slot freed since
 	n        int  // events handed out for the current message
 	unpub    int  // of those, still reserved (not published)
+	cur      *parse.Event
+
+	// Stage stamps: the last slots of committed, unpublished messages
+	// (their PubNs is set at publish), and when the reader last finished
+	// with a message (the next one's parse cannot have started earlier).
+	pend    [pendMax]*parse.Event
+	npend   int
+	lastEnd int64
 
 	markers  [maxMarkers]parse.Event
 	nmarkers int
 	reset    bool // a kindReset marker is pending
-	overflow bool
 }
 
-func newRingSink(r *ring.SPSC[parse.Event], b *bell, wait time.Duration, m *engineMetrics) *ringSink {
-	return &ringSink{r: r, bell: b, wait: wait, m: m}
+// pendMax bounds the committed messages held back before a publish; past
+// it the sink publishes at once (the session flushes far sooner).
+const pendMax = 64
+
+func newRingSink(r *ring.SPSC[parse.Event], wait time.Duration, m *engineMetrics) *ringSink {
+	return &ringSink{r: r, wait: wait, m: m}
 }
 
 // reserveWait publishes what is reserved (so the processor can drain it),
-// then yields until a slot frees up or the bounded wait is over. It never
-// parks and never sleeps: the reader must get back to its socket.
+// then waits until a slot frees up or the bounded wait is over. The reader
+// must get back to its socket: after one wait runs out it drops at once
+// until the processor frees a slot.
 func (s *ringSink) reserveWait() *parse.Event {
-	s.publish()
-	// Published slots are the processor's now: the current message can no
-	// longer roll them back.
-	s.unpub = 0
+	s.stampPub()
+	wait := s.wait
 	if s.dropping {
 		// The processor has not freed a slot since the last wait ran
 		// out: waiting again per message would slow the reader to one
-		// message per wait and starve its pongs. Drop at once until the
-		// ring has room again.
-		if e := s.r.Reserve(); e != nil {
-			s.dropping = false
-			return e
-		}
-		return nil
+		// message per wait and starve its pongs.
+		wait = 0
+	} else {
+		s.m.ringFull.Inc()
 	}
-	s.m.ringFull.Inc()
-	deadline := wsconn.Nanotime() + int64(s.wait)
-	for i := 0; ; i++ {
-		if e := s.r.Reserve(); e != nil {
-			return e
-		}
-		if s.r.Closed() {
-			return nil
-		}
-		runtime.Gosched()
-		if i&15 == 15 {
-			if wsconn.Nanotime() > deadline {
-				s.dropping = true
-				return nil
-			}
-			s.bell.ring()
-		}
+	e, err := s.r.ReserveWait(wait)
+	// ReserveWait published every reserved slot: they are the
+	// processor's now, and the current message can no longer roll them
+	// back.
+	s.unpub = 0
+	if e != nil {
+		s.dropping = false
+		return e
 	}
+	if err == ring.ErrFull && wait > 0 {
+		s.dropping = true
+	}
+	return nil
+}
+
+// stampPub sets the publish stamp of every committed message about to be
+// published.
+func (s *ringSink) stampPub() {
+	if s.npend == 0 {
+		return
+	}
+	now := wsconn.Nanotime()
+	for _, e := range s.pend[:s.npend] {
+		e.PubNs = now
+	}
+	s.npend = 0
+	s.lastEnd = now
 }
 
 func (s *ringSink) publish() {
-	s.r.Publish()
-	s.bell.ring()
+	s.stampPub()
+	s.r.Publish() // rings the processor's bell
 }
 
 // Next implements parse.Sink.
@@ -101,6 +118,7 @@ func (s *ringSink) Next() *parse.Event {
 		s.dropping = false
 		s.n++
 		s.unpub++
+		s.cur = e
 		return e
 	}
 	e := s.reserveWait()
@@ -111,13 +129,29 @@ func (s *ringSink) Next() *parse.Event {
 	// first events of this message: only the new slot is still ours.
 	s.n++
 	s.unpub++
+	s.cur = e
 	return e
 }
 
-// Commit ends a message that was parsed whole.
+// Commit ends a message that was parsed whole and stamps its last slot:
+// the parse started when the reader was done with the previous message or
+// when the socket read delivered this one, whichever came later, and ended
+// now.
 func (s *ringSink) Commit() {
 	s.inMsg = false
 	s.n, s.unpub = 0, 0
+	if e := s.cur; e != nil {
+		now := wsconn.Nanotime()
+		e.ParseNs = max(e.RecvNs, s.lastEnd)
+		e.DoneNs = now
+		e.PubNs = now
+		s.lastEnd = now
+		s.cur = nil
+		s.pend[s.npend] = e
+		if s.npend++; s.npend == pendMax {
+			s.publish()
+		}
+	}
 }
 
 // Abort ends a message that failed midway: its unpublished events are
@@ -129,6 +163,8 @@ func (s *ringSink) Abort(res parse.Result, err error) {
 	}
 	s.inMsg = false
 	s.n, s.unpub = 0, 0
+	s.cur = nil
+	s.lastEnd = wsconn.Nanotime()
 	if errors.Is(err, parse.ErrNoRoom) {
 		s.m.ringDrops.Inc()
 	}
@@ -154,7 +190,6 @@ func (s *ringSink) addMarker(res parse.Result, bad bool) {
 		}
 	}
 	if s.nmarkers == maxMarkers {
-		s.overflow = true
 		s.reset = true
 		s.nmarkers = 0
 		return

@@ -17,7 +17,7 @@ import (
 func TestSinkAbortAfterPartialPublish(t *testing.T) {
 	m := newEngineMetrics(newMetricsSetForTest())
 	r := ring.New[parse.Event](4)
-	s := newRingSink(r, newBell(), time.Millisecond, m)
+	s := newRingSink(r, time.Millisecond, m)
 	for i := 0; i < 4; i++ {
 		if e := s.Next(); e == nil {
 			t.Fatalf("slot %d: nil before the ring is full", i)

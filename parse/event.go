@@ -70,10 +70,15 @@ type Event struct {
 	Sym      uint32 // symbol id in the Symbols table
 
 	RecvNs int64 // receive time given to Parse by the caller
-	TS     int64 // frame "ts", ms: when Bybit's push system produced it
-	CTS    int64 // KindBook: "cts", ms matching-engine time; 0 when absent
-	U      int64 // KindBook: update id of this (symbol, depth) stream
-	Seq    int64 // engine cross sequence: book seq, ticker cs, trade seq; 0 when absent
+	// Stage stamps on the clock of RecvNs, for the engine's latency by
+	// stage. The Parser never writes them: the engine's sink stamps the
+	// last slot of each message when its parse started and ended and when
+	// it was published to the processor.
+	ParseNs, DoneNs, PubNs int64
+	TS                     int64 // frame "ts", ms: when Bybit's push system produced it
+	CTS                    int64 // KindBook: "cts", ms matching-engine time; 0 when absent
+	U                      int64 // KindBook: update id of this (symbol, depth) stream
+	Seq                    int64 // engine cross sequence: book seq, ticker cs, trade seq; 0 when absent
 
 	Levels [LevelsPerEvent]Level // KindBook
 	Candle Candle                // KindKline

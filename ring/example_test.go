@@ -22,11 +22,11 @@ func ExampleNew() {
 }
 
 func ExampleNewWithOptions() {
-	// A processor that must not hold a core: no spinning, a few yields,
-	// then park. The reader (producer) parks at once when the ring is full.
+	// A consumer on a locked thread with a core of its own busy-polls;
+	// the reader (producer) parks at once when the ring is full.
 	r := ring.NewWithOptions[Event](256, ring.Options{
-		Consumer: ring.Wait{Spin: 0, Yield: 4},
-		Producer: ring.Wait{},
+		Consumer: ring.Spin,
+		Producer: ring.Park,
 	})
 	fmt.Println(r.Cap())
 	// Output: 256

@@ -67,7 +67,7 @@ func TestAllocWaitsThatDoNotPark(t *testing.T) {
 		}
 	})
 
-	for name, opts := range map[string]Options{"spin": spinOpts, "yield": yieldOpts} {
+	for name, opts := range map[string]Options{"spin": spinOpts, "park": parkOpts} {
 		full := NewWithOptions[ev](2, opts)
 		full.Reserve()
 		full.Reserve()
@@ -97,14 +97,13 @@ func TestAllocWaitsThatDoNotPark(t *testing.T) {
 	}
 }
 
-// TestAllocSpinningHandoff runs the spin and yield waits across two
-// goroutines: a ping-pong over two rings whose options never park. The spin
-// is short and followed by yields because AllocsPerRun sets GOMAXPROCS to 1,
-// where a goroutine spinning for long holds the only P until preempted.
-// AllocsPerRun counts the echo goroutine's allocations too.
-func TestAllocSpinningHandoff(t *testing.T) {
-	spinYield := Wait{Spin: 5 * time.Microsecond, NoPark: true}
-	for name, opts := range map[string]Options{"spin": {Consumer: spinYield, Producer: spinYield}, "yield": yieldOpts} {
+// TestAllocParkedHandoff parks and wakes across two goroutines: a ping-pong
+// over two rings. Spin mode is left to TestAllocWaitsThatDoNotPark:
+// AllocsPerRun sets GOMAXPROCS to 1, where each spinning hand-off waits for
+// the scheduler to preempt the spinner (~10 ms). AllocsPerRun counts the
+// echo goroutine's allocations too.
+func TestAllocParkedHandoff(t *testing.T) {
+	for name, opts := range map[string]Options{"park": parkOpts} {
 		ping := NewWithOptions[ev](4, opts)
 		pong := NewWithOptions[ev](4, opts)
 		var wg sync.WaitGroup

@@ -36,13 +36,13 @@
 // prefetcher pulls lines in pairs), and each side keeps a private cached copy
 // of the other's index, so it loads the other's line only when that copy
 // says the ring is full (producer) or empty (consumer). Publish stores the
-// index and then reads the consumer's "parked" flag; Release does the same for
-// the producer. Both are sequentially consistent atomics, so a side that parks
-// (flag set, then re-check) and the other side's store cannot miss each other,
-// and when nobody is parked the wake-up costs one load of a line that stays
-// shared. Waking a parked goroutine does cost a channel send and tens of
-// microseconds before it runs; the wait strategy (Options) decides how long a
-// side spins and yields before it parks.
+// index and then rings the consumer's Bell (one load of its "parked" flag);
+// Release does the same for the producer. Both are sequentially consistent
+// atomics, so a side that parks (flag set, then re-check) and the other
+// side's store cannot miss each other, and when nobody is parked the wake-up
+// costs one load of a line that stays shared. Waking a parked goroutine costs
+// a channel send and the scheduler's time to run it; the wait Mode (Options)
+// decides whether a side parks or busy-polls.
 //
 // Batching: the reader reserves one slot per message and publishes once per
 // socket read; the processor takes whatever Peek returns (up to the wrap
@@ -105,11 +105,10 @@ type SPSC[T any] struct {
 	slots      []T
 	mask       uint64
 	opts       Options
-	consParked atomic.Uint32 // 1 while the consumer is (about to be) parked
+	bell       *Bell         // rung on Publish, Close and Wake; the consumer parks on it
 	prodParked atomic.Uint32 // 1 while the producer is (about to be) parked
 	closed     atomic.Bool
 	wakeReq    atomic.Bool   // Wake was called and not yet reported
-	consWake   chan struct{} // capacity 1: a token wakes the parked consumer
 	prodWake   chan struct{} // capacity 1: a token wakes the parked producer
 	timer      *time.Timer   // producer's park deadline, reused
 	_          [pad]byte
@@ -123,7 +122,7 @@ func New[T any](capacity int) *SPSC[T] {
 
 // NewWithOptions returns a ring of capacity slots that waits as opts says.
 // It panics if capacity is not a power of two greater than zero, or if opts
-// holds a negative duration or count.
+// names an unknown wait mode.
 func NewWithOptions[T any](capacity int, opts Options) *SPSC[T] {
 	if capacity <= 0 || capacity&(capacity-1) != 0 {
 		panic(fmt.Sprintf("ring: capacity %d is not a power of two greater than zero", capacity))
@@ -134,9 +133,12 @@ func NewWithOptions[T any](capacity int, opts Options) *SPSC[T] {
 		slots:    make([]T, capacity),
 		mask:     uint64(capacity - 1),
 		opts:     opts,
-		consWake: make(chan struct{}, 1),
+		bell:     opts.Bell,
 		prodWake: make(chan struct{}, 1),
 		timer:    time.NewTimer(time.Hour),
+	}
+	if r.bell == nil {
+		r.bell = NewBell()
 	}
 	r.timer.Stop()
 	return r
@@ -164,7 +166,7 @@ func (r *SPSC[T]) Len() int {
 // never blocks; any goroutine may call it.
 func (r *SPSC[T]) Close() {
 	r.closed.Store(true)
-	r.wakeConsumer()
+	r.bell.Ring()
 	r.wakeProducer()
 }
 
@@ -177,7 +179,7 @@ func (r *SPSC[T]) Closed() bool { return r.closed.Load() }
 // serve a request between batches. Any goroutine may call it.
 func (r *SPSC[T]) Wake() {
 	r.wakeReq.Store(true)
-	r.wakeConsumer()
+	r.bell.Ring()
 }
 
 // Reserve returns the next free slot for the producer to fill in place, or
@@ -211,9 +213,7 @@ func (r *SPSC[T]) Publish() {
 		return
 	}
 	r.tail.Store(n)
-	if r.consParked.Load() != 0 {
-		r.wakeConsumer()
-	}
+	r.bell.Ring()
 }
 
 // Rollback abandons the n most recently reserved slots, which the next
@@ -272,18 +272,8 @@ func (r *SPSC[T]) Release(n int) {
 	}
 }
 
-// wakeConsumer sends the parked consumer a token. Only the caller that
-// clears the flag sends, so a burst of Publish calls wakes it once.
-func (r *SPSC[T]) wakeConsumer() {
-	if r.consParked.CompareAndSwap(1, 0) {
-		select {
-		case r.consWake <- struct{}{}:
-		default: // a token is already waiting
-		}
-	}
-}
-
-// wakeProducer is wakeConsumer for the producer.
+// wakeProducer sends the parked producer a token. Only the caller that
+// clears the flag sends, so a burst of Release calls wakes it once.
 func (r *SPSC[T]) wakeProducer() {
 	if r.prodParked.CompareAndSwap(1, 0) {
 		select {

@@ -140,12 +140,10 @@ func benchSingle[P any](b *testing.B, tmpl P) {
 // both sides use the same one.
 var benchWaits = []struct {
 	name string
-	w    Wait
+	w    Mode
 }{
-	{"default", DefaultOptions().Consumer},
-	{"spin", Wait{Spin: time.Second}},
-	{"yield", Wait{NoPark: true}},
-	{"park", Wait{}},
+	{"spin", Spin},
+	{"park", Park},
 }
 
 // BenchmarkThroughput moves slots from the benchmark goroutine to a consumer
@@ -247,7 +245,6 @@ func benchThroughputChan[P any](b *testing.B, tmpl P) {
 // a time every 20µs by a producer that stays busy in between (a reader
 // parsing, not blocking), so the consumer is waiting when each slot comes
 // and a parked consumer runs only when another P picks it up. The gap is
-// below DefaultSpin, so "default" catches every slot while spinning. The
 // consumer waits per the named strategy; "chan" is a buffered channel. Each
 // figure includes a clock read (tens of ns).
 func BenchmarkHandoffLatency(b *testing.B) {

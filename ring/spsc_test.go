@@ -17,12 +17,10 @@ type ev struct {
 
 func chk(seq uint64) uint64 { return seq*0x9E3779B97F4A7C15 ^ 0xABCD }
 
-// parkOpts parks at once on both sides; yieldOpts never parks; spinOpts
-// spins long before parking.
+// parkOpts parks at once on both sides; spinOpts busy-polls on both.
 var (
-	parkOpts  = Options{}
-	yieldOpts = Options{Consumer: Wait{NoPark: true}, Producer: Wait{NoPark: true}}
-	spinOpts  = Options{Consumer: Wait{Spin: time.Millisecond, Yield: 4}, Producer: Wait{Spin: time.Millisecond, Yield: 4}}
+	parkOpts = Options{}
+	spinOpts = Options{Consumer: Spin, Producer: Spin}
 )
 
 func mustPanic(t *testing.T, want string, f func()) {
@@ -47,8 +45,8 @@ func TestNewPanics(t *testing.T) {
 	f(3, Options{}, "capacity 3 ")
 	f(6, Options{}, "capacity 6 ")
 	f(1000, Options{}, "capacity 1000 ")
-	f(8, Options{Consumer: Wait{Spin: -1}}, "Consumer.Spin -1ns")
-	f(8, Options{Producer: Wait{Yield: -2}}, "Producer.Yield -2")
+	f(8, Options{Consumer: 7}, "Consumer Mode(7)")
+	f(8, Options{Producer: 9}, "Producer Mode(9)")
 	mustPanic(t, "capacity 12 ", func() { New[ev](12) })
 }
 
@@ -280,7 +278,7 @@ func TestMisusePanics(t *testing.T) {
 }
 
 func TestReserveWaitPublishesPendingThenErrFull(t *testing.T) {
-	for name, opts := range map[string]Options{"spin": spinOpts, "yield": yieldOpts, "park": parkOpts} {
+	for name, opts := range map[string]Options{"spin": spinOpts, "park": parkOpts} {
 		t.Run(name, func(t *testing.T) {
 			r := NewWithOptions[ev](4, opts)
 			for range 4 {
@@ -398,7 +396,7 @@ func TestParkedConsumer(t *testing.T) {
 		"Wake":  func(r *SPSC[ev]) result { r.Wake(); return result{err: ErrWoken} },
 	}
 	for name, do := range wake {
-		for oname, opts := range map[string]Options{"park": parkOpts, "spin-yield-park": {Consumer: Wait{Spin: 20 * time.Microsecond, Yield: 3}}} {
+		for oname, opts := range map[string]Options{"park": parkOpts, "shared-bell": {Bell: NewBell()}} {
 			t.Run(name+"/"+oname, func(t *testing.T) {
 				r := NewWithOptions[ev](8, opts)
 				done := make(chan result, 1)
@@ -411,7 +409,7 @@ func TestParkedConsumer(t *testing.T) {
 					}
 					done <- res
 				}()
-				waitFlag(t, "consumer", r.consParked.Load)
+				waitFlag(t, "consumer", func() uint32 { return r.bell.parked.Load() })
 				want := do(r)
 				if got := await(t, done); got != want {
 					t.Fatalf("PeekWait = %+v; want %+v", got, want)
@@ -428,7 +426,7 @@ func TestParkedProducer(t *testing.T) {
 		"Close":   func(r *SPSC[ev]) error { r.Close(); return ErrClosed },
 	}
 	for name, do := range wake {
-		for oname, opts := range map[string]Options{"park": parkOpts, "spin-yield-park": {Producer: Wait{Spin: 20 * time.Microsecond, Yield: 3}}} {
+		for oname, opts := range map[string]Options{"park": parkOpts} {
 			t.Run(name+"/"+oname, func(t *testing.T) {
 				r := NewWithOptions[ev](4, opts)
 				push(t, r, 0, 3)

@@ -94,11 +94,9 @@ var strategies = []struct {
 	// share of the slot count this strategy gets: parking is slow.
 	div uint64
 }{
-	{"default", DefaultOptions(), 1},
 	{"spin", spinOpts, 1},
-	{"yield", yieldOpts, 4},
 	{"park", parkOpts, 10},
-	{"mixed", Options{Consumer: Wait{Spin: 5 * time.Microsecond, Yield: 2}, Producer: Wait{Yield: 1}}, 4},
+	{"mixed", Options{Consumer: Spin, Producer: Park}, 4},
 }
 
 // TestStress is the version of TestNoRaceStress that runs under -race.

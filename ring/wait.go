@@ -2,118 +2,135 @@ package ring
 
 import (
 	"fmt"
-	"runtime"
+	"sync/atomic"
 	"time"
 )
 
-// Wait is how one side waits when it cannot proceed: the consumer on an
-// empty ring (PeekWait), the producer on a full one (ReserveWait). It busy-
-// polls for Spin, then calls runtime.Gosched Yield times, then parks until
-// the other side wakes it; with NoPark it keeps yielding instead of parking.
-//
-// The stages trade CPU for latency. A spinning side sees the other's store
-// within a few hundred nanoseconds but holds its core (it yields the P every
-// few microseconds, see spinYield); a yielding side also stays runnable but
-// lets other goroutines run; a parked side costs nothing until woken, and
-// waking it costs the waker a channel send and the woken side tens of
-// microseconds before another P runs it (BenchmarkHandoffLatency/park: p50
-// 50µs on the 2-core dev box), unless the waker blocks first and hands over
-// its own P.
-//
-// Spinning pays only while each spinning goroutine has a core to itself.
-// On the 2-core dev box at load ~1, slots published every 20µs reached a
-// spinning consumer in 155ns (p50; parked: 55µs, buffered channel: 50µs),
-// and BenchmarkThroughput/16B/batch64 ran at 119M slots/s with the default
-// options, 143M parked. On an oversubscribed machine the goroutine a spinner
-// waits for may sit on a descheduled thread, and the spinner burns the time
-// slice that thread needs: at load 8–14 the same benchmark ran at about
-// 100M slots/s parked, 2–50M with the default and 0.1M with pure spin, and
-// spinning consumers saw millisecond latencies. Set Spin 0 where this
-// goroutine must not hold a core: GOMAXPROCS 1, a shared machine, or when
-// another goroutine already spins (on two cores the engine lets at most one
-// goroutine spin).
-type Wait struct {
-	// Spin is how long to busy-poll before yielding. 0 means do not spin.
-	Spin time.Duration
-	// Yield is how many runtime.Gosched calls follow the spin before
-	// parking. 0 parks right after the spin.
-	Yield int
-	// NoPark keeps yielding instead of parking once Yield calls are done.
-	NoPark bool
+// Mode is how a side waits when it cannot proceed: the consumer on empty
+// rings, the producer on a full one. There are two, and nothing in between
+// (no yield loop, no spin-then-park window): bench/RESULTS.md ("Wait
+// modes") has the measurements that left only these two standing.
+type Mode uint8
+
+const (
+	// Park blocks at once on a Bell (consumer) or on the ring's producer
+	// channel (producer) and costs nothing until woken. The wake is one
+	// channel send by the other side; the woken goroutine runs as soon as
+	// the scheduler finds it a P: the latency of a bare channel hand-off,
+	// with no yield loop before it and no timer re-armed per park.
+	Park Mode = iota
+	// Spin busy-polls without ever yielding, parking or arming a timer.
+	// It holds its P and its core for as long as it waits: meant for a
+	// goroutine on a locked OS thread with a core of its own (the engine's
+	// --wait spin processor), where the other side's store is seen within
+	// a cache-line transfer.
+	Spin
+)
+
+var modeNames = [...]string{"park", "spin"}
+
+func (m Mode) String() string {
+	if int(m) < len(modeNames) {
+		return modeNames[m]
+	}
+	return fmt.Sprintf("Mode(%d)", m)
 }
 
-// Options sets the wait strategy of each side of a ring.
+// ParseMode reads "park" or "spin".
+func ParseMode(s string) (Mode, error) {
+	for i, n := range modeNames {
+		if s == n {
+			return Mode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("ring: wait mode %q: want park or spin", s)
+}
+
+// Options sets how each side of a ring waits. The zero value parks both
+// sides on the ring's own bell and channel.
 type Options struct {
-	Consumer Wait // how PeekWait waits on an empty ring
-	Producer Wait // how ReserveWait waits on a full ring
+	Consumer Mode // how PeekWait waits on an empty ring
+	Producer Mode // how ReserveWait waits on a full ring
+	// Bell is rung on every Publish, Close and Wake. A consumer that owns
+	// several rings gives them one shared Bell and parks on it
+	// (Bell.Park) when all are empty; nil gives the ring a bell of its
+	// own, which PeekWait parks on.
+	Bell *Bell
 }
 
-// DefaultSpin is the spin window of DefaultOptions: 50µs. A busy linear
-// connection (tens of symbols × book, trades and ticker, each book pushing
-// every 10–20 ms) delivers a socket read every few tens of microseconds, and
-// a parked goroutine takes tens of microseconds to run again once woken, so
-// spinning through a gap of up to 50µs hands the next batch over in well
-// under a microsecond instead of paying a wake-up per read. Past 50µs the
-// feed is idle enough that a wake-up costs less than a burning core.
-const DefaultSpin = 50 * time.Microsecond
+// DefaultOptions returns the options New uses: both sides park.
+func DefaultOptions() Options { return Options{} }
 
-// DefaultYield is the yield count of DefaultOptions: a few microseconds of
-// runtime.Gosched after the spin, for a gap just longer than the spin
-// window, before parking.
-const DefaultYield = 16
-
-// DefaultOptions returns the options New uses: both sides spin DefaultSpin,
-// yield DefaultYield times, then park. Both sides may spin because they
-// never wait at the same time: the consumer waits when the ring is empty,
-// the producer when it is full.
-func DefaultOptions() Options {
-	w := Wait{Spin: DefaultSpin, Yield: DefaultYield}
-	return Options{Consumer: w, Producer: w}
-}
-
-// check panics, naming the bad value, on a misconfigured side.
-func (w Wait) check(side string) {
-	if w.Spin < 0 {
-		panic(fmt.Sprintf("ring: Options.%s.Spin %v is negative", side, w.Spin))
-	}
-	if w.Yield < 0 {
-		panic(fmt.Sprintf("ring: Options.%s.Yield %d is negative", side, w.Yield))
+func (m Mode) check(side string) {
+	if m > Spin {
+		panic(fmt.Sprintf("ring: Options.%s %v is not a wait mode", side, m))
 	}
 }
 
-// spinCheck is how many polls pass between looks at the clock (and at the
-// closed and wake flags) while spinning: a clock read costs tens of
+// Bell is where a consumer parks when it has nothing to do, and how
+// producers (and anyone with work for it) wake it. Ring costs one atomic
+// load when the consumer is not parked, so producers ring after every
+// publish. A wake-up is never lost: Park sets the parked flag before the
+// consumer's final look for work, and a waker makes its work visible
+// before it loads the flag (sequentially consistent atomics order the two,
+// Dekker style).
+//
+// A Bell has one parking goroutine at a time; any goroutine may Ring.
+// Neither call allocates.
+type Bell struct {
+	parked atomic.Uint32
+	ch     chan struct{} // capacity 1: a pending token
+}
+
+// NewBell returns a bell nobody is parked on.
+func NewBell() *Bell { return &Bell{ch: make(chan struct{}, 1)} }
+
+// Ring wakes the parked consumer, if any. Only the caller that clears the
+// flag sends, so a burst of rings wakes it once.
+func (b *Bell) Ring() {
+	if b.parked.Load() != 0 {
+		b.wake()
+	}
+}
+
+func (b *Bell) wake() {
+	if b.parked.CompareAndSwap(1, 0) {
+		select {
+		case b.ch <- struct{}{}:
+		default: // a token is already waiting
+		}
+	}
+}
+
+// Park blocks until Ring is called, unless ready reports work once the
+// parked flag is set. It has no timeout: whoever needs the consumer to run
+// periodically rings it (the engine's housekeeping ticker). A token left by
+// an earlier Ring may end a Park early; callers look for work after every
+// return anyway.
+func (b *Bell) Park(ready func() bool) {
+	b.parked.Store(1)
+	if ready() {
+		b.parked.Store(0) // a waker that already cleared it left a token: harmless
+		return
+	}
+	<-b.ch
+	b.parked.Store(0)
+}
+
+// Parked reports whether the consumer is parked (or about to park). For
+// tests and diagnostics.
+func (b *Bell) Parked() bool { return b.parked.Load() != 0 }
+
+// spinCheck is how many polls pass between looks at the closed and wake
+// flags and at the clock while spinning: a clock read costs tens of
 // nanoseconds, a poll a few.
 const spinCheck = 64
-
-// spinYield is how often a spinning side calls runtime.Gosched. The Go
-// scheduler queues a goroutine that a side wakes on the waker's own P; if
-// the waker then spins (the reader waiting on a full ring, a ping-pong), the
-// woken goroutine would wait for the whole spin window, or for another P to
-// steal it. Yielding every few microseconds bounds that wait at a cost of a
-// few hundred nanoseconds per yield.
-const spinYield = 4 * time.Microsecond
-
-// spinning reports whether a side that began spinning at start should go on
-// after the elapsed time, yielding the P when spinYield has passed since
-// the last yield.
-func spinning(start time.Time, window time.Duration, yielded *time.Duration) bool {
-	el := time.Since(start)
-	if el >= window {
-		return false
-	}
-	if el-*yielded >= spinYield {
-		runtime.Gosched()
-		*yielded = el
-	}
-	return true
-}
 
 // PeekWait is Peek that waits, per Options.Consumer, for at least one
 // published slot. It returns a non-empty batch and nil; or ErrClosed once the
 // ring is closed and every slot published before was returned; or ErrWoken
-// when Wake interrupted the wait. The batch is valid until Release. Unless it
-// parks, PeekWait does not allocate.
+// when Wake interrupted the wait. The batch is valid until Release.
+// PeekWait does not allocate.
 func (r *SPSC[T]) PeekWait() ([]T, error) {
 	if b := r.Peek(); b != nil {
 		return b, nil
@@ -140,15 +157,19 @@ func (r *SPSC[T]) peekReady() ([]T, error) {
 	return nil, nil
 }
 
+// Ready reports whether the consumer has something to do: a published
+// slot, a close, or a pending Wake. Consumer side; it is what a consumer of
+// several rings passes (for each) to Bell.Park.
+func (r *SPSC[T]) Ready() bool {
+	return r.tail.Load() != r.head.Load() || r.closed.Load() || r.wakeReq.Load()
+}
+
 func (r *SPSC[T]) peekSlow() ([]T, error) {
-	w := &r.opts.Consumer
 	if b, err := r.peekReady(); b != nil || err != nil {
 		return b, err
 	}
-	if w.Spin > 0 {
+	if r.opts.Consumer == Spin {
 		h := r.head.Load()
-		start := time.Now()
-		var yielded time.Duration
 		for i := 1; ; i++ {
 			if r.tail.Load() != h {
 				return r.Peek(), nil
@@ -157,28 +178,11 @@ func (r *SPSC[T]) peekSlow() ([]T, error) {
 				if b, err := r.peekReady(); b != nil || err != nil {
 					return b, err
 				}
-				if !spinning(start, w.Spin, &yielded) {
-					break
-				}
 			}
 		}
 	}
-	for i := 0; i < w.Yield || w.NoPark; i++ {
-		runtime.Gosched()
-		if b, err := r.peekReady(); b != nil || err != nil {
-			return b, err
-		}
-	}
 	for {
-		// Dekker with Publish, Close and Wake: set the flag, then look
-		// again; they store first, then look at the flag.
-		r.consParked.Store(1)
-		if b, err := r.peekReady(); b != nil || err != nil {
-			r.consParked.Store(0) // a waker that already cleared it left a token: harmless
-			return b, err
-		}
-		<-r.consWake
-		r.consParked.Store(0) // the token may be stale, left by an earlier wake
+		r.bell.Park(r.Ready)
 		if b, err := r.peekReady(); b != nil || err != nil {
 			return b, err
 		}
@@ -189,8 +193,10 @@ func (r *SPSC[T]) peekSlow() ([]T, error) {
 // the ring is full or closed it first publishes the slots reserved so far, so
 // the consumer can drain them, then waits per Options.Producer. It returns a slot
 // and nil; ErrFull after maxWait (at once if maxWait <= 0), for the caller to
-// apply its drop policy; or ErrClosed once the ring is closed. Unless it
-// parks, ReserveWait does not allocate.
+// apply its drop policy; or ErrClosed once the ring is closed. ReserveWait
+// does not allocate. Parking arms the ring's one reused timer for the
+// deadline: a full ring is the slow path, and the bound is what keeps a
+// reader answering its socket.
 func (r *SPSC[T]) ReserveWait(maxWait time.Duration) (*T, error) {
 	if s := r.Reserve(); s != nil {
 		return s, nil
@@ -218,10 +224,8 @@ func (r *SPSC[T]) reserveSlow(maxWait time.Duration) (*T, error) {
 	if maxWait <= 0 {
 		return nil, ErrFull
 	}
-	w := &r.opts.Producer
 	start := time.Now()
-	if spin := min(w.Spin, maxWait); spin > 0 {
-		var yielded time.Duration
+	if r.opts.Producer == Spin {
 		for i := 1; ; i++ {
 			if s := r.Reserve(); s != nil {
 				return s, nil
@@ -230,19 +234,10 @@ func (r *SPSC[T]) reserveSlow(maxWait time.Duration) (*T, error) {
 				if r.closed.Load() {
 					return nil, ErrClosed
 				}
-				if !spinning(start, spin, &yielded) {
-					break
+				if time.Since(start) >= maxWait {
+					return nil, ErrFull
 				}
 			}
-		}
-	}
-	for i := 0; i < w.Yield || w.NoPark; i++ {
-		if time.Since(start) >= maxWait {
-			return nil, ErrFull
-		}
-		runtime.Gosched()
-		if s, err := r.reserveReady(); s != nil || err != nil {
-			return s, err
 		}
 	}
 	for {
@@ -250,7 +245,8 @@ func (r *SPSC[T]) reserveSlow(maxWait time.Duration) (*T, error) {
 		if left <= 0 {
 			return nil, ErrFull
 		}
-		r.prodParked.Store(1) // Dekker with Release and Close, as in peekSlow
+		// Dekker with Release and Close, as in Bell.Park.
+		r.prodParked.Store(1)
 		if s, err := r.reserveReady(); s != nil || err != nil {
 			r.prodParked.Store(0)
 			return s, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ringfeed/ringfeed"
 	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/ring"
 )
 
 // options are the command line settings beyond ringfeed.Config.
@@ -68,7 +69,14 @@ func newFlagSet(name string, o *options, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Processors, "processors", 0, "processor goroutines (0: one per spare core, at least one)")
 	fs.BoolVar(&c.Pin, "pin", false, "lock each processor to an OS thread bound to a CPU")
 	fs.StringVar(&o.cpus, "cpus", "", "comma-separated CPU list for --pin")
-	fs.DurationVar(&c.Spin, "spin", 0, "how long an idle processor busy-polls before parking (0: 50µs default, negative: never spin)")
+	fs.Func("wait", "how processors wait for data: park (sleep until woken; no core busy when idle) or spin (a locked thread busy-polls: fastest hand-off, one core per processor) (default park)", func(s string) error {
+		m, err := ring.ParseMode(s)
+		if err != nil {
+			return errors.New(strings.TrimPrefix(err.Error(), "ring: "))
+		}
+		c.Wait = m
+		return nil
+	})
 	fs.IntVar(&c.RingSize, "ring-size", ringfeed.DefaultRingSize, "slots per connection ring (power of two)")
 	fs.DurationVar(&c.RingFullWait, "ring-full-wait", ringfeed.DefaultRingFullWait, "how long a reader waits on a full ring before dropping and resyncing")
 	fs.IntVar(&c.SymbolsPerConn, "symbols-per-conn", ringfeed.DefaultSymbolsPerConn, "symbols sharded onto one connection")

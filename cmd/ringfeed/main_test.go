@@ -84,7 +84,7 @@ func TestSimRunRecordAndReplay(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d; stderr %s", code, stderr)
 	}
-	for _, want := range []string{"status msgs/s=", "summary: handling latency p50="} {
+	for _, want := range []string{"status msgs/s=", "summary: handling latency p50=", "summary: handoff p50="} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

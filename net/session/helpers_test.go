@@ -23,7 +23,7 @@ type ringSink struct {
 
 func newRingSink(capacity int) *ringSink {
 	// The consumer parks right away: on two cores nothing here may spin.
-	opts := ring.Options{Consumer: ring.Wait{}, Producer: ring.Wait{}}
+	opts := ring.Options{}
 	return &ringSink{r: ring.NewWithOptions[parse.Event](capacity, opts)}
 }
 
