@@ -16,7 +16,7 @@ DATE      := $(shell date -u +%Y%m%d-%H%M%S)
 # too slow under it. Their files carry //go:build !race.
 NORACE_RUN := 'Alloc|NoRace'
 
-.PHONY: all build test vet lint race norace bench bench-compare bench-check fuzz profile demo run soak clean
+.PHONY: all build test vet lint race norace bench bench-latency bench-compare bench-check fuzz profile demo run soak clean
 
 all: build
 
@@ -56,6 +56,24 @@ bench:
 	  $(GO) test -run '^TestLatencyCDF$$' -count 1 -timeout 10m ./bench -cdf $(CURDIR)/bench/out/$(DATE)-latency-cdf.svg && \
 	  echo "wrote bench/out/$(DATE)-latency-cdf.svg"; \
 	fi; exit $$rc
+
+# make bench-latency runs BenchmarkLatency: the engine in the benchmark
+# process fed by cmd/bybitsim as a child process over loopback, at Bybit's
+# cadence (8 and 50 symbols) and steady 10k and 100k msgs/s, in each wait
+# mode (park, spin), LCOUNT times for LTIME each, reporting every latency
+# stage, CPU use and the cold-parse floor, into bench/out/latency-<date>.txt.
+# LTRACE=dir also writes an execution trace of each window there.
+# LBENCH filters the cases (go test -bench syntax under BenchmarkLatency/).
+LCOUNT ?= 6
+LTIME  ?= 5s
+LBENCH ?= .
+bench-latency:
+	@mkdir -p bench/out $(LTRACE)
+	@out=bench/out/latency-$(DATE).txt; \
+	{ echo "# machine: $$(nproc) CPUs, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $$($(GO) version), load $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	  $(GO) test ./bench -run '^$$' -bench '^BenchmarkLatency$$/$(LBENCH)' -benchtime $(LTIME) -count $(LCOUNT) -timeout 0 \
+	    $(if $(LTRACE),-latency.trace=$(abspath $(LTRACE))); } 2>&1 | tee $$out; \
+	echo "wrote $$out"
 
 # bench-compare and bench-check compare NEW (default: the latest run in
 # bench/out) with the committed bench/baseline.txt.
