@@ -25,7 +25,13 @@ type Sink interface {
 	// The engine rolls back this message's unpublished events and marks
 	// res's symbol or stream stale. res is valid only during the call.
 	Abort(res parse.Result, err error)
-	// Flush publishes everything committed.
+	// Flush publishes everything committed. The reader calls it after
+	// the first data message of each socket read (a parked processor
+	// starts waking while the rest are parsed), after every flushEvery
+	// (4) messages committed since, and whenever the connection has no
+	// complete message left buffered (wsconn's Conn.Buffered): so events
+	// are never held back while the socket is quiet, and a busy read
+	// costs one publish per few messages, not one per message.
 	Flush()
 	// Reset: a (re)connection was established, before any of its data:
 	// every book of this connection is stale until its snapshot.

@@ -25,10 +25,7 @@
 // Acks and pongs (every few seconds) may allocate a little; bad frames
 // allocate for their log line, which is rate-limited.
 //
-// wsconn does not report whether another complete message is already
-// buffered, so the reader flushes after every data message rather than once
-// per socket read: holding events back until the next read could delay
-// them for as long as the socket stays quiet.
+// When committed events are published is said once, on [Sink].Flush.
 //
 // # Ownership
 //
