@@ -71,9 +71,9 @@ type Config struct {
 	// message pays a wake-up. Spin runs the processor on a locked OS thread
 	// (bound to a CPU from CPUs when given) that busy-polls its rings and
 	// never yields: the fastest hand-off, at the cost of one core per
-	// processor for as long as the engine runs; Run raises GOMAXPROCS by
-	// the number of processors. README "Wait modes" has the measured
-	// latency and CPU cost of each.
+	// processor for as long as the engine runs; Processors must leave at
+	// least one P (GOMAXPROCS) for the readers, admin server and GC.
+	// README "Wait modes" has the measured latency and CPU cost of each.
 	Wait ring.Mode
 
 	// RingSize is the slot count of each connection's ring (power of two).
@@ -227,6 +227,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Wait != ring.Park && c.Wait != ring.Spin {
 		return cfgErr("wait", "unknown wait mode %v (want park or spin)", c.Wait)
+	}
+	// A spinning processor holds a P for good: leave one for the readers,
+	// the admin server and the GC (see processor.run).
+	if procs := runtime.GOMAXPROCS(0); c.Wait == ring.Spin && c.Processors >= procs {
+		return cfgErr("wait", "spin holds a core per processor and the readers need one more: %d processors with GOMAXPROCS %d (use --processors %d or fewer, more CPUs, or park)", c.Processors, procs, max(procs-1, 0))
 	}
 	for _, cpu := range c.CPUs {
 		if cpu < 0 || cpu >= runtime.NumCPU() {

@@ -2,10 +2,13 @@ package ringfeed
 
 import (
 	"errors"
-	"github.com/ringfeed/ringfeed/parse"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ringfeed/ringfeed/parse"
+	"github.com/ringfeed/ringfeed/ring"
 )
 
 func validConfig() Config {
@@ -50,6 +53,8 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 	f("admin", func(c *Config) { c.Admin = "9100" })
 	f("processors", func(c *Config) { c.Processors = -1 })
 	f("cpus", func(c *Config) { c.CPUs = []int{4096} })
+	f("wait", func(c *Config) { c.Wait = 9 })
+	f("wait", func(c *Config) { c.Wait, c.Processors = ring.Spin, runtime.GOMAXPROCS(0) }) // no P left for the readers
 	f("ring-size", func(c *Config) { c.RingSize = 1000 })
 	f("ring-size", func(c *Config) { c.RingSize = 32 })
 	f("symbols-per-conn", func(c *Config) { c.SymbolsPerConn = -3 })

@@ -358,13 +358,6 @@ var ErrRunning = errors.New("ringfeed: Run called twice")
 // cleanly: sessions send close frames and stop, readers publish what they
 // parsed and close their rings, processors drain them, the recorder is
 // flushed and the admin server stopped. It returns nil on a clean stop.
-//
-// With Config.Wait spin, Run raises GOMAXPROCS by the number of processors
-// for its duration (and restores it on return): each spinning processor
-// holds a P for good, and without the extra Ps the readers, the admin
-// server and the GC would share what is left (one P on a two-core
-// machine). The OS still has only the cores it has: see README "Wait
-// modes" for what this costs on two cores.
 func (e *Engine) Run(ctx context.Context) error {
 	first := false
 	e.runOnce.Do(func() { first = true })
@@ -373,11 +366,6 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	if err := e.prepare(ctx); err != nil {
 		return err
-	}
-	if e.cfg.Wait == ring.Spin {
-		prev := runtime.GOMAXPROCS(0)
-		runtime.GOMAXPROCS(prev + len(e.procs))
-		defer runtime.GOMAXPROCS(prev)
 	}
 	procs := e.startProcessors()
 	runCtx, cancel := context.WithCancel(ctx)

@@ -79,10 +79,15 @@ type query struct {
 // (bound to a CPU when Config.CPUs or Pin asks) and goes round without a
 // runtime.Gosched, a park or a timer, so a publish is seen within a
 // cache-line transfer; queries and housekeeping are served from inside the
-// loop. The engine raises GOMAXPROCS by one per spinning processor for the
-// length of Run, so the readers, the admin server and the GC keep the Ps
-// they had (see Engine.Run). In park mode it parks on the bell at once when
-// every ring is empty.
+// loop. Each spinning processor holds a P (and its thread a core) for good;
+// Config.Validate keeps at least one P for everything else (readers, admin
+// server, GC): on two cores one processor spins and the rest of the engine
+// shares the other P. GOMAXPROCS is not raised to give them more: more Ps
+// than cores put more runnable threads than cores beside the spinner, and
+// the OS then takes its core away (bench/RESULTS.md, "Wait modes":
+// hand-off p99 measured 3-10x worse with GOMAXPROCS raised on two cores).
+// In park mode the processor parks on the bell at once when every ring is
+// empty.
 func (p *processor) run() {
 	if p.mode == ring.Spin || p.e.cfg.Pin {
 		runtime.LockOSThread()

@@ -81,20 +81,19 @@ func TestQueryNeverSeesHalfAppliedMessage(t *testing.T) {
 }
 
 // In spin mode the engine streams a live feed correctly (books match the
-// simulator), the processor runs with GOMAXPROCS raised for it, and
-// /metrics carries the latency histograms with every stage counted.
+// simulator), and /metrics carries the latency histograms with every stage
+// counted.
 func TestSpinModeLiveFeedAndStageHistograms(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("spin mode needs GOMAXPROCS ≥ 2")
+	}
 	rate, _ := bybitsim.ParseRate("2000")
-	before := runtimeGOMAXPROCS()
 	h := startHarness(t, bybitsim.Config{Seed: 5, Rate: rate}, Config{
 		Symbols:    []string{"BTCUSDT", "ETHUSDT"},
 		Topics:     []string{"orderbook.50"},
 		Wait:       ring.Spin,
 		Processors: 1,
 	})
-	if got := runtimeGOMAXPROCS(); got != before+1 {
-		t.Errorf("GOMAXPROCS while spinning: got %d; want %d (one more per spinning processor)", got, before+1)
-	}
 	waitFor(t, 20*time.Second, "1000 messages", func() bool { return h.e.Stats().Messages > 1000 })
 	h.quiesce("linear", 50)
 	h.compareBooks("linear", 50)
@@ -132,10 +131,6 @@ func TestSpinModeLiveFeedAndStageHistograms(t *testing.T) {
 	if !strings.Contains(st.String(), " handoff=") {
 		t.Errorf("status line %q lacks the stages", st)
 	}
-	h.stop()
-	if got := runtimeGOMAXPROCS(); got != before {
-		t.Errorf("GOMAXPROCS after Run: got %d; want %d restored", got, before)
-	}
 }
 
 // metrics fetches /metrics.
@@ -165,5 +160,3 @@ func histCount(body, series string) float64 {
 	}
 	return v
 }
-
-func runtimeGOMAXPROCS() int { return runtime.GOMAXPROCS(0) }
