@@ -29,23 +29,28 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
 }
 
-// run is main without the process: tests call it.
-func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
+// run is main without the process: tests call it. environ is the
+// environment as KEY=value strings (os.Environ).
+func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
 	name := "ringfeed"
 	replay := len(args) > 0 && args[0] == "replay"
 	if replay {
 		name, args = "ringfeed replay", args[1:]
 	}
-	o, rest, err := parseArgs(name, args, env, stderr)
+	o, rest, err := parseArgs(name, args, environ, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		fmt.Fprintln(stderr, "ringfeed:", err)
 		return 2
+	}
+	if o.version {
+		printVersion(stdout)
+		return 0
 	}
 	log := newLogger(o, stderr)
 	if replay {
@@ -99,9 +104,13 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 			}
 		})
 	}
+	// The status loop stops when Run returns, also when it fails at
+	// start (the admin port taken, say) before ctx ends.
+	statusCtx, stopStatus := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go statusLoop(ctx, e, o.status, stdout, done)
+	go statusLoop(statusCtx, e, o.status, stdout, done)
 	err = e.Run(ctx)
+	stopStatus()
 	<-done
 	summary(stdout, e.Stats())
 	if err != nil {
