@@ -57,7 +57,7 @@ func (e *Engine) startAdmin() error {
 	}
 	ln, err := net.Listen("tcp", e.cfg.Admin)
 	if err != nil {
-		return cfgErr("admin", "listen: %v", err)
+		return cfgErr("Admin", "listen: %v", err)
 	}
 	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
 		e.log.Warn("admin server listens beyond loopback: /debug/pprof and the state API are exposed", "addr", ln.Addr().String())

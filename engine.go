@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -101,7 +102,7 @@ func New(cfg Config) (*Engine, error) {
 
 	for _, s := range cfg.Symbols {
 		if _, err := e.syms.Add(s, defaultPriceScale, defaultSizeScale); err != nil {
-			return nil, cfgErr("symbols", "%v", err)
+			return nil, cfgErr("Symbols", "%v", err)
 		}
 	}
 	e.bySym = make([]*symState, e.syms.Len())
@@ -117,42 +118,39 @@ func New(cfg Config) (*Engine, error) {
 		e.rec = rec
 	}
 	e.limiter = session.NewLimiter(5, time.Second)
-	probe, err := session.NewProbe(session.ProbeConfig{
-		URL:            cfg.RESTURL,
-		ConnectTimeout: cfg.ProbeConnectTimeout,
-		Timeout:        cfg.ProbeTimeout,
-		Metrics:        e.set,
-		Logger:         e.log,
-	})
+	roots, err := loadCAFile(cfg.CAFile)
 	if err != nil {
-		return nil, cfgErr("rest-url", "%v", err)
+		return nil, err
+	}
+	pc := cfg.Probe
+	pc.URL, pc.RootCAs, pc.Metrics, pc.Logger = cfg.RESTURL, roots, e.set, e.log
+	probe, err := session.NewProbe(pc)
+	if err != nil {
+		return nil, cfgErr("Probe", "%v", err)
 	}
 	e.probe = probe
 	for _, c := range e.conns {
 		if cfg.replay {
 			break
 		}
-		sc := session.Config{
-			Category:     string(cfg.Category),
-			URL:          cfg.WSURL,
-			Topics:       c.topics,
-			Symbols:      e.syms,
-			Sink:         c.sink,
-			Dial:         e.dialOptions(),
-			PingInterval: cfg.PingInterval,
-			PongTimeout:  cfg.PongTimeout,
-			BackoffBase:  cfg.BackoffBase,
-			BackoffCap:   cfg.BackoffCap,
-			Limiter:      e.limiter,
-			Probe:        e.probe,
-			Metrics:      e.set,
-			Labels:       fmt.Sprintf(`conn="%d",category=%q`, c.idx, cfg.Category),
-			Logger:       e.log.With("conn", c.idx),
-			Tap:          e.tap(c.idx),
-		}
+		// The session settings come whole from cfg.Session; only what
+		// differs per connection is set here.
+		sc := cfg.Session
+		sc.Category = string(cfg.Category)
+		sc.URL = cfg.WSURL
+		sc.Topics = c.topics
+		sc.Symbols = e.syms
+		sc.Sink = c.sink
+		sc.Dial.RootCAs = append(slices.Clip(sc.Dial.RootCAs), roots...)
+		sc.Limiter = e.limiter
+		sc.Probe = e.probe
+		sc.Metrics = e.set
+		sc.Labels = fmt.Sprintf(`conn="%d",category=%q`, c.idx, cfg.Category)
+		sc.Logger = e.log.With("conn", c.idx)
+		sc.Tap = e.tap(c.idx)
 		s, err := session.New(sc)
 		if err != nil {
-			return nil, cfgErr("symbols", "connection %d: %v", c.idx, err)
+			return nil, cfgErr("Session", "connection %d: %v", c.idx, err)
 		}
 		c.sess = s
 	}
@@ -163,7 +161,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.lat = newLatAggregate(recs)
 	e.delay = newLatAggregate(drecs)
-	if cfg.KlineHistory {
+	if !cfg.NoKlineHistory {
 		e.klineLoader = newKlineLoader(e)
 	}
 	e.registerGauges()
@@ -231,16 +229,16 @@ func (e *Engine) shard() error {
 				case "kline":
 					kiv, err := kline.ParseInterval(arg)
 					if err != nil {
-						return cfgErr("topics", "%v", err)
+						return cfgErr("Topics", "%v", err)
 					}
 					piv, err := parse.ParseInterval([]byte(arg))
 					if err != nil {
-						return cfgErr("topics", "%v", err)
+						return cfgErr("Topics", "%v", err)
 					}
 					st.klines = append(st.klines, &klineState{
 						code: arg, iv: piv, topic: topic,
 						w:        kline.NewWindow(cfg.KlineWindow, kiv),
-						needFill: cfg.KlineHistory,
+						needFill: !cfg.NoKlineHistory,
 					})
 				case "tickers":
 					st.ticker = &tickerState{topic: topic, stale: true}
@@ -311,17 +309,6 @@ func (e *Engine) groupSymbols() [][]string {
 func baseCoin(option string) string {
 	b, _, _ := strings.Cut(option, "-")
 	return b
-}
-
-func (e *Engine) dialOptions() wsconn.Options {
-	return wsconn.Options{
-		DialTimeout:      e.cfg.DialTimeout,
-		HandshakeTimeout: e.cfg.HandshakeTimeout,
-		WriteTimeout:     e.cfg.WriteTimeout,
-		IdleTimeout:      e.cfg.IdleTimeout,
-		MaxMessageSize:   int64(e.cfg.MaxMessageSize),
-		RootCAFile:       e.cfg.CAFile,
-	}
 }
 
 func (e *Engine) cpuFor(proc int) (int, bool) {

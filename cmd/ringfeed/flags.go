@@ -14,6 +14,8 @@ import (
 
 	"github.com/ringfeed/ringfeed"
 	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/net/session"
+	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/ring"
 )
 
@@ -39,6 +41,9 @@ type options struct {
 	topics     string
 	cpus       string
 	version    bool
+	// klineHistory is --kline-history; the library's field is its
+	// negation, so that the zero Config has history on too.
+	klineHistory bool
 }
 
 // usageError is a bad command line: exit status 2, naming the flag.
@@ -87,21 +92,23 @@ func registerLive(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&c.WSURL, "ws-url", "", "WebSocket `URL`: ws://… or wss://…, or 'mainnet' or 'testnet' (default mainnet for the category)")
 	fs.StringVar(&c.RESTURL, "rest-url", "", "REST base `URL`: http://… or https://…, or 'mainnet' or 'testnet' (default mainnet)")
 	fs.StringVar(&c.CAFile, "ca-file", "", "extra PEM certificate authority `file` for wss and https, read at start (verification is always on)")
-	fs.StringVar(&c.Admin, "admin", ringfeed.DefaultAdmin, "admin HTTP `address` host:port (/metrics, /debug/pprof/, /v1/..., /healthz), or 'off'")
+	fs.StringVar(&c.Admin, "admin", ringfeed.DefaultAdmin, "admin HTTP `address` host:port (/metrics, /debug/pprof/, /v1/..., /healthz), or 'off'; must be loopback unless --admin-public")
+	fs.BoolVar(&c.AdminPublic, "admin-public", false, "allow a non-loopback --admin address: exposes /debug/pprof and the state API without authentication")
 	fs.DurationVar(&c.RingFullWait, "ring-full-wait", ringfeed.DefaultRingFullWait, "how long a reader waits on a full ring before dropping and resyncing")
 	fs.IntVar(&c.SymbolsPerConn, "symbols-per-conn", ringfeed.DefaultSymbolsPerConn, "symbols sharded onto one connection")
-	fs.DurationVar(&c.IdleTimeout, "idle-timeout", ringfeed.DefaultIdleTimeout, "reconnect when no frame arrives for this long (must exceed --ping-interval)")
-	fs.DurationVar(&c.PingInterval, "ping-interval", ringfeed.DefaultPingInterval, "application ping interval")
-	fs.DurationVar(&c.PongTimeout, "pong-timeout", ringfeed.DefaultPongTimeout, "reconnect when a pong does not arrive within this")
-	fs.DurationVar(&c.DialTimeout, "dial-timeout", ringfeed.DefaultDialTimeout, "TCP (and TLS) dial timeout")
-	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", ringfeed.DefaultHandshake, "WebSocket handshake timeout")
-	fs.DurationVar(&c.WriteTimeout, "write-timeout", ringfeed.DefaultWriteTimeout, "bound on each WebSocket write (subscribe, ping, pong)")
-	fs.IntVar(&c.MaxMessageSize, "max-message", ringfeed.DefaultMaxMessage, "largest WebSocket message accepted in `bytes`; larger closes with 1009 and reconnects")
-	fs.DurationVar(&c.BackoffBase, "backoff-base", ringfeed.DefaultBackoffBase, "reconnect backoff base (full jitter)")
-	fs.DurationVar(&c.BackoffCap, "backoff-cap", ringfeed.DefaultBackoffCap, "reconnect backoff cap (at least --backoff-base)")
-	fs.DurationVar(&c.ProbeConnectTimeout, "probe-connect-timeout", ringfeed.DefaultProbeConnect, "network probe connect timeout")
-	fs.DurationVar(&c.ProbeTimeout, "probe-timeout", ringfeed.DefaultProbeTimeout, "network probe total timeout (at least --probe-connect-timeout)")
-	fs.BoolVar(&c.KlineHistory, "kline-history", true, "fill kline windows from REST at start and after gaps")
+	s, p := &c.Session, &c.Probe
+	fs.DurationVar(&s.Dial.IdleTimeout, "idle-timeout", session.DefaultIdleTimeout, "reconnect when no frame arrives for this long (must exceed --ping-interval)")
+	fs.DurationVar(&s.PingInterval, "ping-interval", session.DefaultPingInterval, "application ping interval")
+	fs.DurationVar(&s.PongTimeout, "pong-timeout", session.DefaultPongTimeout, "reconnect when a pong does not arrive within this")
+	fs.DurationVar(&s.Dial.DialTimeout, "dial-timeout", wsconn.DefaultDialTimeout, "TCP dial timeout")
+	fs.DurationVar(&s.Dial.HandshakeTimeout, "handshake-timeout", wsconn.DefaultHandshakeTimeout, "TLS and WebSocket handshake timeout")
+	fs.DurationVar(&s.Dial.WriteTimeout, "write-timeout", wsconn.DefaultWriteTimeout, "bound on each WebSocket write (subscribe, ping, pong)")
+	fs.Int64Var(&s.Dial.MaxMessageSize, "max-message", wsconn.DefaultMaxMessageSize, "largest WebSocket message accepted in `bytes`; larger closes with 1009 and reconnects")
+	fs.DurationVar(&s.BackoffBase, "backoff-base", session.DefaultBackoffBase, "reconnect backoff base (full jitter)")
+	fs.DurationVar(&s.BackoffCap, "backoff-cap", session.DefaultBackoffCap, "reconnect backoff cap (at least --backoff-base)")
+	fs.DurationVar(&p.ConnectTimeout, "probe-connect-timeout", session.DefaultProbeConnectTimeout, "network probe connect timeout")
+	fs.DurationVar(&p.Timeout, "probe-timeout", session.DefaultProbeTimeout, "network probe and REST request timeout (at least --probe-connect-timeout)")
+	fs.BoolVar(&o.klineHistory, "kline-history", true, "fill kline windows from REST at start and after gaps")
 	fs.StringVar(&c.Record, "record", "", "capture raw frames with receive times to `file`")
 	fs.BoolVar(&o.sim, "sim", false, "run against the embedded Bybit simulator on 127.0.0.1")
 	fs.StringVar(&o.simRate, "sim-rate", "mixed", "simulator `rate`: mixed (realistic mix), max (as fast as possible), N (messages/s in total) or N/stream (messages/s per stream), 0 < N <= 1e7")
@@ -192,6 +199,9 @@ func parseArgs(name string, args []string, environ []string, out io.Writer) (*op
 		}
 	}
 	o.topicsSet = set["topics"]
+	if err := rejectZero(fs); err != nil {
+		return nil, nil, err
+	}
 	if err := o.finish(); err != nil {
 		return nil, nil, err
 	}
@@ -260,11 +270,96 @@ func applyConfigFile(fs *flag.FlagSet, set map[string]bool, path string) error {
 	return nil
 }
 
+// flagOf maps a ringfeed.Config field, as ConfigError names it, to the
+// flag that sets it. Add a line with every flag that sets a Config field.
+var flagOf = map[string]string{
+	"Category":                      "category",
+	"Symbols":                       "symbols",
+	"Topics":                        "topics",
+	"WSURL":                         "ws-url",
+	"RESTURL":                       "rest-url",
+	"CAFile":                        "ca-file",
+	"Admin":                         "admin",
+	"AdminPublic":                   "admin-public",
+	"Processors":                    "processors",
+	"Pin":                           "pin",
+	"CPUs":                          "cpus",
+	"Spin":                          "spin",
+	"RingSize":                      "ring-size",
+	"RingFullWait":                  "ring-full-wait",
+	"SymbolsPerConn":                "symbols-per-conn",
+	"Session.Dial.IdleTimeout":      "idle-timeout",
+	"Session.PingInterval":          "ping-interval",
+	"Session.PongTimeout":           "pong-timeout",
+	"Session.Dial.DialTimeout":      "dial-timeout",
+	"Session.Dial.HandshakeTimeout": "handshake-timeout",
+	"Session.Dial.WriteTimeout":     "write-timeout",
+	"Session.Dial.MaxMessageSize":   "max-message",
+	"Session.BackoffBase":           "backoff-base",
+	"Session.BackoffCap":            "backoff-cap",
+	"Probe.ConnectTimeout":          "probe-connect-timeout",
+	"Probe.Timeout":                 "probe-timeout",
+	"HookBudget":                    "hook-budget",
+	"GapPolicy":                     "gap-policy",
+	"KlineWindow":                   "kline-window",
+	"TradeTape":                     "trade-tape",
+	"NoKlineHistory":                "kline-history",
+	"Record":                        "record",
+}
+
+// fieldNames rewrites the Config field names in a library message as
+// flags, longest first so "Session.Dial.IdleTimeout" is not read as a
+// shorter name.
+var fieldNames = func() *strings.Replacer {
+	fields := make([]string, 0, len(flagOf))
+	for f := range flagOf {
+		fields = append(fields, f)
+	}
+	sort.Slice(fields, func(i, j int) bool { return len(fields[i]) > len(fields[j]) })
+	var pairs []string
+	for _, f := range fields {
+		pairs = append(pairs, f, "--"+flagOf[f])
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+// cliError turns a library *ringfeed.ConfigError into a usage error in
+// flag syntax; other errors pass unchanged.
+func cliError(err error) error {
+	var ce *ringfeed.ConfigError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	name, ok := flagOf[ce.Field]
+	if !ok {
+		return &usageError{ce.Field + ": " + fieldNames.Replace(ce.Msg)}
+	}
+	return flagErr(name, "%s", fieldNames.Replace(ce.Msg))
+}
+
+// rejectZero refuses 0 for a flag whose library field reads 0 as "the
+// default": every such flag has a non-zero default here, so a 0 was asked
+// for and would silently become something else.
+func rejectZero(fs *flag.FlagSet) error {
+	for field, name := range flagOf {
+		r, ok := ringfeed.Range(field)
+		f := fs.Lookup(name)
+		if !ok || f == nil {
+			continue
+		}
+		if v := f.Value.String(); v == "0" || v == "0s" {
+			return flagErr(name, "0 is not accepted: want a value in %s (default %s)", r, f.DefValue)
+		}
+	}
+	return nil
+}
+
 func (o *options) finish() error {
 	c := &o.cfg
 	if c.Category == "" {
 		c.Category = ringfeed.Linear
 	}
+	c.NoKlineHistory = !o.klineHistory
 	o.cfg.Symbols = splitList(o.symbols)
 	o.cfg.Topics = splitList(o.topics)
 	switch o.gap {

@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -88,11 +89,7 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 	runtime.SetBlockProfileRate(int(time.Millisecond))
 	e, err := ringfeed.New(o.cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		if ringfeed.IsConfigError(err) {
-			return 2
-		}
-		return 1
+		return fail(stderr, "", err)
 	}
 	if o.stallEvery > 0 {
 		log.Warn("chaos: a book hook will stall the processor", "for", o.stallFor, "every", o.stallEvery)
@@ -114,13 +111,21 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 	<-done
 	summary(stdout, e.Stats())
 	if err != nil {
-		fmt.Fprintln(stderr, "ringfeed:", err)
-		if ringfeed.IsConfigError(err) {
-			return 2
-		}
-		return 1
+		return fail(stderr, "", err)
 	}
 	return 0
+}
+
+// fail prints err once with the "ringfeed:" prefix (and what, if any) and
+// returns the exit status: 2 for a configuration error, in flag syntax,
+// 1 for anything else.
+func fail(stderr io.Writer, what string, err error) int {
+	code := 1
+	if ringfeed.IsConfigError(err) || isUsage(err) {
+		err, code = cliError(err), 2
+	}
+	fmt.Fprintln(stderr, "ringfeed:", what+strings.TrimPrefix(err.Error(), "ringfeed: "))
+	return code
 }
 
 func isUsage(err error) bool {
@@ -240,11 +245,7 @@ func runReplay(ctx context.Context, o *options, path string, log *slog.Logger, s
 	}
 	res, err := ringfeed.Replay(ctx, o.cfg, frames, speed)
 	if err != nil {
-		fmt.Fprintln(stderr, "ringfeed: replay:", err)
-		if ringfeed.IsConfigError(err) {
-			return 2
-		}
-		return 1
+		return fail(stderr, "replay: ", err)
 	}
 	fmt.Fprintf(stdout, "replay: frames=%d messages=%d parse_errors=%d elapsed=%s msgs/s=%.0f\n",
 		res.Frames, res.Stats.Messages, res.ParseErrors, res.Elapsed.Round(time.Microsecond), res.MsgsPerSec())

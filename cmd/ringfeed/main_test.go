@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,8 +80,8 @@ func TestFlagsWinOverEnvAndConfigFile(t *testing.T) {
 	if o.cfg.Category != "spot" {
 		t.Errorf("category: got %q; want the environment's spot", o.cfg.Category)
 	}
-	if len(o.cfg.Symbols) != 1 || o.cfg.Symbols[0] != "ETHUSDT" || o.cfg.PingInterval != 5*time.Second {
-		t.Errorf("config file values not applied: %v %v", o.cfg.Symbols, o.cfg.PingInterval)
+	if len(o.cfg.Symbols) != 1 || o.cfg.Symbols[0] != "ETHUSDT" || o.cfg.Session.PingInterval != 5*time.Second {
+		t.Errorf("config file values not applied: %v %v", o.cfg.Symbols, o.cfg.Session.PingInterval)
 	}
 	env = map[string]string{}
 	if _, _, err := parseArgs("ringfeed", []string{"--config", filepath.Join(dir, "missing")}, environ(env), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "--config") {
@@ -247,5 +248,80 @@ func TestVersionFromLdflags(t *testing.T) {
 	code, stdout, _ := runCLI(t, nil, "--version")
 	if code != 0 || !strings.HasPrefix(stdout, "ringfeed ") {
 		t.Errorf("--version from run: exit %d, %q", code, stdout)
+	}
+}
+
+// Values no deployment could want are refused with the accepted range,
+// and a 0 that the library would silently read as "the default" too.
+func TestOutOfRangeFlagsExit2WithTheRange(t *testing.T) {
+	for _, c := range []struct {
+		flag, value, want string
+	}{
+		{"--ping-interval", "1ns", "[100ms, 10m0s]"},
+		{"--pong-timeout", "1ns", "[100ms, 10m0s]"},
+		{"--ping-interval", "0s", "[100ms, 10m0s]"},
+		{"--ring-size", "0", "[64, 1048576]"},
+		{"--max-message", "0", "[4096, 1073741824]"},
+		{"--idle-timeout", "1ms", "[200ms, 1h0m0s]"},
+		{"--hook-budget", "0", "[1µs, 1m0s]"},
+	} {
+		code, _, stderr := runCLI(t, nil, "--symbols", "BTCUSDT", "--admin", "off", "--ws-url", "ws://127.0.0.1:1",
+			"--rest-url", "http://127.0.0.1:1", "--duration", "1ms", c.flag, c.value)
+		if code != 2 || !strings.Contains(stderr, c.flag+":") || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s %s: exit %d, stderr %q; want 2 naming the flag and %s", c.flag, c.value, code, stderr, c.want)
+		}
+	}
+}
+
+// A taken admin port stops the program at once with status 2 and one
+// "ringfeed:" prefix; the status loop used to keep it running until
+// killed.
+func TestAdminPortTakenExits2AtOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	start := time.Now()
+	code, _, stderr := runCLI(t, nil, "--sim", "--symbols", "BTCUSDT", "--admin", ln.Addr().String(), "--status", "10ms", "--log-level", "error")
+	if code != 2 {
+		t.Errorf("exit %d; want 2 (stderr %q)", code, stderr)
+	}
+	if !strings.Contains(stderr, "ringfeed: --admin: listen") || strings.Count(stderr, "ringfeed:") != 1 {
+		t.Errorf("stderr %q: want one 'ringfeed: --admin: listen' line", stderr)
+	}
+	// runCLI's context lasts 60 s: returning well before means the
+	// program did not wait for it.
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+// The CA file is read at start: missing or not PEM exits 2.
+func TestCAFileCheckedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "hostname")
+	if err := os.WriteFile(notPEM, []byte("myhost\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{filepath.Join(dir, "missing.pem"), notPEM} {
+		code, _, stderr := runCLI(t, nil, "--sim", "--symbols", "BTCUSDT", "--admin", "off", "--ca-file", f, "--duration", "5s")
+		if code != 2 || !strings.Contains(stderr, "--ca-file:") {
+			t.Errorf("--ca-file %s: exit %d, stderr %q; want 2 naming --ca-file", f, code, stderr)
+		}
+	}
+}
+
+// A non-loopback admin address needs --admin-public: the admin server has
+// no authentication and serves pprof.
+func TestAdminBeyondLoopbackNeedsOptIn(t *testing.T) {
+	code, _, stderr := runCLI(t, nil, "--sim", "--symbols", "BTCUSDT", "--admin", "0.0.0.0:0", "--duration", "5s")
+	if code != 2 || !strings.Contains(stderr, "--admin:") || !strings.Contains(stderr, "--admin-public") {
+		t.Errorf("exit %d, stderr %q; want 2 naming --admin and --admin-public", code, stderr)
+	}
+	code, out, stderr := runCLI(t, nil, "--sim", "--symbols", "BTCUSDT", "--admin", "0.0.0.0:0", "--admin-public",
+		"--duration", "1s", "--status", "0", "--log-level", "error")
+	if code != 0 || !strings.Contains(out, "summary:") {
+		t.Errorf("with --admin-public: exit %d, stderr %q", code, stderr)
 	}
 }
