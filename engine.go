@@ -2,6 +2,7 @@ package ringfeed
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,6 +57,9 @@ type Engine struct {
 
 	klineLoader *klineLoader
 	rec         *recorder
+	// rootCAs are Config.CAFile's certificates, read once in New, for
+	// every TLS client (sessions, probe, REST).
+	rootCAs []*x509.Certificate
 
 	rep       reporter
 	stateMu   sync.RWMutex // guards running; see query
@@ -122,6 +126,7 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.rootCAs = roots
 	pc := cfg.Probe
 	pc.URL, pc.RootCAs, pc.Metrics, pc.Logger = cfg.RESTURL, roots, e.set, e.log
 	probe, err := session.NewProbe(pc)
