@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"slices"
@@ -68,6 +69,7 @@ type Engine struct {
 	logLimit  rateLimiter
 	runOnce   sync.Once
 	adminAddr string
+	adminLn   net.Listener // bound by listenAdmin, served by startAdmin
 	admin     *http.Server
 	ready     chan struct{}
 }
@@ -364,9 +366,13 @@ func (e *Engine) Run(ctx context.Context) error {
 	if !first {
 		return ErrRunning
 	}
+	if err := e.listenAdmin(); err != nil {
+		return err
+	}
 	if !e.cfg.replay {
 		if err := e.loadInstruments(ctx); err != nil {
 			if !errors.Is(err, errREST) {
+				e.stopAdmin()
 				return err
 			}
 			e.log.Warn("instruments-info unavailable; default scales, symbols not checked", "err", err)

@@ -5,11 +5,14 @@ import (
 	"context"
 	"flag"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -326,5 +329,35 @@ func TestAdminBeyondLoopbackNeedsOptIn(t *testing.T) {
 		"--duration", "1s", "--status", "0", "--log-level", "error")
 	if code != 0 || !strings.Contains(out, "summary:") {
 		t.Errorf("with --admin-public: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// The admin port is bound before the REST calls at start, so a taken port
+// fails at once even when REST is slow: the (hanging) REST server never
+// sees a request.
+func TestAdminPortCheckedBeforeREST(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var requests atomic.Int32
+	release := make(chan struct{})
+	rest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		select { // hang like an unreachable REST endpoint, until the test ends
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer rest.Close()
+	defer close(release)
+	code, _, stderr := runCLI(t, nil, "--symbols", "BTCUSDT", "--ws-url", "ws://127.0.0.1:1", "--rest-url", rest.URL,
+		"--admin", ln.Addr().String(), "--log-level", "error")
+	if code != 2 || !strings.Contains(stderr, "--admin: listen") {
+		t.Errorf("exit %d, stderr %q; want 2 and an --admin listen error", code, stderr)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("REST saw %d requests before the admin port was checked", n)
 	}
 }
