@@ -72,6 +72,7 @@ type Engine struct {
 	adminLn   net.Listener // bound by listenAdmin, served by startAdmin
 	admin     *http.Server
 	ready     chan struct{}
+	readyOnce sync.Once
 }
 
 // connection is one WebSocket connection: its topics, its ring, its
@@ -347,8 +348,13 @@ func (e *Engine) OnTrade(fn func(symbol string, t *parse.Trade)) { e.hooks.OnTra
 func (e *Engine) Symbols() *parse.Symbols { return e.syms }
 
 // Ready is closed once Run has started every goroutine and the admin
-// server (if any) listens.
+// server (if any) listens, or once Run has returned, whichever comes
+// first: a Run that fails at start (the admin port taken, say) closes it
+// too, so a caller waiting on it does not hang; Run's error tells the two
+// apart.
 func (e *Engine) Ready() <-chan struct{} { return e.ready }
+
+func (e *Engine) markReady() { e.readyOnce.Do(func() { close(e.ready) }) }
 
 // AdminAddr returns the admin server's bound address once Ready.
 func (e *Engine) AdminAddr() string { return e.adminAddr }
@@ -366,6 +372,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if !first {
 		return ErrRunning
 	}
+	defer e.markReady()
 	if err := e.listenAdmin(); err != nil {
 		return err
 	}
@@ -443,7 +450,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			c.ring.Close()
 		}()
 	}
-	close(e.ready)
+	e.markReady()
 
 	readers.Wait()
 	procs.Wait()
