@@ -76,11 +76,11 @@ func registerShared(fs *flag.FlagSet, o *options) {
 	fs.BoolVar(&c.Pin, "pin", false, "lock each processor to an OS thread bound to a CPU")
 	fs.StringVar(&o.cpus, "cpus", "", "comma-separated CPU `list` for --pin (default all but CPU 0)")
 	fs.DurationVar(&c.Spin, "spin", ring.DefaultSpin, "how long an idle processor busy-polls before parking; negative: never spin")
-	fs.IntVar(&c.RingSize, "ring-size", ringfeed.DefaultRingSize, "slots per connection ring, a power of two in [64, 1048576]")
+	fs.IntVar(&c.RingSize, "ring-size", ringfeed.DefaultRingSize, "slots per connection ring, a power of two")
 	fs.DurationVar(&c.HookBudget, "hook-budget", ringfeed.DefaultHookBudget, "user hook time budget; calls over it are counted and logged")
 	fs.StringVar(&o.gap, "gap-policy", "strict", "order book update id `policy`: strict (u steps by 1) or monotonic")
-	fs.IntVar(&c.KlineWindow, "kline-window", ringfeed.DefaultKlineWindow, "candles kept per symbol and interval, in [1, 100000]")
-	fs.IntVar(&c.TradeTape, "trade-tape", ringfeed.DefaultTradeTape, "trades kept per symbol, in [1, 1000000]")
+	fs.IntVar(&c.KlineWindow, "kline-window", ringfeed.DefaultKlineWindow, "candles kept per symbol and interval")
+	fs.IntVar(&c.TradeTape, "trade-tape", ringfeed.DefaultTradeTape, "trades kept per symbol")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
 }
@@ -157,6 +157,9 @@ func printUsage(fs *flag.FlagSet, name string) {
 			fmt.Fprintf(w, " %s", typ)
 		}
 		fmt.Fprintf(w, "\n    \t%s", strings.ReplaceAll(usage, "\n", "\n    \t"))
+		if r, ok := ringfeed.Range(fieldOf[f.Name]); ok {
+			fmt.Fprintf(w, " (range %s)", r)
+		}
 		if !strings.Contains(usage, "(default ") && f.Name != "version" {
 			def := f.DefValue
 			if def == "" {
@@ -306,6 +309,15 @@ var flagOf = map[string]string{
 	"NoKlineHistory":                "kline-history",
 	"Record":                        "record",
 }
+
+// fieldOf is flagOf reversed: the Config field a flag sets.
+var fieldOf = func() map[string]string {
+	m := make(map[string]string, len(flagOf))
+	for field, name := range flagOf {
+		m[name] = field
+	}
+	return m
+}()
 
 // fieldNames rewrites the Config field names in a library message as
 // flags, longest first so "Session.Dial.IdleTimeout" is not read as a

@@ -223,7 +223,7 @@ func TestHelpShowsEveryDefault(t *testing.T) {
 	if n < 40 {
 		t.Errorf("only %d flags", n)
 	}
-	for _, want := range []string{"N/stream", "--spin duration", "(default 50µs)", "RINGFEED_"} {
+	for _, want := range []string{"N/stream", "--spin duration", "(default 50µs)", "RINGFEED_", "application ping interval (range [100ms, 10m0s]) (default 20s)"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("--help lacks %q", want)
 		}
