@@ -109,6 +109,9 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 	err = e.Run(ctx)
 	stopStatus()
 	<-done
+	if ringfeed.IsConfigError(err) {
+		return fail(stderr, "", err) // nothing ran: no summary
+	}
 	summary(stdout, e.Stats())
 	if err != nil {
 		return fail(stderr, "", err)

@@ -352,10 +352,10 @@ func TestAdminPortCheckedBeforeREST(t *testing.T) {
 	}))
 	defer rest.Close()
 	defer close(release)
-	code, _, stderr := runCLI(t, nil, "--symbols", "BTCUSDT", "--ws-url", "ws://127.0.0.1:1", "--rest-url", rest.URL,
+	code, stdout, stderr := runCLI(t, nil, "--symbols", "BTCUSDT", "--ws-url", "ws://127.0.0.1:1", "--rest-url", rest.URL,
 		"--admin", ln.Addr().String(), "--log-level", "error")
-	if code != 2 || !strings.Contains(stderr, "--admin: listen") {
-		t.Errorf("exit %d, stderr %q; want 2 and an --admin listen error", code, stderr)
+	if code != 2 || !strings.Contains(stderr, "--admin: listen") || stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 2, an --admin listen error and no summary", code, stdout, stderr)
 	}
 	if n := requests.Load(); n != 0 {
 		t.Errorf("REST saw %d requests before the admin port was checked", n)
