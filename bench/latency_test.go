@@ -78,11 +78,7 @@ func bybitsimBinary(tb testing.TB) string {
 			return
 		}
 		simBuild.path = filepath.Join(simBuild.dir, "bybitsim")
-		goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goCmd); err != nil {
-			goCmd = "go"
-		}
-		out, err := exec.Command(goCmd, "build", "-o", simBuild.path, "github.com/ringfeed/ringfeed/cmd/bybitsim").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", simBuild.path, "github.com/ringfeed/ringfeed/cmd/bybitsim").CombinedOutput()
 		if err != nil {
 			simBuild.err = fmt.Errorf("go build cmd/bybitsim: %v\n%s", err, out)
 		}
