@@ -224,10 +224,10 @@ func (e *Engine) ResetLatency() {
 	e.stages.reset()
 }
 
-// CollectLatency hands every processor's histogram over now (normally the
-// reporter does it every two seconds) and returns the figures since start
-// or the last ResetLatency. A processor that is parked hands over at its
-// next wake-up or housekeeping (at most 250 ms later).
+// CollectLatency collects what every processor has handed over (normally
+// the reporter does it every second) and returns the figures since start
+// or the last ResetLatency. A processor hands over at its next
+// housekeeping tick, at most 50 ms after it is asked, parked or not.
 func (e *Engine) CollectLatency() LatencyStats {
 	e.lat.tick()
 	e.delay.tick()

@@ -99,9 +99,9 @@ func (l *live) stop() {
 }
 
 // warm lets the engine run for d, then drops the latency collected so far.
-// The processor hands its histogram over at its next housekeeping (50 ms
-// when busy, 250 ms when parked), so the reset is repeated after that to
-// drop warm-up values that were still in the processor's hands.
+// The processor hands its histogram over at its next housekeeping tick
+// (every 50 ms), so the reset is repeated after that to drop warm-up values
+// that were still in the processor's hands.
 func (l *live) warm(d time.Duration) {
 	time.Sleep(d)
 	l.e.ResetLatency()
