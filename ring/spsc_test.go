@@ -473,3 +473,48 @@ func TestParkedProducerTimesOut(t *testing.T) {
 		t.Fatalf("ReserveWait after Release = %v; want nil", err)
 	}
 }
+
+func TestParseMode(t *testing.T) {
+	f := func(in string, want Mode, wantErr bool) {
+		t.Helper()
+		got, err := ParseMode(in)
+		if (err != nil) != wantErr || (!wantErr && got != want) {
+			t.Errorf("ParseMode(%q) = %v, %v; want %v (error %v)", in, got, err, want, wantErr)
+		}
+		if !wantErr && got.String() != in {
+			t.Errorf("%v.String() = %q; want %q", got, got.String(), in)
+		}
+	}
+	f("park", Park, false)
+	f("spin", Spin, false)
+	f("", 0, true)
+	f("yield", 0, true)
+	f("Spin", 0, true)
+	if s := Mode(7).String(); s != "Mode(7)" {
+		t.Errorf("Mode(7).String() = %q", s)
+	}
+}
+
+// A Bell rung before Park leaves a token that ends the next Park at once;
+// rung while nobody is parked it costs nothing and leaves none.
+func TestBellTokens(t *testing.T) {
+	b := NewBell()
+	b.Ring() // nobody parked: no token
+	done := make(chan struct{})
+	go func() {
+		b.Park(func() bool { return false })
+		close(done)
+	}()
+	waitFlag(t, "bell", b.parked.Load)
+	b.Ring()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Park not woken by Ring within 10s")
+	}
+	if b.Parked() {
+		t.Error("Parked() after wake-up = true; want false")
+	}
+	// ready reporting work after the flag is set: no block.
+	b.Park(func() bool { return true })
+}
