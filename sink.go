@@ -61,7 +61,10 @@ func newRingSink(r *ring.SPSC[parse.Event], wait time.Duration, m *engineMetrics
 // must get back to its socket: after one wait runs out it drops at once
 // until the processor frees a slot.
 func (s *ringSink) reserveWait() *parse.Event {
-	s.stampPub()
+	// Publish first, always: ReserveWait publishes only when it finds the
+	// ring still full, and the current message's slots must be published
+	// (or still counted in unpub) whatever it finds.
+	s.publish()
 	wait := s.wait
 	if s.dropping {
 		// The processor has not freed a slot since the last wait ran
@@ -72,9 +75,8 @@ func (s *ringSink) reserveWait() *parse.Event {
 		s.m.ringFull.Inc()
 	}
 	e, err := s.r.ReserveWait(wait)
-	// ReserveWait published every reserved slot: they are the
-	// processor's now, and the current message can no longer roll them
-	// back.
+	// Every slot reserved before is published: the processor's now, and
+	// the current message can no longer roll them back.
 	s.unpub = 0
 	if e != nil {
 		s.dropping = false
