@@ -84,8 +84,8 @@ type query struct {
 // server, GC): on two cores one processor spins and the rest of the engine
 // shares the other P. GOMAXPROCS is not raised to give them more: more Ps
 // than cores put more runnable threads than cores beside the spinner, and
-// the OS then takes its core away (bench/RESULTS.md, "Wait modes":
-// hand-off p99 measured 3-10x worse with GOMAXPROCS raised on two cores).
+// the OS then takes its core away (BenchmarkLatency's spin cases run with
+// -cpu 1 and -cpu 2; the figures are in bench/RESULTS.md, "Wait modes").
 // In park mode the processor parks on the bell at once when every ring is
 // empty.
 func (p *processor) run() {
