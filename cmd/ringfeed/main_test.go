@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ringfeed/ringfeed/ring"
 )
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
@@ -359,5 +361,33 @@ func TestAdminPortCheckedBeforeREST(t *testing.T) {
 	}
 	if n := requests.Load(); n != 0 {
 		t.Errorf("REST saw %d requests before the admin port was checked", n)
+	}
+}
+
+// --wait comes from the flag, the environment or the config file, in that
+// order of precedence, and a bad mode exits 2 naming --wait.
+func TestWaitModeSources(t *testing.T) {
+	dir := t.TempDir()
+	spinFile := filepath.Join(dir, "spin.conf")
+	if err := os.WriteFile(spinFile, []byte("symbols = BTCUSDT\nwait = spin\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := func(args []string, env map[string]string, want ring.Mode) {
+		t.Helper()
+		o, _, err := parseArgs("ringfeed", args, environ(env), &bytes.Buffer{})
+		if err != nil {
+			t.Fatalf("%v %v: %v", args, env, err)
+		}
+		if o.cfg.Wait != want {
+			t.Errorf("%v %v: wait %v; want %v", args, env, o.cfg.Wait, want)
+		}
+	}
+	f([]string{"--symbols", "BTCUSDT"}, nil, ring.Park)
+	f([]string{"--config", spinFile}, nil, ring.Spin)
+	f([]string{"--symbols", "BTCUSDT"}, map[string]string{"RINGFEED_WAIT": "spin"}, ring.Spin)
+	f([]string{"--config", spinFile}, map[string]string{"RINGFEED_WAIT": "park"}, ring.Park)
+	f([]string{"--config", spinFile, "--wait", "park"}, nil, ring.Park)
+	if _, _, err := parseArgs("ringfeed", []string{"--symbols", "BTCUSDT", "--wait", "yield"}, environ(nil), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "wait") {
+		t.Errorf("--wait yield: got %v; want an error naming --wait", err)
 	}
 }
