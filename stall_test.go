@@ -95,6 +95,6 @@ func TestBadDeltaMarksOnlyThatBookStale(t *testing.T) {
 		t.Errorf("BBBUSDT: stale (%v); want live", b.Reason())
 	}
 	if got := e.m.staleBy(book.ReasonBadNumber).Get(); got != 1 {
-		t.Errorf("books_stale_total{reason=bad-number}: got %d; want 1", got)
+		t.Errorf("books_stale_total{reason=bad_number}: got %d; want 1", got)
 	}
 }
