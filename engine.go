@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -53,6 +54,11 @@ type Engine struct {
 	probe   *session.Probe
 	limiter *session.Limiter
 
+	// synced and syncedF copy figures kept elsewhere into counters
+	// before a scrape (see engineMetrics).
+	synced  []syncedCounter
+	syncedF []func()
+
 	klineLoader *klineLoader
 	rec         *recorder
 
@@ -77,6 +83,9 @@ type connection struct {
 	sink   *ringSink
 	sess   *session.Session
 	proc   *processor
+	// labels name the connection in metrics: conn="0",category="linear".
+	labels   string
+	ringHigh atomic.Int64 // highest occupancy the reporter sampled
 	// feed replaces the session in replay mode: it parses frames into the
 	// ring and returns when they are all fed.
 	feed func(ctx context.Context) error
@@ -146,7 +155,7 @@ func New(cfg Config) (*Engine, error) {
 			Limiter:      e.limiter,
 			Probe:        e.probe,
 			Metrics:      e.set,
-			Labels:       fmt.Sprintf(`conn="%d",category=%q`, c.idx, cfg.Category),
+			Labels:       c.labels,
 			Logger:       e.log.With("conn", c.idx),
 			Tap:          e.tap(c.idx),
 		}
@@ -209,10 +218,11 @@ func (e *Engine) shard() error {
 	for gi, g := range groups {
 		p := e.procs[gi%np]
 		c := &connection{idx: gi, proc: p}
+		c.labels = fmt.Sprintf(`conn="%d",category=%q`, gi, cfg.Category)
 		// The processor waits on its bell and the reader applies its own
 		// bounded wait (ringSink), so the ring's wait options are unused.
 		c.ring = ring.New[parse.Event](cfg.RingSize)
-		c.sink = newRingSink(c.ring, p.bell, cfg.RingFullWait, e.m)
+		c.sink = newRingSink(c.ring, p.bell, cfg.RingFullWait, e.m.forConn(c.labels))
 		seenTopic := map[string]bool{}
 		for _, name := range g {
 			id, _ := e.syms.Lookup([]byte(name))
