@@ -3,7 +3,6 @@ package ringfeed
 import (
 	"errors"
 	"fmt"
-	"github.com/ringfeed/ringfeed/book"
 	"log/slog"
 	"net"
 	"net/url"
@@ -11,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/kline"
 )
 
 // Category is a Bybit v5 public stream category; one socket serves exactly
@@ -319,8 +321,6 @@ var bookDepths = map[Category][]int{
 	Option:  {25, 100},
 }
 
-var klineIntervals = []string{"1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"}
-
 func validTopic(cat Category, t string) error {
 	kind, arg, _ := strings.Cut(t, ".")
 	switch kind {
@@ -339,12 +339,10 @@ func validTopic(cat Category, t string) error {
 		if cat == Option {
 			return fmt.Errorf("topic %q: option has no kline stream", t)
 		}
-		for _, iv := range klineIntervals {
-			if arg == iv {
-				return nil
-			}
+		if _, err := kline.ParseInterval(arg); err == nil {
+			return nil
 		}
-		return fmt.Errorf("topic %q: unknown interval %q (have %s)", t, arg, strings.Join(klineIntervals, " "))
+		return fmt.Errorf("topic %q: unknown interval %q (have %s)", t, arg, strings.Join(kline.Codes(), " "))
 	case "tickers", "publicTrade":
 		if arg != "" {
 			return fmt.Errorf("topic %q: %s takes no parameter", t, kind)

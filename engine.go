@@ -239,17 +239,13 @@ func (e *Engine) shard() error {
 						b:     book.New(book.Config{Depth: d, Policy: cfg.GapPolicy}),
 					})
 				case "kline":
-					kiv, err := kline.ParseInterval(arg)
-					if err != nil {
-						return cfgErr("topics", "%v", err)
-					}
 					piv, err := parse.ParseInterval([]byte(arg))
 					if err != nil {
 						return cfgErr("topics", "%v", err)
 					}
 					st.klines = append(st.klines, &klineState{
 						code: arg, iv: piv, topic: topic,
-						w:        kline.NewWindow(cfg.KlineWindow, kiv),
+						w:        kline.NewWindow(cfg.KlineWindow, piv.Kline()),
 						needFill: cfg.KlineHistory,
 					})
 				case "tickers":
