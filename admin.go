@@ -302,7 +302,7 @@ func (e *Engine) Klines(ctx context.Context, symbol, interval string, limit int)
 		v.Klines[i] = CandleView{
 			Start: c.Start, End: c.End,
 			Open: dec(c.Open, ps), High: dec(c.High, ps), Low: dec(c.Low, ps), Close: dec(c.Close, ps),
-			Volume: dec(c.Volume, ss), Turnover: dec(c.Turnover, parse.ValueScale), Confirm: c.Confirmed,
+			Volume: dec(c.Volume, ss), Turnover: dec(c.Turnover, parse.ValueScale), Confirm: c.Confirm,
 		}
 	}
 	return v, nil

@@ -329,12 +329,7 @@ func (p *processor) applyKline(st *symState, ev *parse.Event) {
 		p.e.m.unexpected.Inc()
 		return
 	}
-	c := &ev.Candle
-	out := ks.w.Update(kline.Candle{
-		Start: c.Start, End: c.End,
-		Open: c.Open, High: c.High, Low: c.Low, Close: c.Close,
-		Volume: c.Volume, Turnover: c.Turnover, Confirmed: c.Confirm,
-	})
+	out := ks.w.Update(kline.Candle(ev.Candle))
 	if out == kline.Appended && ks.w.LastGap().Missing > 0 {
 		ks.needFill = true
 	}

@@ -184,7 +184,7 @@ func TestBybitDocsFrame(t *testing.T) {
 		if got := iv.End(d.Start); got != d.End {
 			t.Fatalf("%v.End(%d) = %d; want Bybit's end %d", iv, d.Start, got, d.End)
 		}
-		c := Candle{Start: d.Start, End: d.End, Confirmed: d.Confirm}
+		c := Candle{Start: d.Start, End: d.End, Confirm: d.Confirm}
 		if err := Validate(iv, c); err != nil {
 			t.Fatalf("Validate(Bybit candle) = %v; want nil", err)
 		}
