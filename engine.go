@@ -23,17 +23,6 @@ import (
 	"github.com/ringfeed/ringfeed/ring"
 )
 
-// Hooks are user callbacks run inline on the processor goroutine that owns
-// the symbol, after the state they describe was updated. Each call is timed
-// against Config.HookBudget. The arguments are valid only during the call
-// and must not be retained or touched from another goroutine.
-type Hooks struct {
-	OnBook   func(symbol string, b *book.Book)
-	OnKline  func(symbol, interval string, w *kline.Window)
-	OnTicker func(symbol string, t *parse.Ticker)
-	OnTrade  func(symbol string, t *parse.Trade)
-}
-
 // Engine is a running market-data engine: connections (each with its
 // reader goroutine and ring), processors, and the admin server. Create it
 // with New, register hooks, then call Run once.
@@ -44,7 +33,10 @@ type Engine struct {
 	conns []*connection
 	procs []*processor
 	bySym []*symState // every symbol, indexed by id (read-only after New)
-	hooks Hooks
+	hooks hookSet
+	// cats are the per-category engines when this one serves several
+	// categories (see multi.go); nil otherwise.
+	cats []*Engine
 
 	set     *metrics.Set
 	m       *engineMetrics
@@ -62,15 +54,17 @@ type Engine struct {
 	klineLoader *klineLoader
 	rec         *recorder
 
-	rep       reporter
-	stateMu   sync.RWMutex // guards running; see query
-	running   bool
-	started   time.Time
-	logLimit  rateLimiter
-	runOnce   sync.Once
-	adminAddr string
-	admin     *http.Server
-	ready     chan struct{}
+	rep      reporter
+	stateMu  sync.RWMutex // guards running; see query
+	running  bool
+	started  time.Time
+	logLimit rateLimiter
+	runOnce  sync.Once
+	// runStarted is set when Run starts: hooks register only before.
+	runStarted atomic.Bool
+	adminAddr  string
+	admin      *http.Server
+	ready      chan struct{}
 }
 
 // connection is one WebSocket connection: its topics, its ring, its
@@ -342,22 +336,6 @@ func (e *Engine) cpuFor(proc int) (int, bool) {
 	return 1 + proc%(n-1), true
 }
 
-// OnBook registers fn to run after every applied book message. Call before
-// Run.
-func (e *Engine) OnBook(fn func(symbol string, b *book.Book)) { e.hooks.OnBook = fn }
-
-// OnKline registers fn to run after every kline update.
-func (e *Engine) OnKline(fn func(symbol, interval string, w *kline.Window)) { e.hooks.OnKline = fn }
-
-// OnTicker registers fn to run after every ticker message.
-func (e *Engine) OnTicker(fn func(symbol string, t *parse.Ticker)) { e.hooks.OnTicker = fn }
-
-// OnTrade registers fn to run for every new (not repeated) trade.
-func (e *Engine) OnTrade(fn func(symbol string, t *parse.Trade)) { e.hooks.OnTrade = fn }
-
-// Symbols returns the engine's symbol table (read-only).
-func (e *Engine) Symbols() *parse.Symbols { return e.syms }
-
 // Ready is closed once Run has started every goroutine and the admin
 // server (if any) listens.
 func (e *Engine) Ready() <-chan struct{} { return e.ready }
@@ -378,6 +356,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if !first {
 		return ErrRunning
 	}
+	e.runStarted.Store(true)
 	if !e.cfg.replay {
 		if err := e.loadInstruments(ctx); err != nil {
 			if !errors.Is(err, errREST) {

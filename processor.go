@@ -295,8 +295,8 @@ func (p *processor) applyBook(st *symState, ev *parse.Event) {
 			bs.staleSince = 0
 			p.e.m.recovered.Inc()
 		}
-		if p.e.hooks.OnBook != nil {
-			p.hook(hookBook, st.name, func() { p.e.hooks.OnBook(st.name, b) })
+		if len(p.e.hooks.book) > 0 {
+			p.hook(hookBook, st.name, func() { p.e.hooks.runBook(BookRef{symRef{p.e, st}, bs}) })
 		}
 	case err == book.ErrStale:
 		// Ignored until the snapshot the resync brings.
@@ -335,8 +335,8 @@ func (p *processor) applyKline(st *symState, ev *parse.Event) {
 	}
 	p.e.m.klineOutcome(out).Inc()
 	p.done(ev)
-	if p.e.hooks.OnKline != nil && ev.Flags&parse.Last != 0 {
-		p.hook(hookKline, st.name, func() { p.e.hooks.OnKline(st.name, ks.code, ks.w) })
+	if len(p.e.hooks.kline) > 0 && ev.Flags&parse.Last != 0 {
+		p.hook(hookKline, st.name, func() { p.e.hooks.runKline(KlineRef{symRef{p.e, st}, ks}) })
 	}
 }
 
@@ -347,8 +347,8 @@ func (p *processor) applyTicker(st *symState, ev *parse.Event) {
 	}
 	st.ticker.apply(ev)
 	p.done(ev)
-	if p.e.hooks.OnTicker != nil {
-		p.hook(hookTicker, st.name, func() { p.e.hooks.OnTicker(st.name, &st.ticker.t) })
+	if len(p.e.hooks.ticker) > 0 {
+		p.hook(hookTicker, st.name, func() { p.e.hooks.runTicker(TickerRef{symRef{p.e, st}, st.ticker}) })
 	}
 }
 
@@ -359,8 +359,8 @@ func (p *processor) applyTrade(st *symState, ev *parse.Event) {
 	}
 	if st.tape.Add(&ev.Trade, ev.Seq) {
 		p.e.m.trades.Inc()
-		if p.e.hooks.OnTrade != nil {
-			p.hook(hookTrade, st.name, func() { p.e.hooks.OnTrade(st.name, &ev.Trade) })
+		if len(p.e.hooks.trade) > 0 {
+			p.hook(hookTrade, st.name, func() { p.e.hooks.runTrade(TradeRef{symRef{p.e, st}, &ev.Trade, ev.Seq}) })
 		}
 	} else {
 		p.e.m.tradeDups.Inc()

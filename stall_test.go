@@ -27,7 +27,7 @@ func TestStalledProcessorKeepsConnectionAndResyncs(t *testing.T) {
 		PongTimeout:  time.Second,
 		IdleTimeout:  2 * time.Second,
 	}, func(e *Engine) {
-		e.OnBook(func(string, *book.Book) {
+		e.OnBook(func(BookRef) {
 			if stalled.CompareAndSwap(false, true) {
 				time.Sleep(stall) // the test's stand-in for a user hook that hangs
 			}

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed"
-	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 )
 
@@ -92,7 +91,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	if o.stallEvery > 0 {
 		log.Warn("chaos: a book hook will stall the processor", "for", o.stallFor, "every", o.stallEvery)
 		next := time.Now().Add(o.stallEvery)
-		e.OnBook(func(string, *book.Book) {
+		e.OnBook(func(ringfeed.BookRef) {
 			if now := time.Now(); now.After(next) {
 				next = now.Add(o.stallEvery)
 				time.Sleep(o.stallFor) // the stall being rehearsed
