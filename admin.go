@@ -233,6 +233,8 @@ func answer(w http.ResponseWriter, v any, err error) {
 		writeJSON(w, http.StatusOK, v)
 	case errors.Is(err, ErrUnknownSymbol), errors.Is(err, ErrNoStream):
 		writeJSON(w, http.StatusNotFound, apiError{err.Error()})
+	case errors.Is(err, ErrAmbiguousSymbol):
+		writeJSON(w, http.StatusBadRequest, apiError{err.Error()})
 	default:
 		writeJSON(w, http.StatusServiceUnavailable, apiError{err.Error()})
 	}
@@ -328,6 +330,9 @@ type Health struct {
 // Health reports whether every connection is up and no book is stale,
 // reading only the seqlock-published tops (it never waits on a processor).
 func (e *Engine) Health() Health {
+	if len(e.cats) > 0 {
+		return e.multiHealth()
+	}
 	h := Health{Conns: len(e.conns)}
 	for _, c := range e.conns {
 		if c.sess != nil && c.sess.Connected() {

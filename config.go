@@ -13,6 +13,7 @@ import (
 
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/kline"
+	"github.com/ringfeed/ringfeed/net/session"
 )
 
 // Category is a Bybit v5 public stream category; one socket serves exactly
@@ -116,7 +117,14 @@ type Config struct {
 
 	Logger *slog.Logger
 
-	replay bool // set by Replay: no sessions, frames come from a capture
+	// Streams serves several categories in one process, each with its own
+	// symbols and topics (see Stream); Category, Symbols and Topics stay
+	// empty then. A custom WSURL is then a base the category is appended
+	// to (or whose last segment, a category, it replaces).
+	Streams []Stream
+
+	replay  bool             // set by Replay: no sessions, frames come from a capture
+	limiter *session.Limiter // shared connect-rate limit of a several-category engine
 }
 
 // Defaults, chosen from Bybit's documented behaviour (see

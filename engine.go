@@ -88,6 +88,9 @@ type connection struct {
 // New validates cfg and builds the engine: symbol table, shards,
 // preallocated rings, books and windows. Nothing connects until Run.
 func New(cfg Config) (*Engine, error) {
+	if len(cfg.Streams) > 0 {
+		return newMulti(cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -119,7 +122,10 @@ func New(cfg Config) (*Engine, error) {
 		}
 		e.rec = rec
 	}
-	e.limiter = session.NewLimiter(5, time.Second)
+	e.limiter = cfg.limiter
+	if e.limiter == nil {
+		e.limiter = session.NewLimiter(5, time.Second)
+	}
 	probe, err := session.NewProbe(session.ProbeConfig{
 		URL:            cfg.RESTURL,
 		ConnectTimeout: cfg.ProbeConnectTimeout,
@@ -357,6 +363,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	e.runStarted.Store(true)
+	if len(e.cats) > 0 {
+		return e.runMulti(ctx)
+	}
 	if !e.cfg.replay {
 		if err := e.loadInstruments(ctx); err != nil {
 			if !errors.Is(err, errREST) {

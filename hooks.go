@@ -30,24 +30,36 @@ type hookSet struct {
 // in registration order; register before Run (it panics after).
 func (e *Engine) OnBook(fn func(BookRef)) {
 	e.mustNotRun("OnBook")
+	for _, c := range e.cats {
+		c.OnBook(fn)
+	}
 	e.hooks.book = append(e.hooks.book, fn)
 }
 
 // OnKline registers fn to run after every kline message.
 func (e *Engine) OnKline(fn func(KlineRef)) {
 	e.mustNotRun("OnKline")
+	for _, c := range e.cats {
+		c.OnKline(fn)
+	}
 	e.hooks.kline = append(e.hooks.kline, fn)
 }
 
 // OnTicker registers fn to run after every ticker message.
 func (e *Engine) OnTicker(fn func(TickerRef)) {
 	e.mustNotRun("OnTicker")
+	for _, c := range e.cats {
+		c.OnTicker(fn)
+	}
 	e.hooks.ticker = append(e.hooks.ticker, fn)
 }
 
 // OnTrade registers fn to run for every new (not repeated) trade.
 func (e *Engine) OnTrade(fn func(TradeRef)) {
 	e.mustNotRun("OnTrade")
+	for _, c := range e.cats {
+		c.OnTrade(fn)
+	}
 	e.hooks.trade = append(e.hooks.trade, fn)
 }
 

@@ -44,8 +44,6 @@ type engineMetrics struct {
 func newEngineMetrics(set *metrics.Set) *engineMetrics {
 	metrics.ExposeMetadata(true)
 	m := &engineMetrics{set: set}
-	version, goversion := buildVersion()
-	set.NewGauge(fmt.Sprintf(`ringfeed_build_info{version=%q,goversion=%q}`, version, goversion), func() float64 { return 1 })
 	for r := range book.NumReasons {
 		m.stale[r] = set.NewCounter(fmt.Sprintf(`ringfeed_books_stale_total{reason=%q}`, book.Reason(r).String()))
 	}
@@ -190,8 +188,14 @@ func (m *engineMetrics) klineOutcome(o kline.Outcome) *metrics.Counter {
 
 // WritePrometheus writes every engine, session and process metric in the
 // Prometheus text format.
+//
+// Every ringfeed_ series but ringfeed_build_info carries a category label:
+// the engine's metrics set has none on its engine-wide series, so
+// writeCategorySets adds it while writing (and merges the sets of an
+// engine serving several categories into one exposition).
 func (e *Engine) WritePrometheus(w io.Writer) {
-	e.syncMetrics()
-	e.m.set.WritePrometheus(w)
+	e.writeCategorySets(w)
+	version, goversion := buildVersion()
+	metrics.WriteGaugeUint64(w, fmt.Sprintf(`ringfeed_build_info{version=%q,goversion=%q}`, version, goversion), 1)
 	metrics.WriteProcessMetrics(w)
 }

@@ -92,6 +92,9 @@ func (e *Engine) messages() uint64 {
 
 // Stats returns the current figures. Safe from any goroutine.
 func (e *Engine) Stats() Stats {
+	if len(e.cats) > 0 {
+		return e.multiStats()
+	}
 	s := Stats{
 		Messages:     e.messages(),
 		Latency:      e.lat.lastWindow(),
@@ -165,6 +168,12 @@ func (e *Engine) registerGauges() {
 // far, so a benchmark can measure after its warm-up. Values a processor
 // recorded but has not handed over yet may still arrive.
 func (e *Engine) ResetLatency() {
+	for _, c := range e.cats {
+		c.ResetLatency()
+	}
+	if len(e.cats) > 0 {
+		return
+	}
 	e.lat.reset()
 	e.delay.reset()
 }
@@ -174,6 +183,15 @@ func (e *Engine) ResetLatency() {
 // or the last ResetLatency. A processor that is parked hands over at its
 // next wake-up or housekeeping (at most 250 ms later).
 func (e *Engine) CollectLatency() LatencyStats {
+	if len(e.cats) > 0 {
+		var worst LatencyStats
+		for _, c := range e.cats {
+			if s := c.CollectLatency(); s.P99 >= worst.P99 {
+				worst = s
+			}
+		}
+		return worst
+	}
 	e.lat.tick()
 	e.delay.tick()
 	return e.lat.cumulative()

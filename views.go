@@ -217,13 +217,24 @@ func (e *Engine) symbolViews() []SymbolView {
 }
 
 // SymbolTable returns the engine's symbol table (read-only): names to ids
-// and scales, as the parser sees them.
+// and scales, as the parser sees them. An engine serving several
+// categories has one per category: ask Category(c).SymbolTable.
 func (e *Engine) SymbolTable() *parse.Symbols { return e.syms }
 
 // Book returns a consistent copy of a symbol's book (the deepest
 // subscribed stream unless stream names a depth), read on its processor.
 // levels caps the levels per side (0: all).
+//
+// An engine serving several categories answers for a symbol served in one
+// of them, and ErrAmbiguousSymbol otherwise: ask Category(c).Book.
 func (e *Engine) Book(ctx context.Context, symbol string, stream, levels int) (BookView, error) {
+	if len(e.cats) > 0 {
+		eng, err := e.pick(symbol)
+		if err != nil {
+			return BookView{}, err
+		}
+		return eng.Book(ctx, symbol, stream, levels)
+	}
 	st, id, err := e.symbol(symbol)
 	if err != nil {
 		return BookView{}, err
@@ -277,6 +288,13 @@ func levelsOf(ls []book.Level, ps, ss int) []Level {
 // Klines returns up to limit newest candles of a symbol's window (0: all),
 // oldest first.
 func (e *Engine) Klines(ctx context.Context, symbol, interval string, limit int) (KlinesView, error) {
+	if len(e.cats) > 0 {
+		eng, err := e.pick(symbol)
+		if err != nil {
+			return KlinesView{}, err
+		}
+		return eng.Klines(ctx, symbol, interval, limit)
+	}
 	st, id, err := e.symbol(symbol)
 	if err != nil {
 		return KlinesView{}, err
@@ -321,6 +339,13 @@ func candleOf(c kline.Candle, ps, ss int) CandleView {
 
 // Ticker returns a copy of a symbol's merged ticker.
 func (e *Engine) Ticker(ctx context.Context, symbol string) (TickerView, error) {
+	if len(e.cats) > 0 {
+		eng, err := e.pick(symbol)
+		if err != nil {
+			return TickerView{}, err
+		}
+		return eng.Ticker(ctx, symbol)
+	}
 	st, id, err := e.symbol(symbol)
 	if err != nil {
 		return TickerView{}, err
@@ -362,6 +387,13 @@ func tickerValue(t *parse.Ticker, f parse.TickerField, sizeScale int) TickerValu
 // Trades returns up to limit newest trades of a symbol's tape (0: all),
 // newest first.
 func (e *Engine) Trades(ctx context.Context, symbol string, limit int) (TradesView, error) {
+	if len(e.cats) > 0 {
+		eng, err := e.pick(symbol)
+		if err != nil {
+			return TradesView{}, err
+		}
+		return eng.Trades(ctx, symbol, limit)
+	}
 	st, id, err := e.symbol(symbol)
 	if err != nil {
 		return TradesView{}, err

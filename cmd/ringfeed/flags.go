@@ -34,6 +34,7 @@ type options struct {
 	speed      string
 	gap        string
 	symbols    string
+	streams    []string
 	topics     string
 	cpus       string
 }
@@ -60,6 +61,10 @@ func newFlagSet(name string, o *options, out io.Writer) *flag.FlagSet {
 		return nil
 	})
 	fs.StringVar(&o.symbols, "symbols", "", "comma-separated symbols, e.g. BTCUSDT,ETHUSDT")
+	fs.Func("stream", "serve a category with its own symbols and topics, as `category:SYMBOLS:TOPICS`, e.g. spot:BTCUSDT:orderbook.50,publicTrade; repeat for several categories in one process (replaces --category, --symbols and --topics)", func(s string) error {
+		o.streams = append(o.streams, s) // parsed by finish, so errors name --stream
+		return nil
+	})
 	fs.StringVar(&o.topics, "topics", "orderbook.50,kline.1,tickers,publicTrade", "comma-separated topics: orderbook.{1,50,200,1000}, kline.{interval}, tickers, publicTrade")
 	fs.StringVar(&c.WSURL, "ws-url", "", "WebSocket URL (default Bybit mainnet for the category; 'testnet' by name)")
 	fs.StringVar(&c.RESTURL, "rest-url", "", "REST base URL (default Bybit mainnet; 'testnet' by name)")
@@ -154,7 +159,19 @@ func parseArgs(name string, args []string, env func(string) string, out io.Write
 
 func (o *options) finish() error {
 	c := &o.cfg
-	if c.Category == "" {
+	for _, s := range o.streams {
+		st, err := ringfeed.ParseStream(s)
+		if err != nil {
+			return flagErr("stream", "%v", err)
+		}
+		c.Streams = append(c.Streams, st)
+	}
+	if len(c.Streams) > 0 {
+		if c.Category != "" || o.symbols != "" {
+			return flagErr("stream", "replaces --category and --symbols: give every category as a --stream")
+		}
+		o.topics = "" // each stream names its own
+	} else if c.Category == "" {
 		c.Category = ringfeed.Linear
 	}
 	o.cfg.Symbols = splitList(o.symbols)
