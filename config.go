@@ -78,7 +78,7 @@ type Config struct {
 	// RingSize is the slot count of each connection's ring (power of two).
 	RingSize int
 	// RingFullWait bounds how long a reader waits for room before it drops
-	// an event and marks its symbol stale (DESIGN.md rule 2).
+	// an event and marks its symbol stale (docs/design.md: bounded reader wait).
 	RingFullWait time.Duration
 	// SymbolsPerConn caps the symbols sharded onto one connection.
 	SymbolsPerConn int

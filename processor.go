@@ -34,8 +34,8 @@ const resyncRetry = 5 * time.Second
 
 // processor owns a fixed set of connections (their rings) and every symbol
 // on them. It is the single writer of their books, windows, tickers and
-// tapes (DESIGN.md rule 1). Other goroutines reach it through queries,
-// served between batches, or the seqlock top of book.
+// tapes (docs/design.md: single writer). Other goroutines reach it through
+// queries, served between batches, or the seqlock top of book.
 type processor struct {
 	id    int
 	e     *Engine
@@ -462,8 +462,8 @@ const (
 var hookNames = [numHooks]string{"book", "kline", "ticker", "trade"}
 
 // hook runs a user hook inline and times it against the budget; calls over
-// it are counted and logged (rate-limited): the old system's "callback
-// timeouts", except that here a slow hook only delays this processor.
+// it are counted and logged (rate-limited). A callback-style client would
+// time such calls out; here a slow hook only delays this processor.
 func (p *processor) hook(k hookKind, sym string, fn func()) {
 	start := wsconn.Nanotime()
 	fn()
