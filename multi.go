@@ -290,7 +290,9 @@ func (e *Engine) writeCategorySets(w io.Writer) {
 					fams[name] = f
 					order = append(order, name)
 				}
-				if f.first == i {
+				// Metadata of the family's first engine, each line once (a
+				// metrics writer may repeat it per series).
+				if f.first == i && !bytes.Contains(f.meta, line) {
 					f.meta = append(f.meta, line...)
 				}
 				cur = f

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -223,4 +225,53 @@ func hasLabel(m *dto.Metric, name string) bool {
 		}
 	}
 	return false
+}
+
+func TestAppendLabelled(t *testing.T) {
+	f := func(line, want string) {
+		t.Helper()
+		if got := string(appendLabelled(nil, []byte(line), []byte(`category="spot"`))); got != want {
+			t.Errorf("appendLabelled(%q) = %q; want %q", line, got, want)
+		}
+	}
+	f("ringfeed_trades_total 5\n", "ringfeed_trades_total{category=\"spot\"} 5\n")
+	f("ringfeed_x{reason=\"gap\"} 1\n", "ringfeed_x{category=\"spot\",reason=\"gap\"} 1\n")
+	f("ringfeed_x{conn=\"0\",category=\"linear\"} 1\n", "ringfeed_x{conn=\"0\",category=\"linear\"} 1\n")
+	f("ringfeed_h_bucket{le=\"0.001\"} 3\n", "ringfeed_h_bucket{category=\"spot\",le=\"0.001\"} 3\n")
+	f("ringfeed_x{path=\"a b\"} 2\n", "ringfeed_x{category=\"spot\",path=\"a b\"} 2\n")
+}
+
+// TestWriteCategorySets merges two engines' sets: each family once, with
+// its metadata once, and every series labelled with its category.
+func TestWriteCategorySets(t *testing.T) {
+	lin := Stream{Linear, []string{"BTCUSDT"}, []string{"orderbook.50"}}
+	spot := Stream{Spot, []string{"BTCUSDT"}, []string{"orderbook.50"}}
+	e, err := New(Config{Streams: []Stream{lin, spot}, Admin: "off", Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A metrics writer that repeats its metadata per series, as
+	// metrics.WriteCounterUint64 does.
+	for _, c := range e.cats {
+		c.set.RegisterMetricsWriter(func(w io.Writer) {
+			metrics.WriteCounterUint64(w, `ringfeed_test_total{k="a"}`, 1)
+			metrics.WriteCounterUint64(w, `ringfeed_test_total{k="b"}`, 2)
+		})
+	}
+	var b bytes.Buffer
+	e.WritePrometheus(&b)
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatalf("parse: %v\n%s", err, b.String())
+	}
+	if got := len(fams["ringfeed_test_total"].GetMetric()); got != 4 {
+		t.Errorf("ringfeed_test_total: %d series; want 4 (2 per category)", got)
+	}
+	if n := strings.Count(b.String(), "# TYPE ringfeed_test_total "); n != 1 {
+		t.Errorf("ringfeed_test_total: %d TYPE lines; want 1", n)
+	}
+	if got := len(fams["ringfeed_trades_total"].GetMetric()); got != 2 {
+		t.Errorf("ringfeed_trades_total: %d series; want one per category", got)
+	}
 }
