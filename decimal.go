@@ -1,8 +1,10 @@
 package ringfeed
 
 import (
+	"errors"
 	"math"
 	"math/bits"
+	"strconv"
 
 	"github.com/ringfeed/ringfeed/parse"
 )
@@ -64,6 +66,29 @@ func (d Decimal) AppendTo(dst []byte) []byte {
 // MarshalText returns the String form, so encoding/json writes a Decimal
 // as a JSON string, the way Bybit writes numbers.
 func (d Decimal) MarshalText() ([]byte, error) { return d.AppendTo(nil), nil }
+
+// UnmarshalText reads a decimal string ("65000.10", "-0.5", "3") at the
+// scale it is written with, so a client of the admin API can decode the
+// views. It accepts at most parse.MaxScale decimals and no exponent.
+func (d *Decimal) UnmarshalText(b []byte) error {
+	s := string(b)
+	scale := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' {
+			scale = len(s) - i - 1
+			break
+		}
+	}
+	if scale > parse.MaxScale {
+		return errors.New("ringfeed: decimal " + strconv.Quote(s) + ": too many decimals")
+	}
+	v, err := parse.ParseDecimal(b, scale)
+	if err != nil {
+		return errors.New("ringfeed: decimal " + strconv.Quote(s) + ": " + err.Error())
+	}
+	*d = NewDecimal(v, scale)
+	return nil
+}
 
 // Float64 returns the nearest float64 when |Value| ≤ 2^53 (one correctly
 // rounded division); beyond that the result may be off by one unit in the

@@ -107,3 +107,27 @@ func BenchmarkDecimalCmp(b *testing.B) {
 	}
 	_ = n
 }
+
+func TestDecimalUnmarshalText(t *testing.T) {
+	f := func(in string, want Decimal, ok bool) {
+		t.Helper()
+		var d Decimal
+		err := d.UnmarshalText([]byte(in))
+		if (err == nil) != ok || ok && d != want {
+			t.Errorf("UnmarshalText(%q) = %v (value %d scale %d), %v; want %v, ok=%v", in, d, d.Value(), d.Scale(), err, want, ok)
+		}
+	}
+	f("65000.10", NewDecimal(6500010, 2), true)
+	f("-0.5", NewDecimal(-5, 1), true)
+	f("3", NewDecimal(3, 0), true)
+	f("0.000000000000000001", NewDecimal(1, 18), true)
+	f("0.0000000000000000001", Decimal{}, false) // 19 decimals
+	f("1e5", Decimal{}, false)
+	f("", Decimal{}, false)
+	f("abc", Decimal{}, false)
+	// Round trip through JSON.
+	var v struct{ P Decimal }
+	if err := json.Unmarshal([]byte(`{"P":"12.340"}`), &v); err != nil || v.P.String() != "12.34" || v.P.Scale() != 3 {
+		t.Errorf("json round trip: %v %v", v.P, err)
+	}
+}

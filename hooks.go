@@ -124,8 +124,8 @@ func (r BookRef) Depth() int { return int(r.bs.depth) }
 // message applied.
 func (r BookRef) Header() book.Header { return r.bs.b.Header() }
 
-// Stale reports whether the book is stale (it is not when a hook runs
-// after a successful update, but a hook may keep reading other state).
+// Stale reports whether the book is stale. OnBook hooks run only after an
+// update that left the book live, so it is false during their call.
 func (r BookRef) Stale() bool { return r.bs.b.Stale() }
 
 // Len returns the number of levels on side s.
@@ -185,7 +185,8 @@ func (r KlineRef) Newest() (CandleView, bool) {
 	return r.candle(c), ok
 }
 
-// At returns the i-th oldest candle held (0 is the oldest).
+// At returns the i-th candle counting from the newest (At(0) is the
+// newest), as kline.Window.At does.
 func (r KlineRef) At(i int) (CandleView, bool) {
 	c, ok := r.ks.w.At(i)
 	return r.candle(c), ok

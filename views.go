@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/kline"
@@ -428,27 +427,4 @@ func (e *Engine) Trades(ctx context.Context, symbol string, limit int) (TradesVi
 			ID: string(t.ID()), BlockTrade: t.BlockTrade, RPI: t.RPI, Seq: seqs[i]}
 	}
 	return v, nil
-}
-
-// UnmarshalText reads a decimal string ("65000.10", "-0.5", "3") at the
-// scale it is written with, so a client of the admin API can decode the
-// views. It accepts at most parse.MaxScale decimals and no exponent.
-func (d *Decimal) UnmarshalText(b []byte) error {
-	s := string(b)
-	scale := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			scale = len(s) - i - 1
-			break
-		}
-	}
-	if scale > parse.MaxScale {
-		return errors.New("ringfeed: decimal " + strconv.Quote(s) + ": too many decimals")
-	}
-	v, err := parse.ParseDecimal(b, scale)
-	if err != nil {
-		return errors.New("ringfeed: decimal " + strconv.Quote(s) + ": " + err.Error())
-	}
-	*d = NewDecimal(v, scale)
-	return nil
 }
