@@ -192,7 +192,8 @@ func TestOptionTradesOfOtherStrikesIgnored(t *testing.T) {
 // TestDashboardQueries checks deploy/grafana-dashboard.json against a live
 // scrape: every series a panel queries exists (a _bucket query needs a
 // histogram family), every query is scoped by the job and instance
-// variables, and a panel of per-second rates is not drawn in seconds.
+// variables (ringfeed_ series by category too), and a panel of per-second
+// rates is not drawn in seconds.
 func TestDashboardQueries(t *testing.T) {
 	raw, err := os.ReadFile("deploy/grafana-dashboard.json")
 	if err != nil {
@@ -223,8 +224,8 @@ func TestDashboardQueries(t *testing.T) {
 	for _, v := range d.Templating.List {
 		vars[v.Name] = true
 	}
-	if !vars["job"] || !vars["instance"] {
-		t.Errorf("dashboard variables %v: want job and instance", vars)
+	if !vars["job"] || !vars["instance"] || !vars["category"] {
+		t.Errorf("dashboard variables %v: want job, instance and category", vars)
 	}
 
 	h := startHarness(t, bybitsim.Config{Seed: 3, TimeScale: 60},
@@ -241,6 +242,10 @@ func TestDashboardQueries(t *testing.T) {
 		for _, tg := range pn.Targets {
 			if !strings.Contains(tg.Expr, `job=~"$job",instance=~"$instance"`) {
 				t.Errorf("panel %q: %s is not scoped by $job and $instance", pn.Title, tg.Expr)
+			}
+			if strings.Contains(tg.Expr, "ringfeed_") && !strings.Contains(tg.Expr, "ringfeed_build_info") &&
+				!strings.Contains(tg.Expr, `category=~"$category"`) {
+				t.Errorf("panel %q: %s is not scoped by $category", pn.Title, tg.Expr)
 			}
 			if strings.Contains(tg.Expr, "rate(") && !strings.HasPrefix(tg.Expr, "histogram_quantile(") {
 				rates++
