@@ -66,18 +66,18 @@ var ErrAmbiguousSymbol = errors.New("ringfeed: symbol served in several categori
 // newMulti builds an engine serving every category of cfg.Streams.
 func newMulti(cfg Config) (*Engine, error) {
 	if cfg.Category != "" || len(cfg.Symbols) > 0 || len(cfg.Topics) > 0 {
-		return nil, cfgErr("stream", "set either the streams or category, symbols and topics, not both")
+		return nil, cfgErr("Streams", "set either Streams or Category, Symbols and Topics, not both")
 	}
 	if cfg.Record != "" {
-		return nil, cfgErr("record", "a capture holds one category: record with one category at a time")
+		return nil, cfgErr("Record", "a capture holds one category: record with one category at a time")
 	}
 	if cfg.replay {
-		return nil, cfgErr("stream", "a replay holds one category")
+		return nil, cfgErr("Streams", "a replay holds one category")
 	}
 	seen := map[Category]bool{}
 	for _, s := range cfg.Streams {
 		if seen[s.Category] {
-			return nil, cfgErr("stream", "category %s given twice: list all its symbols in one stream", s.Category)
+			return nil, cfgErr("Streams", "category %s given twice: list all its symbols in one stream", s.Category)
 		}
 		seen[s.Category] = true
 	}
@@ -102,13 +102,20 @@ func newMulti(cfg Config) (*Engine, error) {
 		c.limiter = limiter
 		var err error
 		if c.WSURL, err = categoryURL(cfg.WSURL, s.Category); err != nil {
-			return nil, cfgErr("ws-url", "%v", err)
+			return nil, cfgErr("WSURL", "%v", err)
 		}
 		child, err := New(c)
 		if err != nil {
+			// A stream's own settings are named as part of Streams.
 			var ce *ConfigError
 			if errors.As(err, &ce) {
-				ce.Msg = string(s.Category) + ": " + ce.Msg
+				switch ce.Field {
+				case "Category", "Symbols", "Topics":
+					ce.Msg = fmt.Sprintf("%s: %s: %s", s.Category, ce.Field, ce.Msg)
+					ce.Field = "Streams"
+				default:
+					ce.Msg = string(s.Category) + ": " + ce.Msg
+				}
 			}
 			return nil, err
 		}
@@ -185,7 +192,11 @@ func (e *Engine) pick(symbol string) (*Engine, error) {
 
 // runMulti runs every category's engine and the shared admin server.
 func (e *Engine) runMulti(ctx context.Context) error {
+	defer e.markReady()
 	e.started = time.Now()
+	if err := e.listenAdmin(); err != nil {
+		return err
+	}
 	if err := e.startAdmin(); err != nil {
 		return err
 	}
@@ -211,7 +222,7 @@ func (e *Engine) runMulti(ctx context.Context) error {
 				return
 			}
 		}
-		close(e.ready)
+		e.markReady()
 	}()
 	wg.Wait()
 	return errors.Join(errs...)

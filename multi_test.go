@@ -58,11 +58,11 @@ func TestMultiConfigErrors(t *testing.T) {
 		cfg   Config
 		field string
 	}{
-		"both":       {Config{Streams: []Stream{lin}, Category: Linear}, "stream"},
-		"twice":      {Config{Streams: []Stream{lin, lin}}, "stream"},
-		"record":     {Config{Streams: []Stream{lin}, Record: "x"}, "record"},
-		"bad topic":  {Config{Streams: []Stream{lin, {Spot, []string{"BTCUSDT"}, []string{"orderbook.7"}}}}, "topics"},
-		"bad ws-url": {Config{Streams: []Stream{lin}, WSURL: "ws://127.0.0.1:1/feed"}, "ws-url"},
+		"both":       {Config{Streams: []Stream{lin}, Category: Linear}, "Streams"},
+		"twice":      {Config{Streams: []Stream{lin, lin}}, "Streams"},
+		"record":     {Config{Streams: []Stream{lin}, Record: "x"}, "Record"},
+		"bad topic":  {Config{Streams: []Stream{lin, {Spot, []string{"BTCUSDT"}, []string{"orderbook.7"}}}}, "Streams"},
+		"bad ws-url": {Config{Streams: []Stream{lin}, WSURL: "ws://127.0.0.1:1/feed"}, "WSURL"},
 	} {
 		c.cfg.Admin, c.cfg.Logger = "off", quietLogger()
 		_, err := New(c.cfg)
