@@ -22,8 +22,8 @@ import (
 // _total series is a counter. Figures another goroutine keeps (messages
 // applied, hook time, wsconn's frame counts) are copied into counters by
 // syncMetrics before each scrape, because the library's only callback
-// metric is a gauge. The HELP lines are empty: the library has no place
-// for help text.
+// metric is a gauge. The library writes HELP lines without text;
+// writeCategorySets fills them in from metricHelp.
 type engineMetrics struct {
 	set *metrics.Set
 
@@ -196,6 +196,7 @@ func (m *engineMetrics) klineOutcome(o kline.Outcome) *metrics.Counter {
 func (e *Engine) WritePrometheus(w io.Writer) {
 	e.writeCategorySets(w)
 	version, goversion := buildVersion()
-	metrics.WriteGaugeUint64(w, fmt.Sprintf(`ringfeed_build_info{version=%q,goversion=%q}`, version, goversion), 1)
+	fmt.Fprintf(w, "# HELP ringfeed_build_info %s\n# TYPE ringfeed_build_info gauge\nringfeed_build_info{version=%q,goversion=%q} 1\n",
+		metricHelp["ringfeed_build_info"], version, goversion)
 	metrics.WriteProcessMetrics(w)
 }

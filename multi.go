@@ -303,6 +303,9 @@ func (e *Engine) writeCategorySets(w io.Writer) {
 				}
 				// Metadata of the family's first engine, each line once (a
 				// metrics writer may repeat it per series).
+				if bytes.HasPrefix(line, []byte("# HELP ")) {
+					line = withHelp(line, name)
+				}
 				if f.first == i && !bytes.Contains(f.meta, line) {
 					f.meta = append(f.meta, line...)
 				}
