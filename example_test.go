@@ -124,3 +124,50 @@ func ExampleDecimal() {
 	fmt.Println(a, b, a.Equal(b), a.Float64(), a.Less(ringfeed.NewDecimal(65001, 0)))
 	// Output: 65000.1 65000.1 true 65000.1 true
 }
+
+// Serve linear and spot in one engine: the same symbol name is a different
+// instrument in each, so the category picks the book.
+func ExampleEngine_Category() {
+	sim, err := bybitsim.Start(bybitsim.Config{Seed: 3})
+	if err != nil {
+		panic(err)
+	}
+	defer sim.Close()
+	e, err := ringfeed.New(ringfeed.Config{
+		Streams: []ringfeed.Stream{
+			{Category: ringfeed.Linear, Symbols: []string{"BTCUSDT"}, Topics: []string{"orderbook.50"}},
+			{Category: ringfeed.Spot, Symbols: []string{"BTCUSDT"}, Topics: []string{"orderbook.50"}},
+		},
+		WSURL:   sim.URL("linear"), // each category gets its own path
+		RESTURL: sim.RESTURL(),
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	_, err = e.Book(ctx, "BTCUSDT", 0, 1)
+	fmt.Println(err)
+	var v ringfeed.BookView
+	for i := 0; i < 200; i++ {
+		if v, err = e.Category(ringfeed.Spot).Book(ctx, "BTCUSDT", 0, 1); err == nil && !v.Stale {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	cancel()
+	fmt.Println(<-done)
+	fmt.Println(e.Categories(), v.Category, v.Symbol, "stale:", v.Stale)
+	// Output:
+	// ringfeed: symbol served in several categories; name the category
+	// <nil>
+	// [linear spot] spot BTCUSDT stale: false
+}
+
+func ExampleParseStream() {
+	s, err := ringfeed.ParseStream("spot:BTCUSDT,ETHUSDT:orderbook.50,publicTrade")
+	fmt.Println(s.Category, s.Symbols, s.Topics, err)
+	// Output: spot [BTCUSDT ETHUSDT] [orderbook.50 publicTrade] <nil>
+}

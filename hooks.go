@@ -147,11 +147,12 @@ func (r BookRef) BestAsk() (Level, bool) { return r.Best(book.Ask) }
 // returns how many. It does not allocate.
 func (r BookRef) Levels(s book.Side, dst []Level) int {
 	n := 0
+	ps, ss := r.scales()
 	r.bs.b.Ascend(s, func(l book.Level) bool {
 		if n == len(dst) {
 			return false
 		}
-		dst[n] = r.level(l)
+		dst[n] = Level{NewDecimal(l.Price, ps), NewDecimal(l.Size, ss)}
 		n++
 		return true
 	})
