@@ -51,11 +51,11 @@ func (e *Engine) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		e.WritePrometheus(w)
 	})
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/", jsonErrors(pprof.Index))
+	mux.HandleFunc("/debug/pprof/cmdline", jsonErrors(pprof.Cmdline))
+	mux.HandleFunc("/debug/pprof/profile", jsonErrors(pprof.Profile))
+	mux.HandleFunc("/debug/pprof/symbol", jsonErrors(pprof.Symbol))
+	mux.HandleFunc("/debug/pprof/trace", jsonErrors(pprof.Trace))
 	get("/v1/symbols", e.handleSymbols)
 	get("/v1/book/{symbol}", e.handleBook)
 	get("/v1/klines/{symbol}/{interval}", e.handleKlines)
@@ -161,6 +161,48 @@ func (c jsonErrorConn) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// jsonErrors makes the plain-text errors of a handler that is not ours
+// (pprof's "Unknown profile", say) JSON like every other admin error; its
+// successful answers pass through untouched.
+func jsonErrors(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		jw := &jsonErrorWriter{ResponseWriter: w}
+		h(jw, r)
+		if jw.code >= 400 {
+			writeJSON(w, jw.code, apiError{strings.TrimSpace(jw.body.String())})
+		}
+	}
+}
+
+// jsonErrorWriter holds back an error status and its body.
+type jsonErrorWriter struct {
+	http.ResponseWriter
+	code int
+	body bytes.Buffer
+}
+
+func (w *jsonErrorWriter) WriteHeader(code int) {
+	if code >= 400 {
+		w.code = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *jsonErrorWriter) Write(p []byte) (int, error) {
+	if w.code >= 400 {
+		return w.body.Write(p)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Flush lets a streaming answer (a CPU profile, a trace) through.
+func (w *jsonErrorWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok && w.code < 400 {
+		f.Flush()
+	}
 }
 
 type apiError struct {

@@ -40,6 +40,21 @@ func TestAdminMethodsAndErrors(t *testing.T) {
 		}
 	}
 
+	// pprof's own errors are JSON too; its answers pass through.
+	for path, code := range map[string]int{"/debug/pprof/nope": http.StatusNotFound, "/debug/pprof/cmdline": http.StatusOK} {
+		resp, err := h.client.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var v apiError
+		isJSON := json.Unmarshal(body, &v) == nil && v.Error != ""
+		if resp.StatusCode != code || isJSON != (code >= 400) {
+			t.Errorf("GET %s: %d %q; want %d, JSON error only for an error", path, resp.StatusCode, body, code)
+		}
+	}
+
 	// Errors net/http answers before any handler runs, over a raw
 	// connection: headers beyond the limit, and a malformed request.
 	for _, c := range []struct {
