@@ -172,6 +172,15 @@ func (e *Engine) Categories() []Category {
 	return out
 }
 
+// forSymbol returns the engine whose state has symbol: e itself, or the
+// category engine that serves it when e serves several.
+func (e *Engine) forSymbol(symbol string) (*Engine, error) {
+	if len(e.cats) == 0 {
+		return e, nil
+	}
+	return e.pick(symbol)
+}
+
 // pick returns the engine that serves symbol, for the state accessors of a
 // several-category engine.
 func (e *Engine) pick(symbol string) (*Engine, error) {

@@ -227,13 +227,14 @@ func (e *Engine) SymbolTable() *parse.Symbols { return e.syms }
 // An engine serving several categories answers for a symbol served in one
 // of them, and ErrAmbiguousSymbol otherwise: ask Category(c).Book.
 func (e *Engine) Book(ctx context.Context, symbol string, stream, levels int) (BookView, error) {
-	if len(e.cats) > 0 {
-		eng, err := e.pick(symbol)
-		if err != nil {
-			return BookView{}, err
-		}
-		return eng.Book(ctx, symbol, stream, levels)
+	eng, err := e.forSymbol(symbol)
+	if err != nil {
+		return BookView{}, err
 	}
+	return eng.book(ctx, symbol, stream, levels)
+}
+
+func (e *Engine) book(ctx context.Context, symbol string, stream, levels int) (BookView, error) {
 	st, id, err := e.symbol(symbol)
 	if err != nil {
 		return BookView{}, err
@@ -287,13 +288,14 @@ func levelsOf(ls []book.Level, ps, ss int) []Level {
 // Klines returns up to limit newest candles of a symbol's window (0: all),
 // oldest first.
 func (e *Engine) Klines(ctx context.Context, symbol, interval string, limit int) (KlinesView, error) {
-	if len(e.cats) > 0 {
-		eng, err := e.pick(symbol)
-		if err != nil {
-			return KlinesView{}, err
-		}
-		return eng.Klines(ctx, symbol, interval, limit)
+	eng, err := e.forSymbol(symbol)
+	if err != nil {
+		return KlinesView{}, err
 	}
+	return eng.klines(ctx, symbol, interval, limit)
+}
+
+func (e *Engine) klines(ctx context.Context, symbol, interval string, limit int) (KlinesView, error) {
 	st, id, err := e.symbol(symbol)
 	if err != nil {
 		return KlinesView{}, err
@@ -338,13 +340,14 @@ func candleOf(c kline.Candle, ps, ss int) CandleView {
 
 // Ticker returns a copy of a symbol's merged ticker.
 func (e *Engine) Ticker(ctx context.Context, symbol string) (TickerView, error) {
-	if len(e.cats) > 0 {
-		eng, err := e.pick(symbol)
-		if err != nil {
-			return TickerView{}, err
-		}
-		return eng.Ticker(ctx, symbol)
+	eng, err := e.forSymbol(symbol)
+	if err != nil {
+		return TickerView{}, err
 	}
+	return eng.ticker(ctx, symbol)
+}
+
+func (e *Engine) ticker(ctx context.Context, symbol string) (TickerView, error) {
 	st, id, err := e.symbol(symbol)
 	if err != nil {
 		return TickerView{}, err
@@ -386,13 +389,14 @@ func tickerValue(t *parse.Ticker, f parse.TickerField, sizeScale int) TickerValu
 // Trades returns up to limit newest trades of a symbol's tape (0: all),
 // newest first.
 func (e *Engine) Trades(ctx context.Context, symbol string, limit int) (TradesView, error) {
-	if len(e.cats) > 0 {
-		eng, err := e.pick(symbol)
-		if err != nil {
-			return TradesView{}, err
-		}
-		return eng.Trades(ctx, symbol, limit)
+	eng, err := e.forSymbol(symbol)
+	if err != nil {
+		return TradesView{}, err
 	}
+	return eng.trades(ctx, symbol, limit)
+}
+
+func (e *Engine) trades(ctx context.Context, symbol string, limit int) (TradesView, error) {
 	st, id, err := e.symbol(symbol)
 	if err != nil {
 		return TradesView{}, err
