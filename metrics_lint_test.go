@@ -2,12 +2,15 @@ package ringfeed
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,15 +186,34 @@ func TestOptionTradesOfOtherStrikesIgnored(t *testing.T) {
 		t.Skipf("simulator serves %d %s options; need two", len(some), base)
 	}
 	some = some[:1]
+	var warns atomic.Int64
+	log := slog.New(countingHandler{slog.LevelWarn, &warns})
 	h := startHarness(t, bybitsim.Config{Seed: 5, TimeScale: 60},
-		Config{Category: Option, Symbols: some, Topics: []string{"publicTrade"}})
+		Config{Category: Option, Symbols: some, Topics: []string{"publicTrade"}, Logger: log})
 	waitFor(t, 30*time.Second, "an ignored trade batch", func() bool {
 		return metricValue(t, h.scrape(), "ringfeed_messages_ignored_total", map[string]string{"reason": "unsubscribed_symbol"}) > 0
 	})
 	if got := metricValue(t, h.scrape(), "ringfeed_parse_errors_total", map[string]string{"reason": "unknown_symbol"}); got != 0 {
 		t.Errorf("parse_errors_total{reason=unknown_symbol}: got %v; want 0", got)
 	}
+	if n := warns.Load(); n != 0 {
+		t.Errorf("%d warnings logged; want none for normal traffic", n)
+	}
 }
+
+// countingHandler counts log records at or above its level.
+type countingHandler struct {
+	level slog.Level
+	n     *atomic.Int64
+}
+
+func (h countingHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+func (h countingHandler) Handle(context.Context, slog.Record) error {
+	h.n.Add(1)
+	return nil
+}
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countingHandler) WithGroup(string) slog.Handler      { return h }
 
 // TestDashboardQueries checks deploy/grafana-dashboard.json against a live
 // scrape: every series a panel queries exists (a _bucket query needs a
