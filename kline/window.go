@@ -167,7 +167,7 @@ func (w *Window) Last(dst []Candle, n int) []Candle {
 // confirmed resend replaces the values (the latest confirmed state wins).
 // A candle superseded by a newer start while unconfirmed stays unconfirmed
 // (its final update was missed; refetch it, e.g. when At(1) after an
-// Appended is not Confirm).
+// Appended is not confirmed).
 //
 // Update does not allocate and takes O(1) time for the newest candle and for
 // late updates on a gap-free window.
