@@ -102,24 +102,24 @@ func TestSpinModeLiveFeedAndStageHistograms(t *testing.T) {
 	var body string
 	waitFor(t, 10*time.Second, "stage histograms with counts", func() bool {
 		body = h.metrics()
-		return histCount(body, `ringfeed_stage_latency_seconds_count{stage="handoff"}`) > 0 &&
-			histCount(body, `ringfeed_handling_latency_seconds_count`) > 0
+		return histCount(body, `ringfeed_stage_latency_seconds_count{category="linear",stage="handoff"}`) > 0 &&
+			histCount(body, `ringfeed_handling_latency_seconds_count{category="linear"}`) > 0
 	})
 	for _, stage := range stageNames {
-		name := `ringfeed_stage_latency_seconds_count{stage="` + stage + `"}`
+		name := `ringfeed_stage_latency_seconds_count{category="linear",stage="` + stage + `"}`
 		if n := histCount(body, name); n <= 0 {
 			t.Errorf("%s = %v; want > 0", name, n)
 		}
 		// Buckets are cumulative and end at +Inf = _count.
-		inf := histCount(body, `ringfeed_stage_latency_seconds_bucket{stage="`+stage+`",le="+Inf"}`)
+		inf := histCount(body, `ringfeed_stage_latency_seconds_bucket{category="linear",stage="`+stage+`",le="+Inf"}`)
 		if inf != histCount(body, name) {
 			t.Errorf("stage %s: +Inf bucket %v != count %v", stage, inf, histCount(body, name))
 		}
-		if first := histCount(body, `ringfeed_stage_latency_seconds_bucket{stage="`+stage+`",le="1e-06"}`); first < 0 || first > inf {
+		if first := histCount(body, `ringfeed_stage_latency_seconds_bucket{category="linear",stage="`+stage+`",le="1e-06"}`); first < 0 || first > inf {
 			t.Errorf("stage %s: 1µs bucket %v outside [0, %v]", stage, first, inf)
 		}
 	}
-	for _, want := range []string{"# TYPE ringfeed_handling_latency_seconds histogram", "ringfeed_handling_latency_seconds_sum ", "ringfeed_feed_delay_seconds_bucket{le=\"0.001\"}"} {
+	for _, want := range []string{"# TYPE ringfeed_handling_latency_seconds histogram", "ringfeed_handling_latency_seconds_sum{category=\"linear\"} ", "ringfeed_feed_delay_seconds_bucket{category=\"linear\",le=\"0.001\"}"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,14 +96,6 @@ func (e *Engine) report(ctx context.Context) {
 	}
 }
 
-func (e *Engine) sampleRings() {
-	for _, c := range e.conns {
-		if n := int64(c.ring.Len()); n > e.rep.ringHigh.Load() {
-			e.rep.ringHigh.Store(n)
-		}
-	}
-}
-
 func (e *Engine) messages() uint64 {
 	var n uint64
 	for _, p := range e.procs {
@@ -115,6 +106,9 @@ func (e *Engine) messages() uint64 {
 
 // Stats returns the current figures. Safe from any goroutine.
 func (e *Engine) Stats() Stats {
+	if len(e.cats) > 0 {
+		return e.multiStats()
+	}
 	s := Stats{
 		Messages:     e.messages(),
 		Latency:      e.lat.lastWindow(),
@@ -124,7 +118,7 @@ func (e *Engine) Stats() Stats {
 		FeedDelay:    e.delay.lastWindow(),
 		Conns:        len(e.conns),
 		RingHigh:     int(e.rep.ringHigh.Load()),
-		RingDrops:    e.m.ringDrops.Get(),
+		RingDrops:    e.ringDrops(),
 		Resyncs:      e.m.resyncs.Get(),
 	}
 	if !e.started.IsZero() {
@@ -185,40 +179,26 @@ func (e *Engine) registerGauges() {
 		name string
 		a    *latAggregate
 	}{{"ringfeed_handling_latency_window_seconds", e.lat}, {"ringfeed_feed_delay_window_seconds", e.delay}} {
-		q(x.name+`{quantile="0.5"}`, x.a, func(s LatencyStats) int64 { return s.P50 })
-		q(x.name+`{quantile="0.99"}`, x.a, func(s LatencyStats) int64 { return s.P99 })
-		q(x.name+`{quantile="0.999"}`, x.a, func(s LatencyStats) int64 { return s.P999 })
-		q(x.name+`{quantile="1"}`, x.a, func(s LatencyStats) int64 { return s.Max })
+		// A stat label, not quantile: these are gauges, and quantile is
+		// the label of a summary.
+		q(x.name+`{stat="p50"}`, x.a, func(s LatencyStats) int64 { return s.P50 })
+		q(x.name+`{stat="p99"}`, x.a, func(s LatencyStats) int64 { return s.P99 })
+		q(x.name+`{stat="p99.9"}`, x.a, func(s LatencyStats) int64 { return s.P999 })
+		q(x.name+`{stat="max"}`, x.a, func(s LatencyStats) int64 { return s.Max })
 	}
-	for _, c := range e.conns {
-		r := c.ring
-		e.set.NewGauge(`ringfeed_ring_occupancy{conn="`+strconv.Itoa(c.idx)+`"}`, func() float64 { return float64(r.Len()) })
-	}
-	e.set.NewGauge(`ringfeed_ring_high_water`, func() float64 { return float64(e.rep.ringHigh.Load()) })
-	e.set.NewGauge(`ringfeed_books_stale`, func() float64 { return float64(e.Stats().StaleBooks) })
-	e.set.NewGauge(`ringfeed_messages_applied_total`, func() float64 { return float64(e.messages()) })
-	for k := range numHooks {
-		e.set.NewGauge(`ringfeed_hook_seconds_total{hook="`+hookNames[k]+`"}`, func() float64 {
-			var t int64
-			for _, p := range e.procs {
-				t += p.hookNs[k].Load()
-			}
-			return float64(t) / 1e9
-		})
-		e.set.NewGauge(`ringfeed_hook_calls_total{hook="`+hookNames[k]+`"}`, func() float64 {
-			var t uint64
-			for _, p := range e.procs {
-				t += p.hookCalls[k].Load()
-			}
-			return float64(t)
-		})
-	}
+	e.registerEngineGauges()
 }
 
 // ResetLatency discards the latency and feed-delay figures collected so
 // far, so a benchmark can measure after its warm-up. Values a processor
 // recorded but has not handed over yet may still arrive.
 func (e *Engine) ResetLatency() {
+	for _, c := range e.cats {
+		c.ResetLatency()
+	}
+	if len(e.cats) > 0 {
+		return
+	}
 	e.lat.reset()
 	e.delay.reset()
 	e.stages.reset()
@@ -229,6 +209,15 @@ func (e *Engine) ResetLatency() {
 // or the last ResetLatency. A processor hands over at its next
 // housekeeping tick, at most 50 ms after it is asked, parked or not.
 func (e *Engine) CollectLatency() LatencyStats {
+	if len(e.cats) > 0 {
+		var worst LatencyStats
+		for _, c := range e.cats {
+			if s := c.CollectLatency(); s.P99 >= worst.P99 {
+				worst = s
+			}
+		}
+		return worst
+	}
 	e.lat.tick()
 	e.delay.tick()
 	e.stages.tick()
@@ -248,11 +237,14 @@ func (e *Engine) CollectStages() StageStats {
 // from 1 µs to 10 s. The processors hand their figures over every
 // reportEvery, so a scrape lags by up to that.
 func (e *Engine) writeHistograms(w io.Writer) {
-	fmt.Fprintf(w, "# HELP ringfeed_handling_latency_seconds Frame read to state applied.\n# TYPE ringfeed_handling_latency_seconds histogram\n")
+	meta := func(name string) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", name, metricHelp[name], name)
+	}
+	meta("ringfeed_handling_latency_seconds")
 	e.lat.prom.write(w, "ringfeed_handling_latency_seconds", "")
-	fmt.Fprintf(w, "# HELP ringfeed_feed_delay_seconds Exchange timestamp to frame read, corrected by the clock offset.\n# TYPE ringfeed_feed_delay_seconds histogram\n")
+	meta("ringfeed_feed_delay_seconds")
 	e.delay.prom.write(w, "ringfeed_feed_delay_seconds", "")
-	fmt.Fprintf(w, "# HELP ringfeed_stage_latency_seconds Handling latency by stage: queue (read to parse start), parse, flush (parse end to publish), handoff (publish to applied).\n# TYPE ringfeed_stage_latency_seconds histogram\n")
+	meta("ringfeed_stage_latency_seconds")
 	for i, a := range e.stages {
 		a.prom.write(w, "ringfeed_stage_latency_seconds", `stage="`+stageNames[i]+`"`)
 	}

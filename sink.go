@@ -22,7 +22,7 @@ const maxMarkers = 256
 // producer side of the ring's one wait mechanism), then drops the message,
 // and remembers a marker for the affected stream that goes into the ring as
 // soon as there is room, so the processor marks that stream stale
-// (DESIGN.md rule 2). It also stamps each message's last slot with the
+// (docs/design.md: bounded reader wait). It also stamps each message's last slot with the
 // stage times the processor's latency-by-stage histograms read. Owned by
 // the reader goroutine.
 type ringSink struct {

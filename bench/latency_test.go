@@ -393,7 +393,13 @@ func runLatencyCase(tb testing.TB, c latencyCase, mode ring.Mode, warm time.Dura
 	}
 	r := startLatencyRun(tb, c.sc, mode, 10*time.Minute)
 	res := r.measure(warm, traceFile, body)
-	syms := r.e.Symbols()
+	// The floor parses with the engine's scales, in a table of its own.
+	syms := parse.NewSymbols()
+	for _, v := range r.e.Symbols() {
+		if _, err := syms.Add(v.Symbol, v.PriceScale, v.SizeScale); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	r.stop()
 	var gap time.Duration
 	if res.Msgs > 0 {

@@ -506,9 +506,9 @@ func (r *runner) countersAt(t time.Time) map[string]float64 {
 // one-second report window, once per window, while no fault acts.
 func (r *runner) sampleLatency(m samples) {
 	q := [3]float64{
-		m.sum("ringfeed_handling_latency_window_seconds", "quantile", "0.5"),
-		m.sum("ringfeed_handling_latency_window_seconds", "quantile", "0.99"),
-		m.sum("ringfeed_handling_latency_window_seconds", "quantile", "0.999"),
+		m.sum("ringfeed_handling_latency_window_seconds", "stat", "p50"),
+		m.sum("ringfeed_handling_latency_window_seconds", "stat", "p99"),
+		m.sum("ringfeed_handling_latency_window_seconds", "stat", "p99.9"),
 	}
 	if q[0] == 0 || len(r.quietLat) > 0 && r.quietLat[len(r.quietLat)-1].q == q {
 		return
