@@ -112,6 +112,10 @@ type Config struct {
 	// Record, when set, captures every raw frame with its receive time.
 	Record string
 
+	// Publish fans every update out to NATS (publish.go); off when its
+	// URL is empty.
+	Publish PublishConfig
+
 	Logger *slog.Logger
 
 	replay bool // set by Replay: no sessions, frames come from a capture
@@ -291,6 +295,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TradeTape < 1 || c.TradeTape > 1000000 {
 		return cfgErr("trade-tape", "must be in [1, 1000000], got %d", c.TradeTape)
+	}
+	if err := c.Publish.validate(); err != nil {
+		return err
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/kline"
+	"github.com/ringfeed/ringfeed/net/publish"
 	"github.com/ringfeed/ringfeed/net/session"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
@@ -65,6 +66,7 @@ type Engine struct {
 	adminAddr string
 	admin     *http.Server
 	ready     chan struct{}
+	pub       *publish.Publisher // NATS fan-out; nil when not publishing
 }
 
 // connection is one WebSocket connection: its topics, its ring, its
@@ -388,6 +390,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	if e.rec != nil {
 		e.rec.start()
 	}
+	if err := e.startPublisher(); err != nil {
+		e.stopAdmin()
+		return err
+	}
 
 	// From here on state belongs to the processors: queries go through
 	// them (query waits for inline readers to finish first).
@@ -449,6 +455,7 @@ func (e *Engine) Run(ctx context.Context) error {
 
 	readers.Wait()
 	procs.Wait()
+	e.stopPublisher()
 	e.stop()
 	e.probe.Close()
 	cancel()

@@ -54,6 +54,7 @@ type processor struct {
 
 	queries chan *query
 	nq      atomic.Int32
+	pub     *pubOut // hand-off to the NATS publisher; nil when not publishing
 
 	lastHouse int64
 	applied   atomic.Uint64 // messages applied (Last events), for the status line
@@ -285,9 +286,11 @@ func (p *processor) applyBook(st *symState, ev *parse.Event) {
 		b.Set(book.Ask, book.Level(l))
 	}
 	if ev.Flags&parse.Last == 0 {
+		p.pubBook(st, bs, ev, nil)
 		return
 	}
 	err := b.End()
+	p.pubBook(st, bs, ev, err)
 	p.done(ev)
 	switch {
 	case err == nil:
@@ -312,6 +315,7 @@ func (p *processor) wentStale(st *symState, bs *bookState, r book.Reason) {
 	bs.staleSince = now
 	bs.lastStale = r
 	p.e.m.staleBy(r).Inc()
+	p.pubStale(st, bs, r, true)
 	p.e.logStale(st.name, int(bs.depth), r)
 	p.resync(st, bs, now)
 }
@@ -339,6 +343,7 @@ func (p *processor) applyKline(st *symState, ev *parse.Event) {
 		ks.needFill = true
 	}
 	p.e.m.klineOutcome(out).Inc()
+	p.pubKline(st, ks, ev)
 	p.done(ev)
 	if p.e.hooks.OnKline != nil && ev.Flags&parse.Last != 0 {
 		p.hook(hookKline, st.name, func() { p.e.hooks.OnKline(st.name, ks.code, ks.w) })
@@ -351,6 +356,7 @@ func (p *processor) applyTicker(st *symState, ev *parse.Event) {
 		return
 	}
 	st.ticker.apply(ev)
+	p.pubTicker(st, ev)
 	p.done(ev)
 	if p.e.hooks.OnTicker != nil {
 		p.hook(hookTicker, st.name, func() { p.e.hooks.OnTicker(st.name, &st.ticker.t) })
@@ -364,6 +370,7 @@ func (p *processor) applyTrade(st *symState, ev *parse.Event) {
 	}
 	if st.tape.Add(&ev.Trade, ev.Seq) {
 		p.e.m.trades.Inc()
+		p.pubTrade(st, ev)
 		if p.e.hooks.OnTrade != nil {
 			p.hook(hookTrade, st.name, func() { p.e.hooks.OnTrade(st.name, &ev.Trade) })
 		}
@@ -413,6 +420,7 @@ func (p *processor) reset(c *connection) {
 				bs.staleSince = wsconn.Nanotime()
 				bs.lastStale = book.ReasonResync
 				p.e.m.staleBy(book.ReasonResync).Inc()
+				p.pubStale(st, bs, book.ReasonResync, true)
 			}
 			// The session resubscribes everything after a reconnect;
 			// no per-topic resync is needed.
@@ -433,6 +441,7 @@ func (p *processor) reset(c *connection) {
 func (p *processor) housekeep(now int64) {
 	p.lat.maybeSwap()
 	p.delay.maybeSwap()
+	p.pubHousekeep(now)
 	for _, c := range p.conns {
 		for _, st := range c.syms {
 			for _, bs := range st.books {

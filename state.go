@@ -17,6 +17,8 @@ type symState struct {
 	ticker *tickerState
 	tape   *Tape
 	trade  string // publicTrade topic, "" if not subscribed
+
+	pubTradeN uint64 // number of the last trade handed to the publisher
 }
 
 // bookState is one (symbol, depth) book and its resync bookkeeping.
@@ -27,6 +29,7 @@ type bookState struct {
 	staleSince int64 // Nanotime when it went stale; 0 while live
 	lastResync int64 // Nanotime of the last resync request
 	lastStale  book.Reason
+	pub        bookPub // NATS fan-out state (publish.go)
 }
 
 type klineState struct {
@@ -38,6 +41,7 @@ type klineState struct {
 	// REST history loader tops it up.
 	needFill bool
 	filling  bool
+	pubN     uint64 // number of the last candle update handed to the publisher
 }
 
 func (s *symState) book(depth uint16) *bookState {
