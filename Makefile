@@ -111,7 +111,8 @@ profile:
 	@$(GO) tool pprof -top -nodecount 30 bench/out/profile/bench.test bench/out/profile/mutex.pprof 2>/dev/null
 
 demo:
-	$(GO) run ./cmd/ringfeed --sim --duration $(DURATION) --admin 127.0.0.1:0 --symbols BTCUSDT,ETHUSDT,XRPUSDT
+	@# watch from a second terminal: go run ./cmd/ringfeed tail --book BTCUSDT  (or tail 'ringfeed.>')
+	$(GO) run ./cmd/ringfeed --sim --duration $(DURATION) --admin 127.0.0.1:0 --symbols BTCUSDT,ETHUSDT,XRPUSDT --publish embedded
 
 run:
 	$(GO) run ./cmd/ringfeed $(ARGS)

@@ -112,6 +112,10 @@ type Config struct {
 	// Record, when set, captures every raw frame with its receive time.
 	Record string
 
+	// Shard keeps only this process's part of Symbols (shard.go), so
+	// several processes share one list; the zero Shard keeps all.
+	Shard Shard
+
 	// Publish fans every update out to NATS (publish.go); off when its
 	// URL is empty.
 	Publish PublishConfig
@@ -187,6 +191,9 @@ func (c *Config) Validate() error {
 		}
 		seen[s] = true
 		c.Symbols[i] = s
+	}
+	if err := c.applyShard(); err != nil {
+		return err
 	}
 	if len(c.Topics) == 0 {
 		return cfgErr("topics", "at least one topic is required")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -286,6 +287,86 @@ func TestPublishBadURL(t *testing.T) {
 		ce, ok := err.(*ConfigError)
 		if !ok || ce.Field != "publish" {
 			t.Errorf("Validate with --publish %q: got %v; want a ConfigError naming publish", u, err)
+		}
+	}
+}
+
+// Two engines with shards 0/2 and 1/2 of one symbol list publish into one
+// NATS server; one consumer sees every symbol, each from one engine only.
+func TestPublishShardsCoverEverySymbolOnce(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), 0)
+	simCfg := bybitsim.Config{Seed: 14, TimeScale: 60,
+		Instruments: append(bybitsim.DefaultInstruments(), bybitsim.SyntheticInstruments("linear", 5)...)}
+	nc := natsConnect(t, ns.ClientURL())
+	type streamSeen struct {
+		last      uint64
+		backwards int
+		msgs      int
+	}
+	var mu sync.Mutex
+	seen := map[string]*streamSeen{}
+	sub, err := nc.Subscribe("ringfeed.linear.book.50.*", func(m *nats.Msg) {
+		var bm publish.BookMsg
+		if json.Unmarshal(m.Data, &bm) != nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		s := seen[bm.Symbol]
+		if s == nil {
+			s = &streamSeen{}
+			seen[bm.Symbol] = s
+		}
+		// One engine numbers a stream 1, 2, 3 …; a second one
+		// publishing the same symbol would send numbers going back.
+		if bm.N < s.last {
+			s.backwards++
+		}
+		s.last = max(s.last, bm.N)
+		s.msgs++
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+
+	var engines []*harness
+	for i := range 2 {
+		engines = append(engines, startHarness(t, simCfg, Config{
+			Topics:  []string{"orderbook.50"},
+			Shard:   Shard{i, 2},
+			Publish: PublishConfig{URL: ns.ClientURL()},
+		}))
+	}
+	all := engines[0].sim.Symbols("linear")
+	owner := map[string]int{}
+	for i, h := range engines {
+		for _, s := range h.e.cfg.Symbols {
+			if j, dup := owner[s]; dup {
+				t.Fatalf("%s is in shard %d and shard %d", s, j, i)
+			}
+			owner[s] = i
+		}
+	}
+	if len(owner) != len(all) || len(engines[0].e.cfg.Symbols) == 0 || len(engines[1].e.cfg.Symbols) == 0 {
+		t.Fatalf("shards hold %d of %d symbols (%v, %v); want all, both non-empty", len(owner), len(all),
+			engines[0].e.cfg.Symbols, engines[1].e.cfg.Symbols)
+	}
+	waitFor(t, 30*time.Second, "updates of every symbol", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range all {
+			if seen[s] == nil || seen[s].msgs < 20 {
+				return false
+			}
+		}
+		return true
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for s, st := range seen {
+		if st.backwards != 0 {
+			t.Errorf("%s: %d messages numbered backwards: published by two engines", s, st.backwards)
 		}
 	}
 }

@@ -36,6 +36,7 @@ type options struct {
 	symbols    string
 	topics     string
 	cpus       string
+	pub        pubOptions // NATS fan-out (publish.go)
 }
 
 // usageError is a bad command line: exit status 2, naming the flag.
@@ -99,6 +100,7 @@ func newFlagSet(name string, o *options, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.chaos, "chaos-hook-stall", "", "testing only: a book hook that sleeps D once every E, as `D/E` (e.g. 2s/30s), to rehearse a stalled consumer")
 	fs.StringVar(&o.dump, "dump", "", "replay: write final books, klines and tickers as JSON to `file`")
 	fs.StringVar(&o.speed, "speed", "max", "replay: 'max' or a multiple of real time such as 1 or 10")
+	addPublishFlags(fs, o)
 	return fs
 }
 
@@ -159,6 +161,9 @@ func (o *options) finish() error {
 	}
 	o.cfg.Symbols = splitList(o.symbols)
 	o.cfg.Topics = splitList(o.topics)
+	if err := o.finishPublish(); err != nil {
+		return err
+	}
 	switch o.gap {
 	case "strict":
 		c.GapPolicy = book.Strict

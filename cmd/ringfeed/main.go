@@ -35,6 +35,9 @@ func main() {
 // run is main without the process: tests call it.
 func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
 	name := "ringfeed"
+	if len(args) > 0 && args[0] == "tail" {
+		return runTail(ctx, args[1:], stdout, stderr)
+	}
 	replay := len(args) > 0 && args[0] == "replay"
 	if replay {
 		name, args = "ringfeed replay", args[1:]
@@ -74,6 +77,14 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 			return 1
 		}
 		defer sim.Close()
+	}
+	ns, err := startEmbeddedNATS(o, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "ringfeed:", err)
+		return 2
+	}
+	if ns != nil {
+		defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
 	}
 	o.cfg.Logger = log
 	// Sample contended mutexes and long blocking events so the admin
