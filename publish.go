@@ -98,9 +98,9 @@ type pubOut struct {
 }
 
 func newPubOut(size int, every time.Duration, drops *metrics.Counter) *pubOut {
-	// The publisher parks on an empty ring after a few yields; the
-	// processor never waits on a full one (it only calls Reserve).
-	r := ring.NewWithOptions[publish.Msg](size, ring.Options{Consumer: ring.Wait{Yield: 16}})
+	// The publisher polls (it never parks, so Publish never wakes it) and
+	// the processor never waits on a full ring (it only calls Reserve).
+	r := ring.NewWithOptions[publish.Msg](size, ring.Options{})
 	return &pubOut{r: r, every: int64(every), drops: drops}
 }
 
