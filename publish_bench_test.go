@@ -16,13 +16,13 @@ import (
 // deltas that change four levels each with u stepping by one, trades,
 // candles and tickers, so every publish path is exercised on a live book.
 type handoffRig struct {
-	e     *Engine
-	p     *processor
-	c     *connection
-	delta parse.Event
-	trade parse.Event
-	kline parse.Event
-	tick  parse.Event
+	e      *Engine
+	p      *processor
+	c      *connection
+	delta  parse.Event
+	trade  parse.Event
+	kline  parse.Event
+	tick   parse.Event
 	i      int
 	inline bool // drain the publisher's ring after each message, on this goroutine
 	done   chan struct{}
