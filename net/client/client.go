@@ -147,6 +147,7 @@ type Book struct {
 	stats    BookStats
 	closed   bool
 	onUpdate func(*Book)
+	lastRecv int64 // recv of the last message applied
 }
 
 // maxBuffered bounds the updates held while a replica waits for a
@@ -212,6 +213,15 @@ func (r *Book) N() uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.n
+}
+
+// LastRecv returns when the engine received the frame of the last message
+// applied (Unix ns; 0 for a refresh no frame caused): time.Now minus it is
+// the frame → replica latency on one machine.
+func (r *Book) LastRecv() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastRecv
 }
 
 // Stats returns the replica's counters.
@@ -345,6 +355,7 @@ func (r *Book) resetLocked(m *publish.BookMsg) bool {
 	}
 	r.n = m.N
 	r.synced = true
+	r.lastRecv = m.Recv
 	return true
 }
 
@@ -392,6 +403,7 @@ func (r *Book) applyLocked(m *publish.BookMsg) {
 		return
 	}
 	r.stats.Updates++
+	r.lastRecv = m.Recv
 }
 
 func (r *Book) levels(in [][2]string) ([]book.Level, error) {
