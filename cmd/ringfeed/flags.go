@@ -37,6 +37,7 @@ type options struct {
 	topics     string
 	cpus       string
 	pub        pubOptions // NATS fan-out (publish.go)
+	all        allOptions // --symbols all (symbols.go)
 }
 
 // usageError is a bad command line: exit status 2, naming the flag.
@@ -101,6 +102,7 @@ func newFlagSet(name string, o *options, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.dump, "dump", "", "replay: write final books, klines and tickers as JSON to `file`")
 	fs.StringVar(&o.speed, "speed", "max", "replay: 'max' or a multiple of real time such as 1 or 10")
 	addPublishFlags(fs, o)
+	addSymbolsAllFlags(fs, o)
 	return fs
 }
 

@@ -92,6 +92,11 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	// these rates the cost is negligible (neither happens per message).
 	runtime.SetMutexProfileFraction(100)
 	runtime.SetBlockProfileRate(int(time.Millisecond))
+	return runEngines(ctx, o, log, stdout, stderr)
+}
+
+// runEngine runs one engine with o.cfg until ctx ends.
+func runEngine(ctx context.Context, o *options, log *slog.Logger, stdout, stderr io.Writer) int {
 	e, err := ringfeed.New(o.cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -149,8 +154,12 @@ func startSim(o *options, log *slog.Logger) (*bybitsim.Server, error) {
 	if o.cfg.WSURL != "" || o.cfg.RESTURL != "" {
 		return nil, flagErr("sim", "cannot be combined with --ws-url or --rest-url")
 	}
+	symbols := o.cfg.Symbols
+	if o.symbolsAll() {
+		symbols = nil // the simulator's own listing
+	}
 	sim, err := bybitsim.Start(bybitsim.Config{Seed: o.simSeed, Rate: rate,
-		Instruments: simInstruments(string(o.cfg.Category), o.cfg.Symbols)})
+		Instruments: simInstruments(string(o.cfg.Category), symbols)})
 	if err != nil {
 		return nil, err
 	}
