@@ -287,9 +287,6 @@ func (p *Publisher) Start() error {
 // up runs on a nats.go callback goroutine after a (re)connect.
 func (p *Publisher) up(reconnect bool) {
 	p.connected.Store(true)
-	// Trades refused or lost since the disconnect (or, on a first
-	// connect after a failed start, since the start) are sent again.
-	p.gen.Add(1)
 	if reconnect {
 		p.reconnects.Inc()
 		p.log.Info("NATS reconnected", "url", p.nc.ConnectedUrlRedacted())
@@ -317,6 +314,9 @@ func (p *Publisher) control() {
 				continue
 			}
 			p.wantAll.Store(false)
+			// Trades published before the trade stream existed, or lost
+			// around the disconnect, are sent again now that it does.
+			p.gen.Add(1)
 			p.cfg.WantAll()
 		case <-t.C:
 			if p.wantAll.Load() && p.connected.Load() {
