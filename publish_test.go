@@ -1,11 +1,14 @@
 package ringfeed
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -151,6 +154,17 @@ func tradesComplete(t *testing.T, e *Engine, c *client.Client) {
 	t.Logf("%d trades all in the stream (last missing while waiting: %s)", total, missing)
 }
 
+// testRate is the simulator's feed rate in these tests: 2000 msgs/s, so a
+// test reaches its message counts in a second or two.
+func testRate(t *testing.T) bybitsim.Rate {
+	t.Helper()
+	r, err := bybitsim.ParseRate("2000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 var publishTopics = []string{"orderbook.50", "kline.1", "tickers", "publicTrade"}
 
 // Replicas built from the NATS fan-out equal the engine's books after a
@@ -159,7 +173,7 @@ var publishTopics = []string{"orderbook.50", "kline.1", "tickers", "publicTrade"
 // them.
 func TestPublishReplicasMatchAfterFaults(t *testing.T) {
 	ns := startNATS(t, t.TempDir(), 0)
-	h := startHarness(t, bybitsim.Config{Seed: 11, TimeScale: 60}, Config{
+	h := startHarness(t, bybitsim.Config{Seed: 11, TimeScale: 60, Rate: testRate(t)}, Config{
 		Topics:  publishTopics,
 		Publish: PublishConfig{URL: ns.ClientURL(), SnapshotEvery: time.Hour},
 	})
@@ -217,7 +231,7 @@ func TestPublishSurvivesNATSOutage(t *testing.T) {
 	dir := t.TempDir()
 	ns := startNATS(t, dir, 0)
 	port := ns.Addr().(*net.TCPAddr).Port
-	h := startHarness(t, bybitsim.Config{Seed: 12, TimeScale: 60}, Config{
+	h := startHarness(t, bybitsim.Config{Seed: 12, TimeScale: 60, Rate: testRate(t)}, Config{
 		Topics:  publishTopics,
 		Publish: PublishConfig{URL: ns.ClientURL(), SnapshotEvery: time.Hour},
 	})
@@ -233,10 +247,11 @@ func TestPublishSurvivesNATSOutage(t *testing.T) {
 	ns.WaitForShutdown()
 	waitFor(t, 10*time.Second, "the publisher to see the outage", func() bool { return !pub.Connected() })
 	base := h.e.Stats().Messages
-	// Several seconds of feed while NATS is away: the engine must go on
-	// applying and keep its books live.
-	waitFor(t, 30*time.Second, "3000 messages applied during the outage", func() bool {
-		return h.e.Stats().Messages > base+3000
+	// Several seconds of feed while NATS is away (at least 3 s and 3000
+	// messages): the engine must go on applying and keep its books live.
+	down := time.Now()
+	waitFor(t, 30*time.Second, "3 s and 3000 messages applied during the outage", func() bool {
+		return h.e.Stats().Messages > base+3000 && time.Since(down) > 3*time.Second
 	})
 	if st := h.e.Stats(); st.StaleBooks != 0 {
 		t.Errorf("%d books stale during the NATS outage; the engine must not depend on NATS", st.StaleBooks)
@@ -266,18 +281,46 @@ func TestPublishUnreachableAtStart(t *testing.T) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close() // nothing listens there now
-	h := startHarness(t, bybitsim.Config{Seed: 13, TimeScale: 60}, Config{
-		Topics:  publishTopics,
-		Publish: PublishConfig{URL: "nats://127.0.0.1:" + strconv.Itoa(port)},
+	logs := &syncBuffer{}
+	// The publisher retries with the engine's backoff; keep it short so
+	// the test does not wait out a long jittered delay.
+	h := startHarness(t, bybitsim.Config{Seed: 13, TimeScale: 60, Rate: testRate(t)}, Config{
+		Topics:      publishTopics,
+		BackoffBase: 20 * time.Millisecond, BackoffCap: 300 * time.Millisecond,
+		Publish:     PublishConfig{URL: "nats://127.0.0.1:" + strconv.Itoa(port)},
+		Logger:      slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	waitFor(t, 20*time.Second, "the engine to apply 500 messages", func() bool { return h.e.Stats().Messages > 500 })
 	if h.e.Publisher().Connected() {
 		t.Fatal("publisher connected to a port nothing listens on")
 	}
+	for _, want := range []string{"NATS unreachable at start", "NATS connect failed; retrying with backoff"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
 	// The server appears later: the publisher's retries find it.
 	startNATS(t, t.TempDir(), port)
 	waitFor(t, 30*time.Second, "the publisher to connect", h.e.Publisher().Connected)
 	waitFor(t, 20*time.Second, "messages published", func() bool { return h.e.Publisher().Stats().Published > 100 })
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestPublishBadURL(t *testing.T) {
