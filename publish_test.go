@@ -287,8 +287,8 @@ func TestPublishUnreachableAtStart(t *testing.T) {
 	h := startHarness(t, bybitsim.Config{Seed: 13, TimeScale: 60, Rate: testRate(t)}, Config{
 		Topics:      publishTopics,
 		BackoffBase: 20 * time.Millisecond, BackoffCap: 300 * time.Millisecond,
-		Publish:     PublishConfig{URL: "nats://127.0.0.1:" + strconv.Itoa(port)},
-		Logger:      slog.New(slog.NewTextHandler(logs, nil)),
+		Publish: PublishConfig{URL: "nats://127.0.0.1:" + strconv.Itoa(port)},
+		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	waitFor(t, 20*time.Second, "the engine to apply 500 messages", func() bool { return h.e.Stats().Messages > 500 })
 	if h.e.Publisher().Connected() {
