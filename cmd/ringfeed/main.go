@@ -120,6 +120,7 @@ func runEngine(ctx context.Context, o *options, log *slog.Logger, stdout, stderr
 	err = e.Run(ctx)
 	<-done
 	summary(stdout, e.Stats())
+	publishSummary(stdout, e)
 	if err != nil {
 		fmt.Fprintln(stderr, "ringfeed:", err)
 		if ringfeed.IsConfigError(err) {

@@ -218,3 +218,14 @@ func tailBook(ctx context.Context, c *client.Client, sym string, depth, levels i
 	}
 	return 0
 }
+
+// publishSummary adds the NATS fan-out's counters to the run's summary.
+func publishSummary(w io.Writer, e *ringfeed.Engine) {
+	p := e.Publisher()
+	if p == nil {
+		return
+	}
+	s := p.Stats()
+	fmt.Fprintf(w, "summary: nats published=%d dropped=%d reconnects=%d trades_replayed=%d connected=%v\n",
+		s.Published, s.Dropped, s.Reconnects, s.Replayed, p.Connected())
+}
