@@ -51,6 +51,11 @@ func TestNodeReplicaEqualsEngine(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()
+	select {
+	case <-e.Ready():
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
