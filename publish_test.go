@@ -220,6 +220,15 @@ func TestPublishReplicasMatchAfterFaults(t *testing.T) {
 	if ps := h.e.Publisher().Stats(); ps.Dropped != 0 {
 		t.Errorf("publisher drops: %d; want 0", ps.Dropped)
 	}
+	var prom bytes.Buffer
+	h.e.WritePrometheus(&prom)
+	for _, want := range []string{"ringfeed_publish_messages_total ", "ringfeed_nats_connected 1",
+		"ringfeed_publish_latency_seconds_bucket", `ringfeed_publish_dropped_total{side="processor"} 0`,
+		`ringfeed_publish_dropped_total{side="publisher"} 0`, "ringfeed_nats_reconnects_total 0"} {
+		if !strings.Contains(prom.String(), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 	t.Logf("engine %s; replica updates %d", st, updates)
 }
 
