@@ -48,20 +48,20 @@ func (c *PublishConfig) validate() error {
 	}
 	u, err := publish.ParseURLs(c.URL)
 	if err != nil {
-		return cfgErr("publish", "%v", err)
+		return cfgErr("Publish.URL", "%v", err)
 	}
 	c.URL = u
 	if c.RingSize == 0 {
 		c.RingSize = DefaultPublishRing
 	}
 	if c.RingSize < 2 || c.RingSize&(c.RingSize-1) != 0 {
-		return cfgErr("publish-ring", "%d is not a power of two ≥ 2", c.RingSize)
+		return cfgErr("Publish.RingSize", "%d is not a power of two ≥ 2", c.RingSize)
 	}
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = DefaultSnapshotEvery
 	}
 	if c.SnapshotEvery < 0 {
-		return cfgErr("snapshot-every", "must not be negative")
+		return cfgErr("Publish.SnapshotEvery", "must not be negative")
 	}
 	return nil
 }
@@ -379,13 +379,13 @@ func (e *Engine) startPublisher() error {
 		WantSnapshot: e.wantSnapshot,
 		WantAll:      e.wantAllSnapshots,
 		TradeMaxAge:  pc.TradeMaxAge,
-		BackoffBase:  e.cfg.BackoffBase,
-		BackoffCap:   e.cfg.BackoffCap,
+		BackoffBase:  e.cfg.Session.BackoffBase,
+		BackoffCap:   e.cfg.Session.BackoffCap,
 		Metrics:      e.set,
 		Logger:       e.log,
 	})
 	if err != nil {
-		return cfgErr("publish", "%v", err)
+		return cfgErr("Publish.URL", "%v", err)
 	}
 	if err := pub.Start(); err != nil {
 		return fmt.Errorf("ringfeed: %w", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 	"github.com/ringfeed/ringfeed/net/client"
 	"github.com/ringfeed/ringfeed/net/publish"
+	"github.com/ringfeed/ringfeed/net/session"
 )
 
 // startNATS runs a real nats-server with JetStream on 127.0.0.1 (port 0:
@@ -294,8 +295,8 @@ func TestPublishUnreachableAtStart(t *testing.T) {
 	// The publisher retries with the engine's backoff; keep it short so
 	// the test does not wait out a long jittered delay.
 	h := startHarness(t, bybitsim.Config{Seed: 13, TimeScale: 60, Rate: testRate(t)}, Config{
-		Topics:      publishTopics,
-		BackoffBase: 20 * time.Millisecond, BackoffCap: 300 * time.Millisecond,
+		Topics:  publishTopics,
+		Session: session.Config{BackoffBase: 20 * time.Millisecond, BackoffCap: 300 * time.Millisecond},
 		Publish: PublishConfig{URL: "nats://127.0.0.1:" + strconv.Itoa(port)},
 		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
 	})
@@ -337,7 +338,7 @@ func TestPublishBadURL(t *testing.T) {
 		cfg := Config{Category: Linear, Symbols: []string{"BTCUSDT"}, Topics: []string{"orderbook.50"}, Publish: PublishConfig{URL: u}}
 		err := cfg.Validate()
 		ce, ok := err.(*ConfigError)
-		if !ok || ce.Field != "publish" {
+		if !ok || ce.Field != "Publish.URL" {
 			t.Errorf("Validate with --publish %q: got %v; want a ConfigError naming publish", u, err)
 		}
 	}

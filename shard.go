@@ -94,7 +94,7 @@ func jumpHash(key uint64, n int) int {
 // more than once).
 func (c *Config) applyShard() error {
 	if err := c.Shard.check(); err != nil {
-		return cfgErr("shard", "%v", err)
+		return cfgErr("Shard", "%v", err)
 	}
 	if c.Shard.Count <= 1 {
 		return nil
@@ -102,7 +102,7 @@ func (c *Config) applyShard() error {
 	all := len(c.Symbols)
 	c.Symbols = c.Shard.Filter(c.Symbols)
 	if len(c.Symbols) == 0 {
-		return cfgErr("shard", "none of the %d symbols falls in shard %s; use fewer shards", all, c.Shard)
+		return cfgErr("Shard", "none of the %d symbols falls in shard %s; use fewer shards", all, c.Shard)
 	}
 	return nil
 }

@@ -84,7 +84,7 @@ func TestShardFilterInConfig(t *testing.T) {
 		t.Errorf("shards 0/2 and 1/2 hold %d symbols together; want %d", len(got), len(syms))
 	}
 	cfg := Config{Category: Linear, Symbols: syms[:1], Topics: []string{"orderbook.50"}, Shard: Shard{1 - (Shard{0, 2}).Of(syms[0]), 2}}
-	if err := cfg.Validate(); err == nil || err.(*ConfigError).Field != "shard" {
+	if err := cfg.Validate(); err == nil || err.(*ConfigError).Field != "Shard" {
 		t.Errorf("a shard with no symbols: got %v; want a ConfigError naming shard", err)
 	}
 }

@@ -49,7 +49,7 @@ func TestTailPrintsPublishedFeed(t *testing.T) {
 	go func() {
 		var out, errb bytes.Buffer
 		done <- run(ctx, []string{"--sim", "--symbols", "BTCUSDT,ETHUSDT", "--topics", "orderbook.50,publicTrade",
-			"--status", "0", "--log-level", "warn", "--admin", "off", "--publish", url}, func(string) string { return "" }, &out, &errb)
+			"--status", "0", "--log-level", "warn", "--admin", "off", "--publish", url}, nil, &out, &errb)
 	}()
 	defer func() {
 		cancel()
