@@ -356,7 +356,7 @@ func (p *processor) applyTicker(st *symState, ev *parse.Event) {
 		return
 	}
 	st.ticker.apply(ev)
-	p.pubTicker(st, ev)
+	p.pubTicker(st, ev.RecvNs)
 	p.done(ev)
 	if p.e.hooks.OnTicker != nil {
 		p.hook(hookTicker, st.name, func() { p.e.hooks.OnTicker(st.name, &st.ticker.t) })
@@ -398,6 +398,7 @@ func (p *processor) dropped(st *symState, ev *parse.Event) {
 			// A lost delta leaves fields behind; only a snapshot
 			// (resubscribe) makes the ticker whole again.
 			st.ticker.stale = true
+			p.pubTicker(st, ev.RecvNs)
 			if st.conn.sess != nil {
 				st.conn.sess.Resync(st.ticker.topic)
 			}
@@ -426,8 +427,9 @@ func (p *processor) reset(c *connection) {
 			// no per-topic resync is needed.
 			bs.lastResync = wsconn.Nanotime()
 		}
-		if st.ticker != nil {
+		if st.ticker != nil && !st.ticker.stale {
 			st.ticker.stale = true
+			p.pubTicker(st, 0)
 		}
 		for _, ks := range st.klines {
 			ks.needFill = true

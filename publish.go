@@ -292,8 +292,9 @@ func (p *processor) pubKline(st *symState, ks *klineState, ev *parse.Event) {
 	o.r.Publish()
 }
 
-// pubTicker hands over the whole merged ticker.
-func (p *processor) pubTicker(st *symState, ev *parse.Event) {
+// pubTicker hands over the whole merged ticker, also when it just went
+// stale (a lost delta, a new connection) so consumers know.
+func (p *processor) pubTicker(st *symState, recvNs int64) {
 	o := p.pub
 	if o == nil {
 		return
@@ -306,7 +307,7 @@ func (p *processor) pubTicker(st *symState, ev *parse.Event) {
 		return
 	}
 	m.Op, m.Flags, m.Sym, m.N = publish.OpTicker, parse.First|parse.Last, st.id, t.pubN
-	m.RecvNs, m.TS, m.Seq, m.Reason = ev.RecvNs, t.ts, t.cs, 0
+	m.RecvNs, m.TS, m.Seq, m.Reason = recvNs, t.ts, t.cs, 0
 	if t.stale {
 		m.Reason = 1
 	}
