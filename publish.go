@@ -98,8 +98,9 @@ type pubOut struct {
 }
 
 func newPubOut(size int, every time.Duration, drops *metrics.Counter) *pubOut {
-	// The publisher polls (it never parks, so Publish never wakes it) and
-	// the processor never waits on a full ring (it only calls Reserve).
+	// The publisher polls while busy and parks only after a millisecond
+	// without slots (see net/publish); the processor never waits on a
+	// full ring (it only calls Reserve).
 	r := ring.NewWithOptions[publish.Msg](size, ring.Options{})
 	return &pubOut{r: r, every: int64(every), drops: drops}
 }

@@ -317,6 +317,9 @@ func (p *Publisher) control() {
 			// Trades published before the trade stream existed, or lost
 			// around the disconnect, are sent again now that it does.
 			p.gen.Add(1)
+			for _, w := range p.workers {
+				w.r.Wake()
+			}
 			p.cfg.WantAll()
 		case <-t.C:
 			if p.wantAll.Load() && p.connected.Load() {
@@ -435,22 +438,25 @@ type worker struct {
 	tradeMs nats.Msg
 }
 
-// Polling bounds of an idle worker. The worker never parks on its ring:
-// a parked consumer costs the producer (a processor) a channel send and
-// often a futex wake-up on every message that finds it asleep, which is
-// most messages at Bybit's cadence. Instead it sleeps, from idleMin after
-// the last slot doubling to idleMax, and the processor's hand-off stays
-// two atomic operations. The price is up to idleMax of added latency on a
-// quiet feed (BenchmarkFrameToReplica) and a timer wake-up per idleMax
-// when idle.
+// How an idle worker waits. A consumer parked on its ring costs the
+// producer (a processor) a channel send, often a futex wake-up, for the
+// message that finds it asleep; so while slots came recently the worker
+// polls, sleeping idleMin doubling to idleMax, and the processor's
+// hand-off stays two atomic operations. Only after parkAfter without a
+// slot does it park on the ring, and the next Publish wakes it: at a busy
+// feed's rates that never happens, and at a quiet one the wake costs the
+// processor a few microseconds it has to spare, while a consumer does not
+// wait out a sleep (time.Sleep of 500 µs took over a millisecond on the
+// loaded 2-core box; BenchmarkFrameToReplica).
 const (
-	idleMin = 50 * time.Microsecond
-	idleMax = 500 * time.Microsecond
+	idleMin   = 20 * time.Microsecond
+	idleMax   = 200 * time.Microsecond
+	parkAfter = time.Millisecond
 )
 
 func (w *worker) run() {
 	defer w.p.wg.Done()
-	idle := time.Duration(0)
+	idle, idleFor := time.Duration(0), time.Duration(0)
 	for {
 		if g := w.p.gen.Load(); g != w.gen {
 			w.gen = g
@@ -462,7 +468,7 @@ func (w *worker) run() {
 				if b = w.r.Peek(); len(b) == 0 {
 					return
 				}
-			} else {
+			} else if idleFor < parkAfter {
 				switch {
 				case idle == 0:
 					idle = idleMin
@@ -470,10 +476,16 @@ func (w *worker) run() {
 					idle = min(2*idle, idleMax)
 				}
 				time.Sleep(idle)
+				idleFor += idle
 				continue
+			} else {
+				var err error
+				if b, err = w.r.PeekWait(); err != nil {
+					continue // woken (a reconnect) or closed: look again
+				}
 			}
 		}
-		idle = 0
+		idle, idleFor = 0, 0
 		for i := range b {
 			w.handle(&b[i])
 		}
