@@ -80,20 +80,29 @@ func newHandoffRig(tb testing.TB, slots int, inline bool) *handoffRig {
 }
 
 // drain stands in for the publisher's worker: it takes slots as they
-// come and, like the worker, sleeps when there are none (it never parks on
-// the ring, so the processor never wakes it).
+// come and, like the worker, sleeps briefly when there are none and parks
+// on the ring after a millisecond without any.
 func (r *handoffRig) drain() {
 	defer close(r.done)
 	pr := r.p.pub.r
+	idle := time.Duration(0)
 	for {
 		b := pr.Peek()
 		if len(b) == 0 {
 			if pr.Closed() {
 				return
 			}
-			time.Sleep(50 * time.Microsecond)
-			continue
+			if idle < time.Millisecond {
+				time.Sleep(50 * time.Microsecond)
+				idle += 50 * time.Microsecond
+				continue
+			}
+			var err error
+			if b, err = pr.PeekWait(); err != nil {
+				continue
+			}
 		}
+		idle = 0
 		pr.Release(len(b))
 	}
 }
