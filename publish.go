@@ -2,6 +2,7 @@ package ringfeed
 
 import (
 	"fmt"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +52,14 @@ func (c *PublishConfig) validate() error {
 		return cfgErr("Publish.URL", "%v", err)
 	}
 	c.URL = u
+	for _, f := range []struct{ field, path string }{{"Publish.Creds", c.Creds}, {"Publish.CA", c.CA}} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			return cfgErr(f.field, "%v", err)
+		}
+	}
 	if c.RingSize == 0 {
 		c.RingSize = DefaultPublishRing
 	}

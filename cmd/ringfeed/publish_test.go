@@ -22,6 +22,8 @@ func TestPublishFlagsExit2NamingTheFlag(t *testing.T) {
 		{[]string{"--symbols", "BTCUSDT", "--publish", "embedded", "--nats-port", "70000"}, "--nats-port"},
 		{[]string{"--symbols", "BTCUSDT", "--shard", "2/2"}, "shard"},
 		{[]string{"--symbols", "BTCUSDT", "--publish", "nats://127.0.0.1:4222", "--publish-ring", "1000"}, "--publish-ring"},
+		{[]string{"--symbols", "BTCUSDT", "--publish", "nats://127.0.0.1:4222", "--nats-creds", "/nonexistent/x.creds"}, "--nats-creds"},
+		{[]string{"--symbols", "BTCUSDT", "--publish", "nats://127.0.0.1:4222", "--nats-ca", "/nonexistent/ca.pem"}, "--nats-ca"},
 	}
 	for _, c := range cases {
 		code, _, stderr := runCLI(t, nil, c.args...)

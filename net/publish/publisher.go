@@ -303,16 +303,26 @@ func (p *Publisher) control() {
 	defer p.wg.Done()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	streamsFailing := false
 	for {
 		select {
 		case <-p.stop:
 			return
 		case <-p.events:
 			if err := p.ensureStreams(); err != nil {
-				p.log.Warn("JetStream streams not ready; retrying", "err", err)
+				// Retried every second; said once per failing streak
+				// (a server without JetStream fails until it has it).
+				if !streamsFailing {
+					p.log.Warn("JetStream streams not ready; core subjects are published, snapshots and trades are not kept; retrying", "err", err)
+				}
+				streamsFailing = true
 				p.wantAll.Store(true)
 				continue
 			}
+			if streamsFailing {
+				p.log.Info("JetStream streams ready")
+			}
+			streamsFailing = false
 			p.wantAll.Store(false)
 			// Trades published before the trade stream existed, or lost
 			// around the disconnect, are sent again now that it does.
