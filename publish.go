@@ -114,12 +114,14 @@ func newPubOut(size int, every time.Duration, drops *metrics.Counter) *pubOut {
 	return &pubOut{r: r, every: int64(every), drops: drops}
 }
 
-// abort abandons the slots of an unfinished delta.
+// abort abandons the book message in progress, if any, and its slots: a
+// new message began, or the book went stale, before it ended.
 func (o *pubOut) abort() {
 	if o.pending > 0 {
 		o.r.Rollback(o.pending)
 		o.pending, o.last = 0, nil
 	}
+	o.mode, o.cur = pubNone, nil
 }
 
 func (o *pubOut) reserve() *publish.Msg {
@@ -167,7 +169,7 @@ func (p *processor) pubBook(st *symState, bs *bookState, ev *parse.Event, err er
 			copy(m.Levels[:], ev.Levels[:ev.NBids+ev.NAsks])
 		} else {
 			o.abort()
-			o.mode = pubSkip
+			o.mode, o.cur = pubSkip, bs
 			bs.pub.lost = true
 		}
 	}

@@ -108,7 +108,7 @@ func (r *handoffRig) drain() {
 }
 
 func (r *handoffRig) close() {
-	if r.p.pub != nil && !r.inline {
+	if r.p.pub != nil && r.done != nil {
 		r.p.pub.r.Close()
 		<-r.done
 	}
