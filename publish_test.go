@@ -223,9 +223,10 @@ func TestPublishReplicasMatchAfterFaults(t *testing.T) {
 	}
 	var prom bytes.Buffer
 	h.e.WritePrometheus(&prom)
-	for _, want := range []string{"ringfeed_publish_messages_total ", "ringfeed_nats_connected 1",
-		"ringfeed_publish_latency_seconds_bucket", `ringfeed_publish_dropped_total{side="processor"} 0`,
-		`ringfeed_publish_dropped_total{side="publisher"} 0`, "ringfeed_nats_reconnects_total 0"} {
+	for _, want := range []string{`ringfeed_publish_messages_total{category="linear"} `, `ringfeed_nats_connected{category="linear"} 1`,
+		"ringfeed_publish_latency_seconds_bucket", `ringfeed_publish_dropped_total{category="linear",side="processor"} 0`,
+		`ringfeed_publish_dropped_total{category="linear",side="publisher"} 0`, `ringfeed_nats_reconnects_total{category="linear"} 0`,
+		"# HELP ringfeed_publish_messages_total Updates"} {
 		if !strings.Contains(prom.String(), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

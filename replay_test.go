@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -52,7 +53,7 @@ func TestCaptureReplayMatchesLive(t *testing.T) {
 	}
 	for i := range live.Books {
 		l, r := live.Books[i], res.Dump.Books[i]
-		if l.U != r.U || l.Stale != r.Stale || levelsEqual(l.Bids, r.Bids) != nil || levelsEqual(l.Asks, r.Asks) != nil {
+		if l.U != r.U || l.Stale != r.Stale || !slices.Equal(l.Bids, r.Bids) || !slices.Equal(l.Asks, r.Asks) {
 			t.Errorf("%s: live u=%d stale=%v %d/%d levels; replay u=%d stale=%v %d/%d levels",
 				l.Symbol, l.U, l.Stale, len(l.Bids), len(l.Asks), r.U, r.Stale, len(r.Bids), len(r.Asks))
 		}

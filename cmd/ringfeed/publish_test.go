@@ -84,7 +84,7 @@ func TestTailPrintsPublishedFeed(t *testing.T) {
 	}
 	sort.Strings(keys)
 	// The /v1/book shape: ringfeed.BookView's fields (cts only when Bybit sends it).
-	if got := strings.Join(keys, ","); got != "asks,bids,depth,seq,stale,symbol,ts,u" && got != "asks,bids,cts,depth,seq,stale,symbol,ts,u" {
+	if got := strings.Join(keys, ","); got != "asks,bids,category,depth,seq,stale,symbol,ts,u" && got != "asks,bids,category,cts,depth,seq,stale,symbol,ts,u" {
 		t.Errorf("replica JSON keys %s; want /v1/book's", got)
 	}
 	if v["stale"] != false || v["symbol"] != "BTCUSDT" || v["depth"] != 50.0 || len(v["bids"].([]any)) == 0 {

@@ -94,7 +94,7 @@ const handle = (m) => {
 
 const view = () => {
   const h = book.head ?? {};
-  const v = { symbol, depth, u: h.u ?? 0, seq: h.seq ?? 0, ts: h.ts ?? 0 };
+  const v = { category, symbol, depth, u: h.u ?? 0, seq: h.seq ?? 0, ts: h.ts ?? 0 };
   if (h.cts) v.cts = h.cts;
   v.stale = !book.synced || book.stale;
   if (v.stale) v.reason = book.reason || "resync";

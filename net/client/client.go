@@ -106,16 +106,17 @@ func (c *Client) Depths(ctx context.Context, symbol string) ([]int, error) {
 // BookView is a replica book in exactly the shape of the engine's
 // GET /v1/book/{symbol}: prices and sizes as decimal strings.
 type BookView struct {
-	Symbol string      `json:"symbol"`
-	Depth  int         `json:"depth"`
-	U      int64       `json:"u"`
-	Seq    int64       `json:"seq"`
-	TS     int64       `json:"ts"`
-	CTS    int64       `json:"cts,omitempty"`
-	Stale  bool        `json:"stale"`
-	Reason string      `json:"reason,omitempty"`
-	Bids   [][2]string `json:"bids"`
-	Asks   [][2]string `json:"asks"`
+	Category string      `json:"category"`
+	Symbol   string      `json:"symbol"`
+	Depth    int         `json:"depth"`
+	U        int64       `json:"u"`
+	Seq      int64       `json:"seq"`
+	TS       int64       `json:"ts"`
+	CTS      int64       `json:"cts,omitempty"`
+	Stale    bool        `json:"stale"`
+	Reason   string      `json:"reason,omitempty"`
+	Bids     [][2]string `json:"bids"`
+	Asks     [][2]string `json:"asks"`
 }
 
 // BookStats count what a replica went through.
@@ -245,7 +246,7 @@ func (r *Book) View(levels int) BookView {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	h := r.b.Header()
-	v := BookView{Symbol: r.symbol, Depth: r.depth, U: h.U, Seq: h.Seq, TS: h.TS, CTS: h.CTS}
+	v := BookView{Category: r.c.category, Symbol: r.symbol, Depth: r.depth, U: h.U, Seq: h.Seq, TS: h.TS, CTS: h.CTS}
 	if !r.synced || r.stale {
 		v.Stale = true
 		v.Reason = r.reason

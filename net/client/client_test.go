@@ -76,7 +76,7 @@ func TestBookReplicaGapAndTrim(t *testing.T) {
 	// A better bid pushes the worst out of the 2-level window.
 	send(publish.BookMsg{Type: publish.TypeDelta, N: 2, U: 11, Bids: [][2]string{{"100.55", "3"}}, Asks: [][2]string{{"100.6", "0"}, {"100.7", "4"}}})
 	waitUntil(t, "n=2", func() bool { return b.N() == 2 })
-	want := BookView{Symbol: "BTCUSDT", Depth: 2, U: 11, Bids: [][2]string{{"100.55", "3"}, {"100.5", "1"}}, Asks: [][2]string{{"100.7", "4"}}}
+	want := BookView{Category: "linear", Symbol: "BTCUSDT", Depth: 2, U: 11, Bids: [][2]string{{"100.55", "3"}, {"100.5", "1"}}, Asks: [][2]string{{"100.7", "4"}}}
 	if got := b.View(0); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after trim: got %+v; want %+v", got, want)
 	}
@@ -92,7 +92,7 @@ func TestBookReplicaGapAndTrim(t *testing.T) {
 		Bids: [][2]string{{"99", "1"}}, Asks: [][2]string{{"101", "1"}}})
 	send(publish.BookMsg{Type: publish.TypeDelta, N: 6, U: 15, Asks: [][2]string{{"101", "2.25"}}})
 	waitUntil(t, "resynced at n=6", func() bool { return b.N() == 6 && b.Live() })
-	want = BookView{Symbol: "BTCUSDT", Depth: 2, U: 15, Bids: [][2]string{{"99", "1"}}, Asks: [][2]string{{"101", "2.25"}}}
+	want = BookView{Category: "linear", Symbol: "BTCUSDT", Depth: 2, U: 15, Bids: [][2]string{{"99", "1"}}, Asks: [][2]string{{"101", "2.25"}}}
 	if got := b.View(0); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after resync: got %+v; want %+v", got, want)
 	}
