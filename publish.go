@@ -415,6 +415,8 @@ func (e *Engine) stopPublisher() {
 }
 
 // Publisher returns the running NATS publisher, nil when not publishing.
+// An engine serving several categories runs one publisher per category:
+// ask Category(c).Publisher().
 func (e *Engine) Publisher() *publish.Publisher { return e.pub }
 
 func (e *Engine) wantSnapshot(symbol string, depth int) {

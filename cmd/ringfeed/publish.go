@@ -219,13 +219,17 @@ func tailBook(ctx context.Context, c *client.Client, sym string, depth, levels i
 	return 0
 }
 
-// publishSummary adds the NATS fan-out's counters to the run's summary.
+// publishSummary adds the NATS fan-out's counters to the run's summary,
+// one line per category's publisher.
 func publishSummary(w io.Writer, e *ringfeed.Engine) {
-	p := e.Publisher()
-	if p == nil {
-		return
+	for _, c := range e.Categories() {
+		ce := e.Category(c)
+		if ce == nil || ce.Publisher() == nil {
+			continue
+		}
+		p := ce.Publisher()
+		s := p.Stats()
+		fmt.Fprintf(w, "summary: nats category=%s published=%d dropped=%d reconnects=%d trades_replayed=%d connected=%v\n",
+			c, s.Published, s.Dropped, s.Reconnects, s.Replayed, p.Connected())
 	}
-	s := p.Stats()
-	fmt.Fprintf(w, "summary: nats published=%d dropped=%d reconnects=%d trades_replayed=%d connected=%v\n",
-		s.Published, s.Dropped, s.Reconnects, s.Replayed, p.Connected())
 }

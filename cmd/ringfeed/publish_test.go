@@ -97,7 +97,7 @@ func TestPublishEmbedded(t *testing.T) {
 	code, out, stderr := runCLI(t, nil, "--sim", "--duration", "2s", "--status", "0", "--symbols", "BTCUSDT",
 		"--topics", "orderbook.50", "--log-level", "warn", "--admin", "off",
 		"--publish", "embedded", "--nats-port", "0", "--nats-store", t.TempDir())
-	if code != 0 || !strings.Contains(out, "stale_books=0/1") || !strings.Contains(out, "summary: nats published=") {
+	if code != 0 || !strings.Contains(out, "stale_books=0/1") || !strings.Contains(out, "summary: nats category=linear published=") {
 		t.Fatalf("exit %d; out %s; stderr %s", code, out, stderr)
 	}
 }

@@ -232,7 +232,9 @@ func (p *Publisher) Start() error {
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			p.connected.Store(false)
 			p.discNs.Store(wsconn.Nanotime())
-			p.log.Warn("NATS disconnected; publishing into the reconnect buffer", "err", err)
+			if err != nil { // nil: our own Close at shutdown
+				p.log.Warn("NATS disconnected; publishing into the reconnect buffer", "err", err)
+			}
 		}),
 		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
 			// One line per 20 failed attempts: the backoff caps the rate.
