@@ -398,9 +398,9 @@ func (s *Server) restRecentTrade(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, restTrade{
 			ExecID: string(id), Symbol: sym,
-			Price:  string(appendFixed(nil, t.px, m.pscale, m.ptrim)),
-			Size:   string(appendFixed(nil, t.qty, m.qscale, m.qtrim)),
-			Side:   side, Time: strconv.FormatInt(t.t, 10), Seq: strconv.FormatInt(t.seq, 10),
+			Price: string(appendFixed(nil, t.px, m.pscale, m.ptrim)),
+			Size:  string(appendFixed(nil, t.qty, m.qscale, m.qtrim)),
+			Side:  side, Time: strconv.FormatInt(t.t, 10), Seq: strconv.FormatInt(t.seq, 10),
 		})
 	}
 	s.mu.Unlock()

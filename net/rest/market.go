@@ -161,15 +161,15 @@ func (c *Client) Klines(ctx context.Context, kq KlineQuery) ([]Kline, error) {
 // WebSocket trade's i, Time its T (ms), Side its S, Price and Size its p
 // and v. Seq is 0 when the answer does not carry it.
 type Trade struct {
-	ExecID       string  `json:"execId"`
-	Symbol       string  `json:"symbol"`
-	Price        string  `json:"price"`
-	Size         string  `json:"size"`
-	Side         string  `json:"side"`
-	Time         Int `json:"time"`
-	Seq          Int `json:"seq"`
-	IsBlockTrade bool    `json:"isBlockTrade"`
-	IsRPITrade   bool    `json:"isRPITrade"`
+	ExecID       string `json:"execId"`
+	Symbol       string `json:"symbol"`
+	Price        string `json:"price"`
+	Size         string `json:"size"`
+	Side         string `json:"side"`
+	Time         Int    `json:"time"`
+	Seq          Int    `json:"seq"`
+	IsBlockTrade bool   `json:"isBlockTrade"`
+	IsRPITrade   bool   `json:"isRPITrade"`
 }
 
 // Recent-trade limits per call (§2.6).
