@@ -20,6 +20,7 @@ import (
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
 	"github.com/ringfeed/ringfeed/ring"
+	"github.com/ringfeed/ringfeed/tape"
 )
 
 // Hooks are user callbacks run inline on the processor goroutine that owns
@@ -248,7 +249,7 @@ func (e *Engine) shard() error {
 					if cfg.Category == Option {
 						topic = "publicTrade." + baseCoin(name)
 					}
-					st.tape = NewTape(cfg.TradeTape)
+					st.tape = tape.New(cfg.TradeTape)
 					st.trade = topic
 				}
 				if !seenTopic[topic] {

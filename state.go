@@ -4,6 +4,7 @@ import (
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/kline"
 	"github.com/ringfeed/ringfeed/parse"
+	"github.com/ringfeed/ringfeed/tape"
 )
 
 // symState is everything the engine keeps for one symbol. It is owned by
@@ -15,7 +16,7 @@ type symState struct {
 	books  []*bookState // one per subscribed depth; a handful at most
 	klines []*klineState
 	ticker *tickerState
-	tape   *Tape
+	tape   *tape.Tape
 	trade  string // publicTrade topic, "" if not subscribed
 }
 
