@@ -16,6 +16,7 @@ import (
 
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/kline"
+	"github.com/ringfeed/ringfeed/net/rest"
 	"github.com/ringfeed/ringfeed/net/session"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
@@ -54,8 +55,8 @@ type Engine struct {
 	probe   *session.Probe
 	limiter *session.Limiter
 
-	klineLoader *klineLoader
-	rec         *recorder
+	refill *refiller // REST work off the processors; nil in replay
+	rec    *recorder
 
 	rep       reporter
 	stateMu   sync.RWMutex // guards running; see query
@@ -78,6 +79,9 @@ type connection struct {
 	sink   *ringSink
 	sess   *session.Session
 	proc   *processor
+	// resets counts the reset markers its processor applied; the first
+	// is the first connection, which lost nothing.
+	resets int
 	// feed replaces the session in replay mode: it parses frames into the
 	// ring and returns when they are all fed.
 	feed func(ctx context.Context) error
@@ -118,10 +122,25 @@ func New(cfg Config) (*Engine, error) {
 		e.rec = rec
 	}
 	e.limiter = session.NewLimiter(5, time.Second)
+	// One REST client for the probe, instruments-info and every refill:
+	// one set of timeouts, one retry policy, one request budget.
+	rc, err := rest.New(rest.Config{
+		URL:            cfg.RESTURL,
+		ConnectTimeout: cfg.ProbeConnectTimeout,
+		Timeout:        cfg.ProbeTimeout,
+		RootCAFile:     cfg.CAFile,
+	})
+	if err != nil {
+		return nil, cfgErr("rest-url", "%v", err)
+	}
+	if !cfg.replay {
+		e.refill = newRefiller(e, rc)
+	}
 	probe, err := session.NewProbe(session.ProbeConfig{
 		URL:            cfg.RESTURL,
 		ConnectTimeout: cfg.ProbeConnectTimeout,
 		Timeout:        cfg.ProbeTimeout,
+		Client:         rc,
 		Metrics:        e.set,
 		Logger:         e.log,
 	})
@@ -164,9 +183,6 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.lat = newLatAggregate(recs)
 	e.delay = newLatAggregate(drecs)
-	if cfg.KlineHistory {
-		e.klineLoader = newKlineLoader(e)
-	}
 	e.registerGauges()
 	return e, nil
 }
@@ -242,6 +258,7 @@ func (e *Engine) shard() error {
 						code: arg, iv: piv, topic: topic,
 						w:        kline.NewWindow(cfg.KlineWindow, kiv),
 						needFill: cfg.KlineHistory,
+						full:     cfg.KlineHistory,
 					})
 				case "tickers":
 					st.ticker = &tickerState{topic: topic, stale: true}
@@ -421,11 +438,11 @@ func (e *Engine) Run(ctx context.Context) error {
 			_ = e.probe.RunOnce(runCtx)
 		}()
 	}
-	if e.klineLoader != nil {
+	if e.refill != nil {
 		aux.Add(1)
 		go func() {
 			defer aux.Done()
-			e.klineLoader.run(runCtx)
+			e.refill.run(runCtx)
 		}()
 	}
 

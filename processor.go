@@ -19,8 +19,9 @@ const (
 	// message that failed to parse midway). Seq holds the dropped
 	// message's parse.Kind, Depth/Interval its stream.
 	kindDropped parse.Kind = 200 + iota
-	// kindReset: the connection was (re)established; every book on it is
-	// stale until its snapshot.
+	// kindReset: every stream of the connection lost data: it was
+	// (re)established (U 0), or the reader ran out of drop markers (U
+	// markNoRoom) while the connection stayed up.
 	kindReset
 )
 
@@ -229,7 +230,7 @@ func (p *processor) apply(c *connection, ev *parse.Event) {
 	p.events.Add(1)
 	if ev.Kind == kindReset {
 		// Connection-wide: carries no symbol.
-		p.reset(c)
+		p.reset(c, ev.U == markNoRoom)
 		return
 	}
 	if int(ev.Sym) >= len(p.syms) || p.syms[ev.Sym] == nil {
@@ -337,6 +338,7 @@ func (p *processor) applyKline(st *symState, ev *parse.Event) {
 	})
 	if out == kline.Appended && ks.w.LastGap().Missing > 0 {
 		ks.needFill = true
+		ks.full = ks.full || p.e.cfg.KlineHistory
 	}
 	p.e.m.klineOutcome(out).Inc()
 	p.done(ev)
@@ -390,10 +392,7 @@ func (p *processor) dropped(st *symState, ev *parse.Event) {
 		if st.ticker != nil {
 			// A lost delta leaves fields behind; only a snapshot
 			// (resubscribe) makes the ticker whole again.
-			st.ticker.stale = true
-			if st.conn.sess != nil {
-				st.conn.sess.Resync(st.ticker.topic)
-			}
+			p.tickerStale(st, wsconn.Nanotime(), true)
 		}
 	case parse.KindKline:
 		if ks := st.kline(ev.Interval); ks != nil {
@@ -401,28 +400,57 @@ func (p *processor) dropped(st *symState, ev *parse.Event) {
 		}
 	case parse.KindTrade:
 		p.e.m.tradesLost.Inc()
+		p.lostTrades(st, wsconn.Nanotime())
 	}
 }
 
-// reset marks every book and ticker of connection c stale: a new
-// connection starts every stream with a snapshot.
-func (p *processor) reset(c *connection) {
+// tickerStale marks st's ticker stale and, with resync, asks the session
+// to resubscribe its topic for a fresh snapshot.
+func (p *processor) tickerStale(st *symState, now int64, resync bool) {
+	t := st.ticker
+	t.stale = true
+	t.lastResync = now
+	if resync && st.conn.sess != nil {
+		st.conn.sess.Resync(t.topic)
+	}
+}
+
+// reset handles a connection-wide reset marker: every stream of connection
+// c lost data. After a reconnect (overflow false) the session resubscribes
+// every topic, so books and tickers wait for their snapshots; after the
+// reader ran out of drop markers (overflow: the connection stayed up) no
+// snapshot comes by itself, so every book and ticker is resynced now. In
+// both cases the trade tapes are refilled and the kline windows refreshed
+// from REST.
+func (p *processor) reset(c *connection, overflow bool) {
+	now := wsconn.Nanotime()
+	c.resets++
+	lost := overflow || c.resets > 1
 	for _, st := range c.syms {
 		for _, bs := range st.books {
 			if bs.b.MarkStale(book.ReasonResync) {
-				bs.staleSince = wsconn.Nanotime()
+				bs.staleSince = now
 				bs.lastStale = book.ReasonResync
 				p.e.m.staleBy(book.ReasonResync).Inc()
 			}
-			// The session resubscribes everything after a reconnect;
-			// no per-topic resync is needed.
-			bs.lastResync = wsconn.Nanotime()
+			if overflow {
+				p.resync(st, bs, now)
+			} else {
+				bs.lastResync = now
+			}
 		}
 		if st.ticker != nil {
-			st.ticker.stale = true
+			p.tickerStale(st, now, overflow)
 		}
+		if !lost {
+			continue
+		}
+		p.lostTrades(st, now)
 		for _, ks := range st.klines {
 			ks.needFill = true
+			if !overflow && p.e.cfg.KlineHistory {
+				ks.full = true // the connection may have been down for long
+			}
 		}
 	}
 }
@@ -443,12 +471,27 @@ func (p *processor) housekeep(now int64) {
 					p.resync(st, bs, now)
 				}
 			}
+			if t := st.ticker; t != nil && t.stale && now-t.lastResync > int64(resyncRetry) {
+				if t.lastResync == 0 {
+					t.lastResync = now // start-up: the subscription brings the snapshot
+				} else {
+					p.tickerStale(st, now, true)
+				}
+			}
+			if p.e.refill == nil {
+				continue
+			}
 			for _, ks := range st.klines {
-				if ks.needFill && !ks.filling && p.e.klineLoader != nil {
+				if ks.needFill && !ks.filling {
 					ks.filling = true
 					ks.needFill = false
-					p.e.klineLoader.request(p, st, ks)
+					p.e.refill.request(p.klineJob(st, ks))
 				}
+			}
+			if tf := &st.tf; tf.need && !tf.filling && now-tf.since > tradeRefillSettle {
+				tf.filling = true
+				tf.need = false
+				p.e.refill.request(p.tradeJob(st))
 			}
 		}
 	}

@@ -18,6 +18,7 @@ type symState struct {
 	ticker *tickerState
 	tape   *tape.Tape
 	trade  string // publicTrade topic, "" if not subscribed
+	tf     tradeFill
 }
 
 // bookState is one (symbol, depth) book and its resync bookkeeping.
@@ -39,6 +40,10 @@ type klineState struct {
 	// REST history loader tops it up.
 	needFill bool
 	filling  bool
+	// full: the next fill loads a whole window (start, a gap, a
+	// reconnect with KlineHistory); otherwise it refreshes the newest
+	// candles after lost messages.
+	full bool
 }
 
 func (s *symState) book(depth uint16) *bookState {

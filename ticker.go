@@ -14,9 +14,10 @@ type tickerState struct {
 	cs    int64 // cross sequence of the last message merged
 	// stale: a delta was lost or the connection was replaced; the next
 	// snapshot makes the ticker whole again.
-	stale     bool
-	snapshots uint64
-	deltas    uint64
+	stale      bool
+	lastResync int64 // Nanotime of the last resync request
+	snapshots  uint64
+	deltas     uint64
 }
 
 // apply merges a ticker event field by field: a snapshot replaces the
