@@ -56,6 +56,7 @@ type Engine struct {
 	limiter *session.Limiter
 
 	refill *refiller // REST work off the processors; nil in replay
+	anom   *anomalyMetrics
 	rec    *recorder
 
 	rep       reporter
@@ -102,6 +103,7 @@ func New(cfg Config) (*Engine, error) {
 		ready: make(chan struct{}),
 	}
 	e.m = newEngineMetrics(e.set)
+	e.anom = newAnomalyMetrics(e.set)
 	e.logLimit.every = 5 * time.Second
 
 	for _, s := range cfg.Symbols {

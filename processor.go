@@ -290,6 +290,7 @@ func (p *processor) applyBook(st *symState, ev *parse.Event) {
 	}
 	err := b.End()
 	p.done(ev)
+	p.anomalies(st, bs)
 	switch {
 	case err == nil:
 		if bs.staleSince != 0 {
@@ -299,8 +300,9 @@ func (p *processor) applyBook(st *symState, ev *parse.Event) {
 		if p.e.hooks.OnBook != nil {
 			p.hook(hookBook, st.name, func() { p.e.hooks.OnBook(st.name, b) })
 		}
-	case err == book.ErrStale:
-		// Ignored until the snapshot the resync brings.
+	case err == book.ErrStale, err == book.ErrDuplicate:
+		// Stale: ignored until the snapshot the resync brings.
+		// Duplicate: dropped, counted by anomalies, the book live.
 	default:
 		p.wentStale(st, bs, b.Reason())
 	}
@@ -487,6 +489,10 @@ func (p *processor) housekeep(now int64) {
 					ks.needFill = false
 					p.e.refill.request(p.klineJob(st, ks))
 				}
+			}
+			if st.reloadInstrument {
+				st.reloadInstrument = false
+				p.e.refill.request(p.instrumentJob(st))
 			}
 			if tf := &st.tf; tf.need && !tf.filling && now-tf.since > tradeRefillSettle {
 				tf.filling = true

@@ -19,6 +19,9 @@ type symState struct {
 	tape   *tape.Tape
 	trade  string // publicTrade topic, "" if not subscribed
 	tf     tradeFill
+	// reloadInstrument: a book restarted (u == 1); instruments-info is
+	// re-read for this symbol at the next housekeeping.
+	reloadInstrument bool
 }
 
 // bookState is one (symbol, depth) book and its resync bookkeeping.
@@ -29,6 +32,7 @@ type bookState struct {
 	staleSince int64 // Nanotime when it went stale; 0 while live
 	lastResync int64 // Nanotime of the last resync request
 	lastStale  book.Reason
+	seen       anomalyCounts // book counters already exported
 }
 
 type klineState struct {
