@@ -359,7 +359,7 @@ func (e *Engine) Ticker(ctx context.Context, symbol string) (TickerView, error) 
 	if err != nil {
 		return TickerView{}, err
 	}
-	_, ss := e.syms.Scales(id)
+	ps, ss := e.syms.Scales(id)
 	v := TickerView{Symbol: symbol, TS: ts, CS: cs, Stale: stale, Fields: map[string]string{}}
 	for f := parse.TickerField(0); f < parse.NumTickerFields; f++ {
 		if !t.Has(f) {
@@ -369,7 +369,7 @@ func (e *Engine) Ticker(ctx context.Context, symbol string) (TickerView, error) 
 			v.Fields[f.String()] = ""
 			continue
 		}
-		v.Fields[f.String()] = tickerString(f, t.Values[f], ss)
+		v.Fields[f.String()] = tickerString(f, t.Values[f], ps, ss)
 	}
 	return v, nil
 }
@@ -497,9 +497,9 @@ func (e *Engine) handleHealth(w http.ResponseWriter, r *http.Request) {
 
 // tickerString formats one ticker field: decimals at the field's scale,
 // times as integer ms, the tick direction by name.
-func tickerString(f parse.TickerField, v int64, sizeScale int) string {
+func tickerString(f parse.TickerField, v int64, priceScale, sizeScale int) string {
 	if f == parse.TickTickDirection {
 		return parse.TickDirection(v).String()
 	}
-	return dec(v, f.Scale(sizeScale))
+	return dec(v, f.ScaleFor(priceScale, sizeScale))
 }

@@ -57,7 +57,10 @@ type Engine struct {
 
 	refill *refiller // REST work off the processors; nil in replay
 	anom   *anomalyMetrics
-	rec    *recorder
+	// unfitFields counts ticker fields left absent because their value
+	// did not fit the field's scale.
+	unfitFields *metrics.Counter
+	rec         *recorder
 
 	rep       reporter
 	stateMu   sync.RWMutex // guards running; see query
@@ -104,6 +107,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.m = newEngineMetrics(e.set)
 	e.anom = newAnomalyMetrics(e.set)
+	e.unfitFields = e.set.NewCounter(`ringfeed_ticker_fields_unrepresentable_total`)
 	e.logLimit.every = 5 * time.Second
 
 	for _, s := range cfg.Symbols {

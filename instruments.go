@@ -60,11 +60,15 @@ func (e *Engine) loadInstruments(ctx context.Context) error {
 	return nil
 }
 
-// instrumentScales are the fixed-point scales of an instrument: the
-// defaults, or more when its tick size (prices) or size step (qtyStep, or
-// basePrecision on spot) has more decimals.
+// instrumentScales are the fixed-point scales of an instrument: as many
+// decimals as its tick size (prices) and its size step (qtyStep, or
+// basePrecision on spot) have. The instrument's own scales, not a floor of
+// 8, keep large quantities of low-priced coins in range (spot PEPEUSDT's
+// volume24h "4512345678901.23" is 4.5e21 at 8 decimals, 4.5e14 at its own
+// 2). Values printed with more decimals than these (zeros excepted) are
+// rejected, never rounded.
 func instrumentScales(in *rest.Instrument) (price, size int, err error) {
-	price, size = max(defaultPriceScale, decimals(in.PriceFilter.TickSize)), max(defaultSizeScale, decimals(in.SizeStep()))
+	price, size = decimals(in.PriceFilter.TickSize), decimals(in.SizeStep())
 	if in.PriceFilter.TickSize == "" || in.SizeStep() == "" {
 		return 0, 0, fmt.Errorf("instruments-info lists no tickSize or size step")
 	}

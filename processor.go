@@ -355,6 +355,9 @@ func (p *processor) applyTicker(st *symState, ev *parse.Event) {
 		return
 	}
 	st.ticker.apply(ev)
+	if ev.Ticker.Unfit != 0 {
+		p.unfitTicker(st, &ev.Ticker)
+	}
 	p.done(ev)
 	if p.e.hooks.OnTicker != nil {
 		p.hook(hookTicker, st.name, func() { p.e.hooks.OnTicker(st.name, &st.ticker.t) })

@@ -386,11 +386,11 @@ func (p *Parser) emitKlines(sink Sink, ti *TopicInfo, id uint32, h *header, r *R
 // fastTickers reads a ticker's data, one object or (some spot and option
 // frames) an array of them, into p.tick.
 func (p *Parser) fastTickers(s *scan, ti *TopicInfo, id uint32) (isArray, ok bool) {
-	_, ss := p.syms.Scales(id)
+	ps, ss := p.syms.Scales(id)
 	p.tick = p.tick[:0]
 	if s.ws(); s.i < len(s.b) && s.b[s.i] == '{' {
 		p.tick = append(p.tick, Ticker{})
-		return false, fastTicker(s, ti, &p.tick[0], ss)
+		return false, fastTicker(s, ti, &p.tick[0], ps, ss)
 	}
 	empty, ok := s.open('[', ']')
 	if !ok {
@@ -401,7 +401,7 @@ func (p *Parser) fastTickers(s *scan, ti *TopicInfo, id uint32) (isArray, ok boo
 			return true, false
 		}
 		p.tick = append(p.tick, Ticker{})
-		if !fastTicker(s, ti, &p.tick[n], ss) {
+		if !fastTicker(s, ti, &p.tick[n], ps, ss) {
 			return true, false
 		}
 		if more, ok = s.more(']'); !ok {
@@ -413,7 +413,7 @@ func (p *Parser) fastTickers(s *scan, ti *TopicInfo, id uint32) (isArray, ok boo
 
 // fastTicker reads one ticker object: each known member marks its field
 // present (and empty when ""), member by member as tickerEvent's Visit.
-func fastTicker(s *scan, ti *TopicInfo, t *Ticker, ss int) bool {
+func fastTicker(s *scan, ti *TopicInfo, t *Ticker, ps, ss int) bool {
 	return s.object(true, func(k []byte) bool {
 		if string(k) == "symbol" {
 			v, ok := s.str()
@@ -433,7 +433,12 @@ func fastTicker(s *scan, ti *TopicInfo, t *Ticker, ss int) bool {
 			t.Empty |= 1 << f
 			return true
 		}
-		n, err := tickerConvert(f, raw, ss)
+		n, err := tickerConvert(f, raw, ps, ss)
+		if unfit(err) {
+			t.Present &^= 1 << f
+			t.Unfit |= 1 << f
+			return true
+		}
 		t.Values[f] = n
 		return err == nil
 	})
