@@ -405,7 +405,18 @@ func (p *processor) dropped(st *symState, ev *parse.Event) {
 		}
 	case parse.KindTrade:
 		p.e.m.tradesLost.Inc()
-		p.lostTrades(st, wsconn.Nanotime())
+		now := wsconn.Nanotime()
+		if p.e.cfg.Category != Option {
+			p.lostTrades(st, now)
+			break
+		}
+		// An option trade batch carries every option of the base coin
+		// (publicTrade.{BASE}); the marker names one of them.
+		for _, o := range st.conn.syms {
+			if o.trade == st.trade {
+				p.lostTrades(o, now)
+			}
+		}
 	}
 }
 

@@ -42,9 +42,19 @@ func (h *harness) tapeIDs(sym string) []string {
 // the newest n trades the simulator sent, in order; it describes the first
 // difference.
 func (h *harness) tapeMatches(cat, sym string, n int) (bool, string) {
-	sent, err := h.sim.Trades(cat, sym)
+	stream := sym
+	if cat == "option" {
+		stream = baseCoin(sym) // publicTrade.{BASE} carries every option of the coin
+	}
+	all, err := h.sim.Trades(cat, stream)
 	if err != nil {
-		h.t.Fatalf("sim.Trades(%s): %v", sym, err)
+		h.t.Fatalf("sim.Trades(%s): %v", stream, err)
+	}
+	var sent []bybitsim.Trade
+	for _, tr := range all {
+		if tr.Symbol == sym {
+			sent = append(sent, tr)
+		}
 	}
 	got := h.tapeIDs(sym)
 	n = min(n, len(sent))
@@ -105,7 +115,7 @@ func TestTradesRefilledAfterRingDrops(t *testing.T) {
 	if got := h.e.refill.m.tradeGaps.Get(); got != 0 {
 		t.Errorf("unrecovered trade gaps: got %d; want 0 (the loss is within REST's 1000)", got)
 	}
-	// Every closed candle the stream sent is in the window as sent.
+		// Every closed candle the stream sent is in the window as sent.
 	for _, s := range h.e.cfg.Symbols {
 		rows, err := h.sim.Kline("linear", s, "1")
 		if err != nil {
@@ -208,4 +218,43 @@ func TestMarkerOverflowResyncsTickers(t *testing.T) {
 		t.Errorf("reconnects: got %d; want 0", h.e.Stats().Reconnects)
 	}
 
+}
+
+// Options share one trade stream per base coin (publicTrade.BTC): a drop
+// marker names one option, but every option of the coin is refilled.
+func TestOptionTradesRefilledAfterRingDrops(t *testing.T) {
+	rate, _ := bybitsim.ParseRate("400")
+	stall, started := stallOnce(1500 * time.Millisecond)
+	h := startHarness(t, bybitsim.Config{Seed: 8, Rate: rate}, Config{
+		Category:     Option,
+		Topics:       []string{"publicTrade"},
+		RingSize:     64,
+		RingFullWait: time.Millisecond,
+	}, func(e *Engine) {
+		e.OnTrade(func(string, *parse.Trade) { stall() })
+	})
+	waitFor(t, 15*time.Second, "the stall to start", started.Load)
+	waitFor(t, 20*time.Second, "trade messages dropped", func() bool { return h.e.m.tradesLost.Get() > 0 })
+	m0 := h.e.Stats().Messages
+	waitFor(t, 20*time.Second, "100 more messages", func() bool { return h.e.Stats().Messages > m0+100 })
+	h.sim.Pause()
+	var why string
+	defer func() {
+		if t.Failed() {
+			t.Logf("last difference: %s", why)
+		}
+	}()
+	waitFor(t, 20*time.Second, "tapes equal to the trades sent", func() bool {
+		for _, s := range h.e.cfg.Symbols {
+			ok, w := h.tapeMatches("option", s, 1000)
+			if !ok {
+				why = w
+				return false
+			}
+		}
+		return true
+	})
+	if got := h.e.refill.m.tradeGaps.Get(); got != 0 {
+		t.Errorf("unrecovered trade gaps: got %d; want 0", got)
+	}
 }

@@ -17,6 +17,7 @@ import (
 // newest 1000 trades (60 on spot): what is older is counted and logged.
 type tradeFill struct {
 	need, filling bool
+	fails         int // refills failed in a row: spaces the next ones
 	// anchor is the newest trade taped before the first loss not yet
 	// refilled: a refill that reaches it closed the gap.
 	anchor tape.Anchor
@@ -66,12 +67,14 @@ func (p *processor) tradeJob(st *symState) refillJob {
 			return func() { p.refilled(st, trs, seqs, len(rows), limit, anchor) }, nil
 		},
 		fail: func() {
-			st.tf.filling = false
-			if !st.tf.need {
-				st.tf.need = true
-				st.tf.since = wsconn.Nanotime()
-			}
-			st.tf.anchor = anchor // the older loss is still open
+			tf := &st.tf
+			tf.filling = false
+			tf.need = true
+			tf.anchor = anchor // the older loss is still open
+			// REST may be down for long (a geo-block): space the
+			// retries, 1 s doubling to a minute.
+			tf.fails++
+			tf.since = wsconn.Nanotime() + int64(min(time.Second<<min(tf.fails-1, 6), time.Minute))
 		},
 	}
 }
@@ -80,6 +83,7 @@ func (p *processor) tradeJob(st *symState) refillJob {
 // goroutine).
 func (p *processor) refilled(st *symState, trs []parse.Trade, seqs []int64, got, limit int, anchor tape.Anchor) {
 	st.tf.filling = false
+	st.tf.fails = 0
 	m := p.e.refill.m
 	// A row skipped in conversion must not make the answer look short:
 	// only a truly short answer proves completeness.
@@ -91,13 +95,19 @@ func (p *processor) refilled(st *symState, trs []parse.Trade, seqs []int64, got,
 	m.tradesRefilled.Add(len(res.Added))
 	p.e.m.trades.Add(len(res.Added))
 	if !res.Reached {
+		// Without an anchor (nothing taped before the loss) the start
+		// of the gap is unknown: counted, with no span.
 		m.tradeGaps.Inc()
-		if span := res.GapTo - res.GapFrom; span > 0 {
-			m.tradeGapMs.Add(int(span))
+		from := any("unknown")
+		if res.GapFrom > 0 {
+			from = time.UnixMilli(res.GapFrom).UTC()
+			if span := res.GapTo - res.GapFrom; span > 0 {
+				m.tradeGapMs.Add(int(span))
+			}
 		}
 		if ok, n := p.e.logLimit.allow("tradegap:" + st.name); ok {
 			p.e.log.Warn("trades lost beyond REST's reach", "symbol", st.name,
-				"from", time.UnixMilli(res.GapFrom).UTC(), "to", time.UnixMilli(res.GapTo).UTC(),
+				"from", from, "to", time.UnixMilli(res.GapTo).UTC(),
 				"refilled", len(res.Added), "suppressed", n)
 		}
 	}
