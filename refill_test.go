@@ -209,9 +209,6 @@ func TestMarkerOverflowResyncsTickers(t *testing.T) {
 				}
 			}
 		})
-		if testing.Verbose() && time.Now().UnixMilli()%1000 < 20 {
-			t.Logf("stale %d drops %d resyncs %d", len(stale), h.e.Stats().RingDrops, h.e.conns[0].sess.Stats().Resyncs)
-		}
 		return len(stale) == 0
 	})
 	if h.e.Stats().Reconnects != 0 {
