@@ -198,3 +198,13 @@ func ExampleTape_Refill() {
 	fmt.Println(ids(tp), len(res.Added), res.Reached)
 	// Output: [1 2 3 4 5 6 7] 3 true
 }
+
+func ExampleTape_Add() {
+	tp := New(3)
+	for _, n := range []int{1, 2, 2, 3, 4} { // 2 repeated, as a split batch does
+		tr := mk(n)
+		tp.Add(&tr, int64(n))
+	}
+	fmt.Println(ids(tp), tp.Dups(), tp.Total())
+	// Output: [2 3 4] 1 4
+}
