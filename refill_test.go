@@ -115,7 +115,7 @@ func TestTradesRefilledAfterRingDrops(t *testing.T) {
 	if got := h.e.refill.m.tradeGaps.Get(); got != 0 {
 		t.Errorf("unrecovered trade gaps: got %d; want 0 (the loss is within REST's 1000)", got)
 	}
-		// Every closed candle the stream sent is in the window as sent.
+	// Every closed candle the stream sent is in the window as sent.
 	for _, s := range h.e.cfg.Symbols {
 		rows, err := h.sim.Kline("linear", s, "1")
 		if err != nil {
