@@ -9,6 +9,7 @@ import (
 	"github.com/ringfeed/ringfeed/kline"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
+	"github.com/ringfeed/ringfeed/tape"
 )
 
 // Marker kinds the engine's readers put in a ring besides parsed data. The
@@ -369,13 +370,19 @@ func (p *processor) applyTrade(st *symState, ev *parse.Event) {
 		p.e.m.unexpected.Inc()
 		return
 	}
-	if st.tape.Add(&ev.Trade, ev.Seq) {
+	switch st.tape.Add(&ev.Trade, ev.Seq) {
+	case tape.Taped:
 		p.e.m.trades.Inc()
 		if p.e.hooks.OnTrade != nil {
 			p.hook(hookTrade, st.name, func() { p.e.hooks.OnTrade(st.name, &ev.Trade) })
 		}
-	} else {
+	case tape.Repeat:
 		p.e.m.tradeDups.Inc()
+	case tape.Overlap:
+		// Refilled from REST while it was still on its way.
+		if p.e.refill != nil {
+			p.e.refill.m.tradeOverlaps.Inc()
+		}
 	}
 	p.done(ev)
 }

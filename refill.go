@@ -109,6 +109,7 @@ type refillMetrics struct {
 	fails                      sync.Map // what → *metrics.Counter
 	tradeRefills, tradeGaps    *metrics.Counter
 	tradesRefilled, tradeGapMs *metrics.Counter
+	tradeOverlaps              *metrics.Counter
 	instrumentReloads          *metrics.Counter
 	scaleChanges               *metrics.Counter
 }
@@ -118,6 +119,7 @@ func newRefillMetrics(set *metrics.Set) *refillMetrics {
 		set:               set,
 		tradeRefills:      set.NewCounter(`ringfeed_trade_refills_total`),
 		tradesRefilled:    set.NewCounter(`ringfeed_trades_refilled_total`),
+		tradeOverlaps:     set.NewCounter(`ringfeed_trades_refill_overlap_total`),
 		tradeGaps:         set.NewCounter(`ringfeed_trade_gaps_unrecovered_total`),
 		tradeGapMs:        set.NewCounter(`ringfeed_trade_gap_unrecovered_ms_total`),
 		instrumentReloads: set.NewCounter(`ringfeed_instrument_reloads_total`),

@@ -115,6 +115,11 @@ func TestTradesRefilledAfterRingDrops(t *testing.T) {
 	if got := h.e.refill.m.tradeGaps.Get(); got != 0 {
 		t.Errorf("unrecovered trade gaps: got %d; want 0 (the loss is within REST's 1000)", got)
 	}
+	// The simulator repeated no trade: stream trades a refill taped first
+	// are overlaps, not exchange repeats.
+	if got := h.e.m.tradeDups.Get(); got != 0 {
+		t.Errorf("trades_duplicate_total: got %d; want 0 (overlaps: %d)", got, h.e.refill.m.tradeOverlaps.Get())
+	}
 	// Every closed candle the stream sent is in the window as sent.
 	for _, s := range h.e.cfg.Symbols {
 		rows, err := h.sim.Kline("linear", s, "1")
@@ -139,7 +144,7 @@ func TestTradesRefilledAfterRingDrops(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("stats: %s; refilled %d trades in %d refills", h.e.Stats(), h.e.refill.m.tradesRefilled.Get(), h.e.refill.m.tradeRefills.Get())
+	t.Logf("stats: %s; refilled %d trades in %d refills, %d overlaps", h.e.Stats(), h.e.refill.m.tradesRefilled.Get(), h.e.refill.m.tradeRefills.Get(), h.e.refill.m.tradeOverlaps.Get())
 }
 
 // A loss longer than REST reaches (spot answers only the newest 60

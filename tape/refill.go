@@ -48,8 +48,9 @@ type Refilled struct {
 // anchor is the newest trade held before the loss (AnchorOf, taken then).
 func (t *Tape) Refill(rows []parse.Trade, seqs []int64, limit int, anchor Anchor) Refilled {
 	type item struct {
-		tr  parse.Trade
-		seq int64
+		tr       parse.Trade
+		seq      int64
+		refilled bool
 	}
 	var res Refilled
 	if len(rows) == 0 {
@@ -64,18 +65,18 @@ func (t *Tape) Refill(rows []parse.Trade, seqs []int64, limit int, anchor Anchor
 			continue
 		}
 		inRows[id] = true
-		fresh = append(fresh, item{rows[i], seqs[i]})
+		fresh = append(fresh, item{rows[i], seqs[i], true})
 	}
 	oldest, newest := fresh[0].tr.Time, fresh[len(fresh)-1].tr.Time
 
-	held := make([]item, t.n) // oldest first
-	heldIDs := make(map[string]bool, t.n)
+	held := make([]item, t.n)             // oldest first
+	heldIDs := make(map[string]bool, t.n) // id → came from a refill
 	first, last := -1, -1
 	for i := range t.n {
 		tr, seq := t.At(t.n - 1 - i)
-		held[i] = item{*tr, seq}
+		held[i] = item{*tr, seq, t.refilledAt(t.n - 1 - i)}
 		id := string(tr.ID())
-		heldIDs[id] = true
+		heldIDs[id] = held[i].refilled
 		if inRows[id] {
 			if first < 0 {
 				first = i
@@ -86,7 +87,7 @@ func (t *Tape) Refill(rows []parse.Trade, seqs []int64, limit int, anchor Anchor
 	var before, inside, after []item
 	for i, h := range held {
 		if inRows[string(h.tr.ID())] {
-			continue
+			continue // REST's copy takes its place
 		}
 		switch {
 		case first >= 0 && i < first, first < 0 && h.tr.Time <= newest:
@@ -113,8 +114,11 @@ func (t *Tape) Refill(rows []parse.Trade, seqs []int64, limit int, anchor Anchor
 	}
 	t.Reset()
 	for _, m := range merged {
-		t.push(&m.tr, m.seq)
-		if !heldIDs[string(m.tr.ID())] {
+		// A trade held before keeps its flag (one the stream delivered
+		// stays the stream's: a later repeat of it is the exchange's).
+		wasRefilled, held := heldIDs[string(m.tr.ID())]
+		t.push(&m.tr, m.seq, (m.refilled && !held) || wasRefilled)
+		if !held {
 			res.Added = append(res.Added, m.tr)
 			t.total++
 		}

@@ -41,12 +41,39 @@ const tapeDedupScan = 64
 // by its processor only. Trades whose id was already taped are dropped and
 // counted.
 type Tape struct {
-	buf   []parse.Trade
-	seqs  []int64
-	head  int // index of the next write
-	n     int
-	dups  uint64
-	total uint64
+	buf      []parse.Trade
+	seqs     []int64
+	refilled []bool // the slot's trade came from Refill, not the stream
+	head     int    // index of the next write
+	n        int
+	dups     uint64
+	overlaps uint64
+	total    uint64
+}
+
+// Outcome is what Add did with a trade.
+type Outcome uint8
+
+const (
+	// Taped: the trade was new and is on the tape.
+	Taped Outcome = iota
+	// Repeat: the stream repeated a trade it had delivered (a batch
+	// split across messages); dropped, counted in Dups.
+	Repeat
+	// Overlap: the stream delivered a trade a Refill had already put on
+	// the tape (it was still on its way when REST answered); dropped,
+	// counted in Overlaps, not a repeat by the exchange.
+	Overlap
+)
+
+var outcomeNames = [...]string{"taped", "repeat", "overlap"}
+
+// String returns "taped", "repeat" or "overlap".
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "unknown"
 }
 
 // New returns a tape of capacity trades, allocated once. It panics if
@@ -55,26 +82,30 @@ func New(capacity int) *Tape {
 	if capacity < 1 {
 		panic("tape: New: capacity must be >= 1")
 	}
-	return &Tape{buf: make([]parse.Trade, capacity), seqs: make([]int64, capacity)}
+	return &Tape{buf: make([]parse.Trade, capacity), seqs: make([]int64, capacity), refilled: make([]bool, capacity)}
 }
 
 // Add appends t unless it repeats a held trade id (see the package
-// comment); it reports whether the trade was new.
-func (t *Tape) Add(tr *parse.Trade, seq int64) bool {
-	if t.holds(tr.ID(), tr.Time) {
+// comment), and says which.
+func (t *Tape) Add(tr *parse.Trade, seq int64) Outcome {
+	if k := t.find(tr.ID(), tr.Time); k >= 0 {
+		if t.refilled[k] {
+			t.overlaps++
+			return Overlap
+		}
 		t.dups++
-		return false
+		return Repeat
 	}
-	t.push(tr, seq)
+	t.push(tr, seq, false)
 	t.total++
-	return true
+	return Taped
 }
 
-// holds reports whether a trade with id is among the newest tapeDedupScan
-// trades or the trades at least as new as time.
-func (t *Tape) holds(id []byte, time int64) bool {
+// find returns the slot of a trade with id among the newest tapeDedupScan
+// trades or the trades at least as new as time, or -1.
+func (t *Tape) find(id []byte, time int64) int {
 	if len(id) == 0 {
-		return false
+		return -1
 	}
 	c := len(t.buf)
 	for i, k := 0, t.head; i < t.n; i++ {
@@ -83,18 +114,19 @@ func (t *Tape) holds(id []byte, time int64) bool {
 			k = c - 1
 		}
 		if i >= tapeDedupScan && t.buf[k].Time < time {
-			return false
+			return -1
 		}
 		if bytes.Equal(t.buf[k].ID(), id) {
-			return true
+			return k
 		}
 	}
-	return false
+	return -1
 }
 
-func (t *Tape) push(tr *parse.Trade, seq int64) {
+func (t *Tape) push(tr *parse.Trade, seq int64, refilled bool) {
 	t.buf[t.head] = *tr
 	t.seqs[t.head] = seq
+	t.refilled[t.head] = refilled
 	t.head++
 	if t.head == len(t.buf) {
 		t.head = 0
@@ -110,8 +142,12 @@ func (t *Tape) Len() int { return t.n }
 // Cap is the tape's capacity.
 func (t *Tape) Cap() int { return len(t.buf) }
 
-// Dups is the number of repeated trades dropped.
+// Dups is the number of repeated trades dropped (Repeat).
 func (t *Tape) Dups() uint64 { return t.dups }
+
+// Overlaps is the number of stream trades dropped because a refill had
+// taped them already (Overlap).
+func (t *Tape) Overlaps() uint64 { return t.overlaps }
 
 // Total is the number of trades taped since creation, refilled ones
 // included.
@@ -128,6 +164,15 @@ func (t *Tape) At(i int) (*parse.Trade, int64) {
 		k += len(t.buf)
 	}
 	return &t.buf[k], t.seqs[k]
+}
+
+// refilledAt reports whether the i-th newest trade came from a refill.
+func (t *Tape) refilledAt(i int) bool {
+	k := t.head - 1 - i
+	if k < 0 {
+		k += len(t.buf)
+	}
+	return t.refilled[k]
 }
 
 // Newest returns the newest trade, or nil when the tape is empty.

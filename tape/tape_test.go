@@ -59,21 +59,21 @@ func TestAddDedup(t *testing.T) {
 	addRange(tp, 1, 200)
 	// A split batch repeats the last trade: dropped.
 	tr := mk(200)
-	if tp.Add(&tr, 200) {
-		t.Error("repeat of the newest trade: got new; want dropped")
+	if got := tp.Add(&tr, 200); got != Repeat {
+		t.Errorf("repeat of the newest trade: got %v; want Repeat", got)
 	}
 	// A trade 100 back, with its own (older) time, as a stream catching
 	// up after a refill delivers it: every held trade at least as new is
 	// checked, not only the newest 64.
 	old := mk(100)
-	if tp.Add(&old, 100) {
-		t.Error("id 100 at its own time: got new; want dropped")
+	if got := tp.Add(&old, 100); got != Repeat {
+		t.Errorf("id 100 at its own time: got %v; want Repeat", got)
 	}
 	// The same id with a newer time is only checked against the newest
 	// 64 (no stream does this).
 	old.Time = 5000
-	if !tp.Add(&old, 0) {
-		t.Error("id 100 with a newer time: got dropped; want new (beyond the bounded scan)")
+	if got := tp.Add(&old, 0); got != Taped {
+		t.Errorf("id 100 with a newer time: got %v; want Taped (beyond the bounded scan)", got)
 	}
 	if got := tp.Dups(); got != 2 {
 		t.Errorf("Dups: got %d; want 2", got)
@@ -173,9 +173,18 @@ func TestRefillThenStreamCatchesUp(t *testing.T) {
 	}
 	for n := 11; n <= 400; n++ {
 		tr := mk(n)
-		if tp.Add(&tr, int64(n)) {
-			t.Fatalf("backlog trade %d: got new; want dropped as a repeat of the refill", n)
+		if got := tp.Add(&tr, int64(n)); got != Overlap {
+			t.Fatalf("backlog trade %d: got %v; want Overlap (a trade the refill taped)", n, got)
 		}
+	}
+	// A trade the stream had delivered before the refill, repeated:
+	// the exchange's repeat, not an overlap.
+	tr := mk(10)
+	if got := tp.Add(&tr, 10); got != Repeat {
+		t.Errorf("repeat of stream trade 10: got %v; want Repeat", got)
+	}
+	if tp.Overlaps() != 390 || tp.Dups() != 1 {
+		t.Errorf("Overlaps %d Dups %d; want 390 and 1", tp.Overlaps(), tp.Dups())
 	}
 	addRange(tp, 401, 402)
 	if got := ids(tp); !slices.Equal(got, seqIDs(1, 402)) {
