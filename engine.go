@@ -2,11 +2,14 @@ package ringfeed
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,6 +64,9 @@ type Engine struct {
 	// did not fit the field's scale.
 	unfitFields *metrics.Counter
 	rec         *recorder
+	// rootCAs are Config.CAFile's certificates, read once in New, for
+	// every TLS client (sessions, probe, REST).
+	rootCAs []*x509.Certificate
 
 	rep       reporter
 	stateMu   sync.RWMutex // guards running; see query
@@ -69,8 +75,10 @@ type Engine struct {
 	logLimit  rateLimiter
 	runOnce   sync.Once
 	adminAddr string
+	adminLn   net.Listener // bound by listenAdmin, served by startAdmin
 	admin     *http.Server
 	ready     chan struct{}
+	readyOnce sync.Once
 }
 
 // connection is one WebSocket connection: its topics, its ring, its
@@ -112,7 +120,7 @@ func New(cfg Config) (*Engine, error) {
 
 	for _, s := range cfg.Symbols {
 		if _, err := e.syms.Add(s, defaultPriceScale, defaultSizeScale); err != nil {
-			return nil, cfgErr("symbols", "%v", err)
+			return nil, cfgErr("Symbols", "%v", err)
 		}
 	}
 	e.bySym = make([]*symState, e.syms.Len())
@@ -128,57 +136,54 @@ func New(cfg Config) (*Engine, error) {
 		e.rec = rec
 	}
 	e.limiter = session.NewLimiter(5, time.Second)
+	roots, err := loadCAFile(cfg.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	e.rootCAs = roots
 	// One REST client for the probe, instruments-info and every refill:
 	// one set of timeouts, one retry policy, one request budget.
 	rc, err := rest.New(rest.Config{
 		URL:            cfg.RESTURL,
-		ConnectTimeout: cfg.ProbeConnectTimeout,
-		Timeout:        cfg.ProbeTimeout,
-		RootCAFile:     cfg.CAFile,
+		ConnectTimeout: or(cfg.Probe.ConnectTimeout, session.DefaultProbeConnectTimeout),
+		Timeout:        cfg.restTimeout(),
+		RootCAs:        roots,
 	})
 	if err != nil {
-		return nil, cfgErr("rest-url", "%v", err)
+		return nil, cfgErr("RESTURL", "%v", err)
 	}
 	if !cfg.replay {
 		e.refill = newRefiller(e, rc)
 	}
-	probe, err := session.NewProbe(session.ProbeConfig{
-		URL:            cfg.RESTURL,
-		ConnectTimeout: cfg.ProbeConnectTimeout,
-		Timeout:        cfg.ProbeTimeout,
-		Client:         rc,
-		Metrics:        e.set,
-		Logger:         e.log,
-	})
+	pc := cfg.Probe
+	pc.URL, pc.RootCAs, pc.Metrics, pc.Logger, pc.Client = cfg.RESTURL, roots, e.set, e.log, rc
+	probe, err := session.NewProbe(pc)
 	if err != nil {
-		return nil, cfgErr("rest-url", "%v", err)
+		return nil, cfgErr("Probe", "%v", err)
 	}
 	e.probe = probe
 	for _, c := range e.conns {
 		if cfg.replay {
 			break
 		}
-		sc := session.Config{
-			Category:     string(cfg.Category),
-			URL:          cfg.WSURL,
-			Topics:       c.topics,
-			Symbols:      e.syms,
-			Sink:         c.sink,
-			Dial:         e.dialOptions(),
-			PingInterval: cfg.PingInterval,
-			PongTimeout:  cfg.PongTimeout,
-			BackoffBase:  cfg.BackoffBase,
-			BackoffCap:   cfg.BackoffCap,
-			Limiter:      e.limiter,
-			Probe:        e.probe,
-			Metrics:      e.set,
-			Labels:       fmt.Sprintf(`conn="%d",category=%q`, c.idx, cfg.Category),
-			Logger:       e.log.With("conn", c.idx),
-			Tap:          e.tap(c.idx),
-		}
+		// The session settings come whole from cfg.Session; only what
+		// differs per connection is set here.
+		sc := cfg.Session
+		sc.Category = string(cfg.Category)
+		sc.URL = cfg.WSURL
+		sc.Topics = c.topics
+		sc.Symbols = e.syms
+		sc.Sink = c.sink
+		sc.Dial.RootCAs = append(slices.Clip(sc.Dial.RootCAs), roots...)
+		sc.Limiter = e.limiter
+		sc.Probe = e.probe
+		sc.Metrics = e.set
+		sc.Labels = fmt.Sprintf(`conn="%d",category=%q`, c.idx, cfg.Category)
+		sc.Logger = e.log.With("conn", c.idx)
+		sc.Tap = e.tap(c.idx)
 		s, err := session.New(sc)
 		if err != nil {
-			return nil, cfgErr("symbols", "connection %d: %v", c.idx, err)
+			return nil, cfgErr("Session", "connection %d: %v", c.idx, err)
 		}
 		c.sess = s
 	}
@@ -254,17 +259,17 @@ func (e *Engine) shard() error {
 				case "kline":
 					kiv, err := kline.ParseInterval(arg)
 					if err != nil {
-						return cfgErr("topics", "%v", err)
+						return cfgErr("Topics", "%v", err)
 					}
 					piv, err := parse.ParseInterval([]byte(arg))
 					if err != nil {
-						return cfgErr("topics", "%v", err)
+						return cfgErr("Topics", "%v", err)
 					}
 					st.klines = append(st.klines, &klineState{
 						code: arg, iv: piv, topic: topic,
 						w:        kline.NewWindow(cfg.KlineWindow, kiv),
-						needFill: cfg.KlineHistory,
-						full:     cfg.KlineHistory,
+						needFill: !cfg.NoKlineHistory,
+						full:     !cfg.NoKlineHistory,
 					})
 				case "tickers":
 					st.ticker = &tickerState{topic: topic, stale: true}
@@ -337,17 +342,6 @@ func baseCoin(option string) string {
 	return b
 }
 
-func (e *Engine) dialOptions() wsconn.Options {
-	return wsconn.Options{
-		DialTimeout:      e.cfg.DialTimeout,
-		HandshakeTimeout: e.cfg.HandshakeTimeout,
-		WriteTimeout:     e.cfg.WriteTimeout,
-		IdleTimeout:      e.cfg.IdleTimeout,
-		MaxMessageSize:   int64(e.cfg.MaxMessageSize),
-		RootCAFile:       e.cfg.CAFile,
-	}
-}
-
 func (e *Engine) cpuFor(proc int) (int, bool) {
 	if len(e.cfg.CPUs) > 0 {
 		return e.cfg.CPUs[proc%len(e.cfg.CPUs)], true
@@ -377,8 +371,13 @@ func (e *Engine) OnTrade(fn func(symbol string, t *parse.Trade)) { e.hooks.OnTra
 func (e *Engine) Symbols() *parse.Symbols { return e.syms }
 
 // Ready is closed once Run has started every goroutine and the admin
-// server (if any) listens.
+// server (if any) listens, or once Run has returned, whichever comes
+// first: a Run that fails at start (the admin port taken, say) closes it
+// too, so a caller waiting on it does not hang; Run's error tells the two
+// apart.
 func (e *Engine) Ready() <-chan struct{} { return e.ready }
+
+func (e *Engine) markReady() { e.readyOnce.Do(func() { close(e.ready) }) }
 
 // AdminAddr returns the admin server's bound address once Ready.
 func (e *Engine) AdminAddr() string { return e.adminAddr }
@@ -396,9 +395,14 @@ func (e *Engine) Run(ctx context.Context) error {
 	if !first {
 		return ErrRunning
 	}
+	defer e.markReady()
+	if err := e.listenAdmin(); err != nil {
+		return err
+	}
 	if !e.cfg.replay {
 		if err := e.loadInstruments(ctx); err != nil {
 			if !errors.Is(err, errREST) {
+				e.stopAdmin()
 				return err
 			}
 			e.log.Warn("instruments-info unavailable; default scales, symbols not checked", "err", err)
@@ -469,7 +473,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			c.ring.Close()
 		}()
 	}
-	close(e.ready)
+	e.markReady()
 
 	readers.Wait()
 	procs.Wait()

@@ -29,7 +29,7 @@ var errREST = errors.New("ringfeed: REST unavailable")
 // connection), and gives every symbol its instrument's own scales
 // (instrumentScales). It runs before any connection.
 func (e *Engine) loadInstruments(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 3*e.cfg.ProbeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, 3*e.cfg.restTimeout())
 	defer cancel()
 	list, err := e.refill.rc.Instruments(ctx, string(e.cfg.Category), "")
 	if err != nil {

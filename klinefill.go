@@ -13,7 +13,7 @@ import (
 const klineFillLimit = 1000
 
 // klineJob fills or refreshes one kline window from GET /v5/market/kline:
-// at start (KlineHistory), after a gap, and after lost messages, the open
+// at start (unless NoKlineHistory), after a gap, and after lost messages, the open
 // candle included (the newest row). kline.Window.Load keeps what the
 // stream delivered meanwhile; a REST row wins for a start both hold.
 func (p *processor) klineJob(st *symState, ks *klineState) refillJob {

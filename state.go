@@ -45,7 +45,7 @@ type klineState struct {
 	needFill bool
 	filling  bool
 	// full: the next fill loads a whole window (start, a gap, a
-	// reconnect with KlineHistory); otherwise it refreshes the newest
+	// reconnect, unless NoKlineHistory); otherwise it refreshes the newest
 	// candles after lost messages.
 	full bool
 }
