@@ -55,7 +55,7 @@ func (e *Engine) loadInstruments(ctx context.Context) error {
 		}
 	}
 	if len(missing) > 0 {
-		return cfgErr("symbols", "not listed by %s for category %s: %s", e.cfg.RESTURL, e.cfg.Category, strings.Join(missing, ","))
+		return cfgErr("Symbols", "not listed by %s for category %s: %s", e.cfg.RESTURL, e.cfg.Category, strings.Join(missing, ","))
 	}
 	return nil
 }

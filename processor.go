@@ -341,7 +341,7 @@ func (p *processor) applyKline(st *symState, ev *parse.Event) {
 	})
 	if out == kline.Appended && ks.w.LastGap().Missing > 0 {
 		ks.needFill = true
-		ks.full = ks.full || p.e.cfg.KlineHistory
+		ks.full = ks.full || !p.e.cfg.NoKlineHistory
 	}
 	p.e.m.klineOutcome(out).Inc()
 	p.done(ev)
@@ -471,7 +471,7 @@ func (p *processor) reset(c *connection, overflow bool) {
 		p.lostTrades(st, now)
 		for _, ks := range st.klines {
 			ks.needFill = true
-			if !overflow && p.e.cfg.KlineHistory {
+			if !overflow && !p.e.cfg.NoKlineHistory {
 				ks.full = true // the connection may have been down for long
 			}
 		}
