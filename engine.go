@@ -148,6 +148,7 @@ func New(cfg Config) (*Engine, error) {
 		ConnectTimeout: or(cfg.Probe.ConnectTimeout, session.DefaultProbeConnectTimeout),
 		Timeout:        cfg.restTimeout(),
 		RootCAs:        roots,
+		Metrics:        e.set,
 	})
 	if err != nil {
 		return nil, cfgErr("RESTURL", "%v", err)

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/VictoriaMetrics/metrics"
 )
 
 // Defaults for Config's zero fields.
@@ -84,6 +86,12 @@ type Config struct {
 	RootCAFile string
 	// Limiter is the request budget; nil means Shared().
 	Limiter *Limiter
+	// Metrics, when set, gets ringfeed_rest_requests_total (HTTP requests
+	// sent), ringfeed_rest_retries_total and ringfeed_rest_failures_total
+	// (calls that returned an error), with Labels (e.g. `category="spot"`)
+	// on each.
+	Metrics *metrics.Set
+	Labels  string
 }
 
 // Client calls Bybit's public REST API. Safe for concurrent use.
@@ -95,6 +103,7 @@ type Client struct {
 	banned atomic.Int64 // unix ns until which calls are refused
 
 	requests, retries, failures atomic.Int64
+	mReq, mRetry, mFail         *metrics.Counter
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -151,7 +160,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		tlsConf = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	return &Client{
+	c := &Client{
 		cfg:  cfg,
 		base: strings.TrimRight(cfg.URL, "/"),
 		http: &http.Client{
@@ -169,7 +178,25 @@ func New(cfg Config) (*Client, error) {
 		},
 		lim: cfg.Limiter,
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed)),
-	}, nil
+	}
+	if cfg.Metrics != nil {
+		name := func(n string) string {
+			if cfg.Labels == "" {
+				return n
+			}
+			return n + "{" + cfg.Labels + "}"
+		}
+		c.mReq = cfg.Metrics.NewCounter(name("ringfeed_rest_requests_total"))
+		c.mRetry = cfg.Metrics.NewCounter(name("ringfeed_rest_retries_total"))
+		c.mFail = cfg.Metrics.NewCounter(name("ringfeed_rest_failures_total"))
+	}
+	return c, nil
+}
+
+func inc(c *metrics.Counter) {
+	if c != nil {
+		c.Inc()
+	}
 }
 
 // readCAs reads every certificate of a PEM file.
@@ -248,6 +275,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, out any) (i
 	for try := 0; try < c.cfg.Tries; try++ {
 		if try > 0 {
 			c.retries.Add(1)
+			inc(c.mRetry)
 			if serr := sleep(ctx, c.Delay(try)); serr != nil {
 				err = errors.Join(err, serr)
 				break
@@ -264,6 +292,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, out any) (i
 		}
 	}
 	c.failures.Add(1)
+	inc(c.mFail)
 	return 0, err
 }
 
@@ -284,6 +313,7 @@ func (c *Client) once(ctx context.Context, path string, q url.Values, out any) (
 		return 0, false, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	c.requests.Add(1)
+	inc(c.mReq)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return 0, ctx.Err() == nil, fmt.Errorf("%w: GET %s: %v", ErrUnavailable, path, err)

@@ -31,6 +31,7 @@ func (c *Client) Time(ctx context.Context) (ServerTime, error) {
 	t1 := time.Now()
 	if err != nil {
 		c.failures.Add(1)
+		inc(c.mFail)
 		return ServerTime{}, err
 	}
 	var server time.Time
@@ -40,6 +41,7 @@ func (c *Client) Time(ctx context.Context) (ServerTime, error) {
 		server = time.Unix(s, 0)
 	} else {
 		c.failures.Add(1)
+		inc(c.mFail)
 		return ServerTime{}, fmt.Errorf("%w: GET /v5/market/time: no usable result.timeNano or timeSecond (%q, %q)", ErrUnavailable, r.TimeNano, r.TimeSecond)
 	}
 	rtt := t1.Sub(t0)

@@ -10,10 +10,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/coder/websocket"
 
 	"github.com/ringfeed/ringfeed/net/bybitsim"
@@ -345,6 +347,30 @@ func TestDelayFullJitter(t *testing.T) {
 			if d := c.Delay(n); d < 0 || d > ceil {
 				t.Fatalf("Delay(%d) = %v; want within [0, %v]", n, d, ceil)
 			}
+		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	srv := startSim(t, bybitsim.Config{})
+	u, _ := faultyProxy(t, srv.RESTURL(), 1, http.StatusBadGateway)
+	set := metrics.NewSet()
+	c := newClient(t, Config{URL: u, Tries: 2, Backoff: time.Millisecond, Metrics: set, Labels: `category="linear"`})
+	if _, err := c.Orderbook(ctx(t), "linear", "BTCUSDT", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Orderbook(ctx(t), "linear", "NOPE", 1); err == nil {
+		t.Fatal("unknown symbol: got nil error")
+	}
+	var b strings.Builder
+	set.WritePrometheus(&b)
+	for _, want := range []string{
+		`ringfeed_rest_requests_total{category="linear"} 3`,
+		`ringfeed_rest_retries_total{category="linear"} 1`,
+		`ringfeed_rest_failures_total{category="linear"} 1`,
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("metrics lack %q in:\n%s", want, b.String())
 		}
 	}
 }
