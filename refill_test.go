@@ -3,9 +3,13 @@ package ringfeed
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
@@ -259,4 +263,76 @@ func TestOptionTradesRefilledAfterRingDrops(t *testing.T) {
 	if got := h.e.refill.m.tradeGaps.Get(); got != 0 {
 		t.Errorf("unrecovered trade gaps: got %d; want 0", got)
 	}
+}
+
+// keepSubscribed opens a plain WebSocket client of the simulator on
+// topics, reading and discarding, so their markets keep moving while the
+// engine's connection is down; it closes with the test.
+func keepSubscribed(t *testing.T, sim *bybitsim.Server, category string, topics ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	conn, _, err := websocket.Dial(ctx, sim.URL(category), nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	conn.SetReadLimit(-1)
+	t.Cleanup(func() { conn.CloseNow() })
+	req := `{"op":"subscribe","args":["` + strings.Join(topics, `","`) + `"]}`
+	if err := conn.Write(ctx, websocket.MessageText, []byte(req)); err != nil {
+		t.Fatalf("subscribe: %v", err)
+	}
+	go func() {
+		for {
+			if _, _, err := conn.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// Trades made while the connection was down (the markets kept moving for
+// another client) are refilled after the reconnect (issue 14 item 5).
+func TestTradesRefilledAfterReconnect(t *testing.T) {
+	rate, _ := bybitsim.ParseRate("300")
+	h := startHarness(t, bybitsim.Config{Seed: 9, Rate: rate}, Config{
+		Symbols: []string{"BTCUSDT", "ETHUSDT"},
+		Topics:  []string{"publicTrade"},
+	})
+	keepSubscribed(t, h.sim, "linear", "publicTrade.BTCUSDT", "publicTrade.ETHUSDT", "tickers.BTCUSDT")
+	waitFor(t, 15*time.Second, "trades on both tapes", func() bool {
+		return len(h.tapeIDs("BTCUSDT")) > 5 && len(h.tapeIDs("ETHUSDT")) > 5
+	})
+	var engineConn string
+	for _, c := range h.sim.Conns() {
+		if !slices.Contains(c.Topics, "tickers.BTCUSDT") {
+			engineConn = c.ID
+		}
+	}
+	// The next handshake waits 1.5 s: the outage spans many trades.
+	if err := h.sim.DelayHandshakes(1, 1500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.sim.DropAfterMessages(engineConn, 1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "a reconnect", func() bool { return h.e.Stats().Reconnects > 0 })
+	h.sim.Pause()
+	var why string
+	defer func() {
+		if t.Failed() {
+			t.Logf("last difference: %s", why)
+		}
+	}()
+	waitFor(t, 20*time.Second, "tapes equal to the trades made", func() bool {
+		for _, s := range h.e.cfg.Symbols {
+			ok, w := h.tapeMatches("linear", s, 1000)
+			if !ok {
+				why = w
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("refilled %d trades in %d refills", h.e.refill.m.tradesRefilled.Get(), h.e.refill.m.tradeRefills.Get())
 }
