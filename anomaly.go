@@ -16,7 +16,7 @@ import (
 // and reason.
 //   - restart: a message with u == 1 (Bybit restarted the stream, or the
 //     tick or lot size changed); the instrument is re-read from REST.
-//   - absent-delete: a delta deleted a price the book did not hold.
+//   - absent_delete: a delta deleted a price the book did not hold.
 //   - trim: levels beyond the depth were evicted (Bybit deletes them
 //     itself, so a trim means a delete was lost or came late).
 //   - duplicate: a delta whose u was not above the last was dropped.
@@ -30,7 +30,7 @@ const (
 	numAnomalies
 )
 
-var anomalyNames = [numAnomalies]string{"restart", "absent-delete", "trim", "duplicate", "crossed"}
+var anomalyNames = [numAnomalies]string{"restart", "absent_delete", "trim", "duplicate", "crossed"}
 
 // anomalyCounts are a book's counters as last exported.
 type anomalyCounts [numAnomalies]uint64

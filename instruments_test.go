@@ -36,7 +36,7 @@ func TestLowPricedCoinUsesOwnScales(t *testing.T) {
 	waitFor(t, 15*time.Second, "the engine's ticker to match the simulator", func() bool {
 		want, _ := h.sim.Ticker("spot", "PEPEUSDT")
 		got, err := h.e.Ticker(context.Background(), "PEPEUSDT")
-		return err == nil && !got.Stale && decimalEq(got.Fields["volume24h"], want["volume24h"]) && decimalEq(got.Fields["lastPrice"], want["lastPrice"])
+		return err == nil && !got.Stale && decimalEq(got.Fields["volume24h"].String(), want["volume24h"]) && decimalEq(got.Fields["lastPrice"].String(), want["lastPrice"])
 	})
 	h.compareTickers("spot")
 	h.quiesce("spot", 50)
@@ -84,7 +84,7 @@ func TestUnrepresentableTickerFieldLeftAbsent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, has := v.Fields["turnover24h"]; has || v.Stale || v.Fields["lastPrice"] != "10.6" || v.Fields["volume24h"] != "96.5" {
+	if _, has := v.Fields["turnover24h"]; has || v.Stale || v.Fields["lastPrice"].String() != "10.6" || v.Fields["volume24h"].String() != "96.5" {
 		t.Errorf("got %+v; want live, lastPrice 10.6, volume24h 96.5, no turnover24h", v)
 	}
 	if got := e.unfitFields.Get(); got != 1 {

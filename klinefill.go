@@ -81,7 +81,7 @@ func (e *Engine) candles(rows []rest.Kline, interval string, id uint32) ([]kline
 		out = append(out, kline.Candle{
 			Start: row.Start, End: iv.End(row.Start),
 			Open: v[0], High: v[1], Low: v[2], Close: v[3], Volume: v[4], Turnover: v[5],
-			Confirmed: i > 0,
+			Confirm: i > 0,
 		})
 	}
 	return out, nil

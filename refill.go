@@ -105,13 +105,14 @@ func (r *refiller) work(ctx context.Context) {
 
 // refillMetrics are the REST refill counters.
 type refillMetrics struct {
-	set                        *metrics.Set
-	fails                      sync.Map // what → *metrics.Counter
-	tradeRefills, tradeGaps    *metrics.Counter
-	tradesRefilled, tradeGapMs *metrics.Counter
-	tradeOverlaps              *metrics.Counter
-	instrumentReloads          *metrics.Counter
-	scaleChanges               *metrics.Counter
+	set                     *metrics.Set
+	fails                   sync.Map // what → *metrics.Counter
+	tradeRefills, tradeGaps *metrics.Counter
+	tradesRefilled          *metrics.Counter
+	tradeGapSeconds         *metrics.FloatCounter
+	tradeOverlaps           *metrics.Counter
+	instrumentReloads       *metrics.Counter
+	scaleChanges            *metrics.Counter
 }
 
 func newRefillMetrics(set *metrics.Set) *refillMetrics {
@@ -121,7 +122,7 @@ func newRefillMetrics(set *metrics.Set) *refillMetrics {
 		tradesRefilled:    set.NewCounter(`ringfeed_trades_refilled_total`),
 		tradeOverlaps:     set.NewCounter(`ringfeed_trades_refill_overlap_total`),
 		tradeGaps:         set.NewCounter(`ringfeed_trade_gaps_unrecovered_total`),
-		tradeGapMs:        set.NewCounter(`ringfeed_trade_gap_unrecovered_ms_total`),
+		tradeGapSeconds:   set.NewFloatCounter(`ringfeed_trade_gap_unrecovered_seconds_total`),
 		instrumentReloads: set.NewCounter(`ringfeed_instrument_reloads_total`),
 		scaleChanges:      set.NewCounter(`ringfeed_instrument_scale_changes_total`),
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
-	"github.com/ringfeed/ringfeed/parse"
 )
 
 // stallOnce returns a hook body that sleeps d the first time it runs and
@@ -88,7 +87,7 @@ func TestTradesRefilledAfterRingDrops(t *testing.T) {
 		RingFullWait: time.Millisecond,
 		TradeTape:    1000,
 	}, func(e *Engine) {
-		e.OnTrade(func(string, *parse.Trade) { stall() })
+		e.OnTrade(func(TradeRef) { stall() })
 	})
 	waitFor(t, 15*time.Second, "the stall to start", started.Load)
 	waitFor(t, 20*time.Second, "trade messages dropped", func() bool { return h.e.m.tradesLost.Get() > 0 })
@@ -143,7 +142,7 @@ func TestTradesRefilledAfterRingDrops(t *testing.T) {
 				continue
 			}
 			g, ok := byStart[w.Start]
-			if !ok || !g.Confirm || !decimalEq(g.Close, w.Close) || !decimalEq(g.Volume, w.Volume) || !decimalEq(g.High, w.High) {
+			if !ok || !g.Confirm || !decimalEq(g.Close.String(), w.Close) || !decimalEq(g.Volume.String(), w.Volume) || !decimalEq(g.High.String(), w.High) {
 				t.Errorf("%s closed candle %d: got %+v (held %v); want %+v", s, w.Start, g, ok, w)
 			}
 		}
@@ -163,12 +162,12 @@ func TestTradeGapBeyondRESTCounted(t *testing.T) {
 		RingSize:     64,
 		RingFullWait: time.Millisecond,
 	}, func(e *Engine) {
-		e.OnTrade(func(string, *parse.Trade) { stall() })
+		e.OnTrade(func(TradeRef) { stall() })
 	})
 	waitFor(t, 15*time.Second, "the stall to start", started.Load)
 	waitFor(t, 30*time.Second, "an unrecovered gap counted", func() bool { return h.e.refill.m.tradeGaps.Get() > 0 })
-	if got := h.e.refill.m.tradeGapMs.Get(); got == 0 {
-		t.Errorf("unrecovered gap span: got 0 ms; want > 0")
+	if got := h.e.refill.m.tradeGapSeconds.Get(); got == 0 {
+		t.Errorf("unrecovered gap span: got 0 s; want > 0")
 	}
 	h.sim.Pause()
 	waitFor(t, 20*time.Second, "the newest 60 trades on the tape", func() bool {
@@ -191,7 +190,7 @@ func TestMarkerOverflowResyncsTickers(t *testing.T) {
 		RingSize:       1024,
 		RingFullWait:   time.Millisecond,
 	}, func(e *Engine) {
-		e.OnTicker(func(string, *parse.Ticker) {
+		e.OnTicker(func(TickerRef) {
 			if once.CompareAndSwap(false, true) {
 				time.Sleep(3 * time.Second) // the ring overflows for every stream
 			}
@@ -237,7 +236,7 @@ func TestOptionTradesRefilledAfterRingDrops(t *testing.T) {
 		RingSize:     64,
 		RingFullWait: time.Millisecond,
 	}, func(e *Engine) {
-		e.OnTrade(func(string, *parse.Trade) { stall() })
+		e.OnTrade(func(TradeRef) { stall() })
 	})
 	waitFor(t, 15*time.Second, "the stall to start", started.Load)
 	waitFor(t, 20*time.Second, "trade messages dropped", func() bool { return h.e.m.tradesLost.Get() > 0 })

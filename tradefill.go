@@ -102,7 +102,7 @@ func (p *processor) refilled(st *symState, trs []parse.Trade, seqs []int64, got,
 		if res.GapFrom > 0 {
 			from = time.UnixMilli(res.GapFrom).UTC()
 			if span := res.GapTo - res.GapFrom; span > 0 {
-				m.tradeGapMs.Add(int(span))
+				m.tradeGapSeconds.Add(float64(span) / 1e3)
 			}
 		}
 		if ok, n := p.e.logLimit.allow("tradegap:" + st.name); ok {
@@ -111,9 +111,9 @@ func (p *processor) refilled(st *symState, trs []parse.Trade, seqs []int64, got,
 				"refilled", len(res.Added), "suppressed", n)
 		}
 	}
-	if p.e.hooks.OnTrade != nil {
+	if len(p.e.hooks.trade) > 0 {
 		for i := range res.Added {
-			p.hook(hookTrade, st.name, func() { p.e.hooks.OnTrade(st.name, &res.Added[i]) })
+			p.hook(hookTrade, st.name, func() { p.e.hooks.runTrade(TradeRef{symRef{p.e, st}, &res.Added[i], 0}) })
 		}
 	}
 }
