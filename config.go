@@ -109,8 +109,15 @@ type Config struct {
 	// (tests); the CLI turns it on.
 	KlineHistory bool
 
-	// Record, when set, captures every raw frame with its receive time.
+	// Record, when set, captures every raw frame with its receive time
+	// to this file (package capture's format; zstd-compressed when the
+	// name ends in ".zst"). The file is flushed at least every second,
+	// so a killed process leaves a replayable capture.
 	Record string
+	// RecordRotateSize and RecordRotateEvery start a new capture file
+	// (numbered, see capture.Name) past this size or age; 0 never.
+	RecordRotateSize  int64
+	RecordRotateEvery time.Duration
 
 	Logger *slog.Logger
 
@@ -189,7 +196,7 @@ func (c *Config) Validate() error {
 	}
 	tseen := make(map[string]bool, len(c.Topics))
 	for _, t := range c.Topics {
-		if err := validTopic(c.Category, t); err != nil {
+		if err := validTopic(c.Category, t, c.replay); err != nil {
 			return cfgErr("topics", "%v", err)
 		}
 		if tseen[t] {
@@ -321,13 +328,19 @@ var bookDepths = map[Category][]int{
 
 var klineIntervals = []string{"1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"}
 
-func validTopic(cat Category, t string) error {
+// validTopic checks one configured topic kind. A replay accepts any book
+// depth: historical files (Bybit's depth-500 downloads) carry depths the
+// live stream no longer offers.
+func validTopic(cat Category, t string, replay bool) error {
 	kind, arg, _ := strings.Cut(t, ".")
 	switch kind {
 	case "orderbook":
 		d, err := strconv.Atoi(arg)
 		if err != nil {
 			return fmt.Errorf("topic %q: depth %q is not a number", t, arg)
+		}
+		if replay && d >= 1 && d <= 65535 {
+			return nil
 		}
 		for _, ok := range bookDepths[cat] {
 			if d == ok {
