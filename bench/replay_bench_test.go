@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/valyala/fastjson"
 
 	"github.com/ringfeed/ringfeed"
 )
@@ -25,6 +26,7 @@ var replayCases = []struct {
 	{Book50x8, 100_000},
 	{Book1000x8, 10_000},
 	{Mixed200, 100_000},
+	{Replay8, 200_000},
 }
 
 var feedCache struct {
@@ -75,8 +77,36 @@ func feed(tb testing.TB, sc Scenario, n int) []ringfeed.Frame {
 // ReplayResult.MsgsPerSec, the figure the CLI prints. Handling latency in
 // a replay is mostly queueing: frames are fed as fast as the ring takes
 // them, so it is reported but is not the live figure.
+//
+// floor is the bar issue 17 sets: a bare fastjson.Parser.ParseBytes of
+// every frame in one goroutine, nothing extracted, measured in the same
+// run; floor-x on the ringfeed line is ringfeed's msgs/s over the floor's
+// frames/s (≥ 1 means the whole engine replays faster than a generic
+// parse of the same bytes).
 func BenchmarkReplay(b *testing.B) {
 	for _, c := range replayCases {
+		b.Run(c.sc.Name+"/floor", func(b *testing.B) {
+			frames := feed(b, c.sc, c.frames)
+			b.SetBytes(FeedBytes(frames))
+			b.ReportAllocs()
+			var p fastjson.Parser
+			var n int
+			var elapsed time.Duration
+			for b.Loop() {
+				start := time.Now()
+				for _, f := range frames {
+					if _, err := p.ParseBytes(f.Data); err != nil {
+						b.Fatal(err)
+					}
+				}
+				elapsed += time.Since(start)
+				n += len(frames)
+			}
+			fps := float64(n) / elapsed.Seconds()
+			b.ReportMetric(fps, "msgs/s")
+			b.ReportMetric(1e9/fps, "ns/msg")
+			lastFloor[c.sc.Name] = fps
+		})
 		b.Run(c.sc.Name+"/ringfeed", func(b *testing.B) {
 			frames := feed(b, c.sc, c.frames)
 			b.SetBytes(FeedBytes(frames))
@@ -102,6 +132,9 @@ func BenchmarkReplay(b *testing.B) {
 			mps := float64(msgs) / elapsed.Seconds()
 			reportReplay(b, mps, last.Stats.LatencyTotal, m0, m1, msgs)
 			lastReplay[c.sc.Name] = mps
+			if f := lastFloor[c.sc.Name]; f > 0 {
+				b.ReportMetric(mps/f, "floor-x")
+			}
 		})
 		b.Run(c.sc.Name+"/peer", func(b *testing.B) {
 			frames := feed(b, c.sc, c.frames)
@@ -141,6 +174,9 @@ func BenchmarkReplay(b *testing.B) {
 // lastReplay holds the last ringfeed msgs/s per feed for the peer's
 // speed-up figure.
 var lastReplay = map[string]float64{}
+
+// lastFloor holds the last floor frames/s per feed for floor-x.
+var lastFloor = map[string]float64{}
 
 func reportReplay(b *testing.B, mps float64, lat ringfeed.LatencyStats, m0, m1 runtime.MemStats, msgs uint64) {
 	b.Helper()
