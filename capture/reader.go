@@ -74,12 +74,8 @@ func (r *Reader) init() error {
 			return fmt.Errorf("capture: zstd: %w", err)
 		}
 		r.zr, r.src = zr, zr
+		// Open never maps a compressed file: buf is the stream buffer.
 		r.r, r.w, r.eof = 0, 0, false
-		if r.closeFn == nil { // mapped input is never compressed; keep the buffer
-			r.buf = make([]byte, 1<<20)
-		} else if cap(r.buf) < 1<<20 {
-			r.buf = make([]byte, 1<<20)
-		}
 		r.fill(len(Magic))
 	}
 	if bytes.HasPrefix(r.buf[r.r:r.w], []byte(Magic)) {
