@@ -17,25 +17,24 @@ import (
 
 // options are the command line settings beyond ringfeed.Config.
 type options struct {
-	cfg        ringfeed.Config
-	sim        bool
-	simRate    string
-	simSeed    uint64
-	duration   time.Duration
-	status     time.Duration
-	logLevel   string
-	logFormat  string
-	config     string
-	dump       string
-	chaos      string
-	topicsSet  bool // --topics given (flag, environment or file)
-	stallFor   time.Duration
-	stallEvery time.Duration
-	speed      string
-	gap        string
-	symbols    string
-	topics     string
-	cpus       string
+	cfg          ringfeed.Config
+	sim          bool
+	simRate      string
+	simSeed      uint64
+	duration     time.Duration
+	status       time.Duration
+	logLevel     string
+	logFormat    string
+	config       string
+	recordRotate string
+	chaos        string
+	topicsSet    bool // --topics given (flag, environment or file)
+	stallFor     time.Duration
+	stallEvery   time.Duration
+	gap          string
+	symbols      string
+	topics       string
+	cpus         string
 }
 
 // usageError is a bad command line: exit status 2, naming the flag.
@@ -88,7 +87,8 @@ func newFlagSet(name string, o *options, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.KlineWindow, "kline-window", ringfeed.DefaultKlineWindow, "candles kept per symbol and interval")
 	fs.IntVar(&c.TradeTape, "trade-tape", ringfeed.DefaultTradeTape, "trades kept per symbol")
 	fs.BoolVar(&c.KlineHistory, "kline-history", true, "fill kline windows from REST at start and after gaps")
-	fs.StringVar(&c.Record, "record", "", "capture raw frames with receive times to `file`")
+	fs.StringVar(&c.Record, "record", "", "capture raw frames with receive times to `file` (zstd when it ends in .zst; flushed every second)")
+	fs.StringVar(&o.recordRotate, "record-rotate", "", "start a new numbered --record file past a size (e.g. 512MiB, 1GB) or an age (e.g. 1h); off by default")
 	fs.BoolVar(&o.sim, "sim", false, "run against the embedded Bybit simulator on 127.0.0.1")
 	fs.StringVar(&o.simRate, "sim-rate", "mixed", "simulator rate: mixed, N (msgs/s per connection) or max")
 	fs.Uint64Var(&o.simSeed, "sim-seed", 1, "simulator seed")
@@ -97,8 +97,6 @@ func newFlagSet(name string, o *options, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&o.chaos, "chaos-hook-stall", "", "testing only: a book hook that sleeps D once every E, as `D/E` (e.g. 2s/30s), to rehearse a stalled consumer")
-	fs.StringVar(&o.dump, "dump", "", "replay: write final books, klines and tickers as JSON to `file`")
-	fs.StringVar(&o.speed, "speed", "max", "replay: 'max' or a multiple of real time such as 1 or 10")
 	return fs
 }
 
@@ -199,9 +197,9 @@ func (o *options) finish() error {
 		}
 		o.stallFor, o.stallEvery = sd, se
 	}
-	if o.speed != "max" {
-		if v, err := strconv.ParseFloat(o.speed, 64); err != nil || v <= 0 {
-			return flagErr("speed", "want 'max' or a positive number, got %q", o.speed)
+	if o.recordRotate != "" {
+		if err := parseRotate(o.recordRotate, c); err != nil {
+			return err
 		}
 	}
 	return nil
