@@ -3,6 +3,7 @@ package ringfeed
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -99,4 +100,44 @@ func readCaptureFile(t *testing.T, path string) []Frame {
 		t.Fatal(err)
 	}
 	return frames
+}
+
+// Bybit's historical depth-500 files replay (the live stream offers no
+// depth 500), and topics the engine does not know are skipped and
+// counted instead of aborting the replay (issue 14 item 8).
+func TestReplayHistoricalDepthAndUnknownTopics(t *testing.T) {
+	frames := []Frame{
+		{Data: []byte(`{"topic":"orderbook.500.BTCUSDT","type":"snapshot","ts":1700000000000,"data":{"s":"BTCUSDT","b":[["65000.1","1.5"],["65000.0","2"]],"a":[["65000.2","0.5"]],"u":1,"seq":10},"cts":1700000000000}`)},
+		{Data: []byte(`{"topic":"liquidation.BTCUSDT","type":"snapshot","ts":1700000000001,"data":{"price":"65000.1","side":"Buy","size":"0.1","symbol":"BTCUSDT","updatedTime":1700000000001}}`)},
+		{Data: []byte(`{"topic":"orderbook.500.BTCUSDT","type":"delta","ts":1700000000002,"data":{"s":"BTCUSDT","b":[["65000.0","0"]],"a":[["65000.3","4"]],"u":2,"seq":11},"cts":1700000000002}`)},
+		{Data: []byte(`{"topic":"allLiquidation.BTCUSDT","type":"snapshot","ts":1700000000003,"data":[]}`)},
+		{Data: []byte(`{"topic":"liquidation.BTCUSDT","type":"snapshot","ts":1700000000004,"data":{}}`)},
+	}
+	for _, cfg := range []Config{
+		{Category: Linear, Logger: quietLogger()},
+		{Category: Linear, Symbols: []string{"BTCUSDT"}, Topics: []string{"orderbook.500"}, Logger: quietLogger()},
+	} {
+		res, err := Replay(context.Background(), cfg, frames, 0)
+		if err != nil {
+			t.Fatalf("topics %v: %v", cfg.Topics, err)
+		}
+		if res.Frames != 5 || res.Stats.Messages != 2 || res.ParseErrors != 0 || res.Skipped != 3 {
+			t.Errorf("topics %v: got frames=%d messages=%d parse_errors=%d skipped=%d; want 5, 2, 0, 3",
+				cfg.Topics, res.Frames, res.Stats.Messages, res.ParseErrors, res.Skipped)
+		}
+		if want := []string{"liquidation.BTCUSDT", "allLiquidation.BTCUSDT"}; fmt.Sprint(res.UnknownTopics) != fmt.Sprint(want) {
+			t.Errorf("unknown topics %v; want %v", res.UnknownTopics, want)
+		}
+		if len(res.Dump.Books) != 1 {
+			t.Fatalf("got %d books; want 1", len(res.Dump.Books))
+		}
+		b := res.Dump.Books[0]
+		if b.Depth != 500 || b.U != 2 || b.Stale || len(b.Bids) != 1 || len(b.Asks) != 2 || b.Bids[0][0] != "65000.1" {
+			t.Errorf("book: depth %d u %d stale %v bids %v asks %v", b.Depth, b.U, b.Stale, b.Bids, b.Asks)
+		}
+	}
+	// The live engine still refuses a depth Bybit does not stream.
+	if _, err := New(Config{Category: Linear, Symbols: []string{"BTCUSDT"}, Topics: []string{"orderbook.500"}, Admin: "off", Logger: quietLogger()}); err == nil {
+		t.Error("New accepted orderbook.500 for a live engine")
+	}
 }
