@@ -201,6 +201,10 @@ func ReplaySource(ctx context.Context, cfg Config, open func() (FrameSource, err
 	// A replay must not drop: the feeder waits for the processor as long
 	// as it takes, so every run applies every frame.
 	cfg.RingFullWait = time.Hour
+	// One connection, so one reader parses and one processor applies,
+	// each on a core of its own. (Two readers, each parsing half of the
+	// symbols, ran at a fifth of one reader's rate with other jobs on the
+	// 2-core machine: three busy goroutines on two cores.)
 	cfg.SymbolsPerConn = max(1, len(cfg.Symbols))
 	if cfg.RingSize == 0 {
 		cfg.RingSize = replayRingSize
@@ -215,74 +219,89 @@ func ReplaySource(ctx context.Context, cfg Config, open func() (FrameSource, err
 		return res, err
 	}
 	defer closeSource(src)
-	want := newTopicFilter(e.cfg.Topics)
-	c := e.conns[0]
-	var feedErr error
-	c.feed = func(ctx context.Context) error {
-		p := parse.NewParser(e.syms)
-		sink := c.sink
-		sink.Reset()
-		var first, base, now int64
-		for n := 0; ; n++ {
-			f, err := src.Next()
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					feedErr = err
-				}
-				return nil
-			}
-			if n%replayBatch == 0 {
-				if ctx.Err() != nil {
-					return nil
-				}
-				sink.Flush()
-				now = wsconn.Nanotime()
-			}
-			if speed > 0 && f.RecvUnixNs != 0 {
-				if first == 0 {
-					first, base = f.RecvUnixNs, wsconn.Nanotime()
-				}
-				due := base + int64(float64(f.RecvUnixNs-first)/speed)
-				if d := due - wsconn.Nanotime(); d > 0 {
-					sink.Flush()
-					time.Sleep(time.Duration(d))
-				}
-				now = wsconn.Nanotime()
-			}
-			res.Frames++
-			r, err := p.Parse(f.Data, now, sink)
-			switch {
-			case err == nil && (r.Class != parse.ClassData || want.has(&r)):
-				sink.Commit()
-			case err == nil, errors.Is(err, parse.ErrUnknownSymbol):
-				sink.Abort(parse.Result{}, nil) // roll back, no drop marker
-				res.Skipped++
-			case errors.Is(err, parse.ErrUnknownTopic):
-				sink.Abort(parse.Result{}, nil)
-				res.Skipped++
-				if len(res.UnknownTopics) < maxUnknownTopics {
-					res.UnknownTopics = appendTopic(res.UnknownTopics, f.Data)
-				}
-			default:
-				res.ParseErrors++
-				sink.Abort(r, err)
-			}
-		}
-	}
+	f := &replayFeed{e: e, c: e.conns[0], src: src, want: newTopicFilter(e.cfg.Topics), speed: speed}
+	f.c.feed = f.run
 	start := time.Now()
-	if err := e.Run(ctx); err != nil {
+	err = e.Run(ctx)
+	res.Elapsed = time.Since(start)
+	if err != nil {
 		return res, err
 	}
-	res.Elapsed = time.Since(start)
-	if feedErr != nil {
-		return res, feedErr
+	if f.err != nil {
+		return res, f.err
 	}
+	res.Frames, res.ParseErrors, res.Skipped, res.UnknownTopics = f.res.Frames, f.res.ParseErrors, f.res.Skipped, f.res.UnknownTopics
 	if w, ok := src.(interface{ warnings() []error }); ok {
 		res.Truncated = w.warnings()
 	}
 	res.Stats = e.Stats()
 	res.Dump = e.Dump(context.Background())
 	return res, nil
+}
+
+// replayFeed is a replay's reader: it parses every frame of src into the
+// connection's ring, publishing once per batch.
+type replayFeed struct {
+	e     *Engine
+	c     *connection
+	src   FrameSource
+	want  *topicFilter
+	speed float64
+	res   ReplayResult // Frames, ParseErrors, Skipped, UnknownTopics
+	err   error        // a read error
+}
+
+func (f *replayFeed) run(ctx context.Context) error {
+	p := parse.NewParser(f.e.syms)
+	sink := f.c.sink
+	sink.Reset()
+	res := &f.res
+	var first, base, now int64
+	for n := 0; ; n++ {
+		fr, err := f.src.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				f.err = err
+			}
+			return nil
+		}
+		if n%replayBatch == 0 {
+			if ctx.Err() != nil {
+				return nil
+			}
+			sink.Flush()
+			now = wsconn.Nanotime()
+		}
+		res.Frames++
+		if f.speed > 0 && fr.RecvUnixNs != 0 {
+			if first == 0 {
+				first, base = fr.RecvUnixNs, wsconn.Nanotime()
+			}
+			due := base + int64(float64(fr.RecvUnixNs-first)/f.speed)
+			if d := due - wsconn.Nanotime(); d > 0 {
+				sink.Flush()
+				time.Sleep(time.Duration(d))
+			}
+			now = wsconn.Nanotime()
+		}
+		r, err := p.Parse(fr.Data, now, sink)
+		switch {
+		case err == nil && (r.Class != parse.ClassData || f.want.has(&r)):
+			sink.Commit()
+		case err == nil, errors.Is(err, parse.ErrUnknownSymbol):
+			sink.Abort(parse.Result{}, nil) // roll back, no drop marker
+			res.Skipped++
+		case errors.Is(err, parse.ErrUnknownTopic):
+			sink.Abort(parse.Result{}, nil)
+			res.Skipped++
+			if len(res.UnknownTopics) < maxUnknownTopics {
+				res.UnknownTopics = appendTopic(res.UnknownTopics, fr.Data)
+			}
+		default:
+			res.ParseErrors++
+			sink.Abort(r, err)
+		}
+	}
 }
 
 func (s *fileSource) warnings() []error { return s.warn }
