@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/ringfeed/ringfeed"
+	"github.com/ringfeed/ringfeed/capture"
 )
 
 // replayCases are the recorded feeds the replay benchmarks run: the same
@@ -136,6 +138,40 @@ func BenchmarkReplay(b *testing.B) {
 				b.ReportMetric(mps/f, "floor-x")
 			}
 		})
+		if c.sc.Name == Replay8.Name {
+			// The same frames read from files as `ringfeed replay FILE`
+			// reads them (streamed, not loaded first): NDJSON (memory-
+			// mapped) and a zstd capture (decompressed as it goes).
+			for _, file := range []string{"feed.ndjson", "feed.cap.zst"} {
+				b.Run(c.sc.Name+"/ringfeed-"+file, func(b *testing.B) {
+					frames := feed(b, c.sc, c.frames)
+					path := filepath.Join(b.TempDir(), file)
+					if err := writeFeedFile(path, frames); err != nil {
+						b.Fatal(err)
+					}
+					b.SetBytes(FeedBytes(frames))
+					b.ReportAllocs()
+					var msgs uint64
+					var elapsed time.Duration
+					for b.Loop() {
+						res, err := ringfeed.ReplayFiles(context.Background(), c.sc.ReplayConfig(), []string{path}, 0)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if res.ParseErrors != 0 || res.StaleBooks() != 0 || res.Frames != len(frames) {
+							b.Fatalf("replay: %d frames, %d parse errors, %d stale books", res.Frames, res.ParseErrors, res.StaleBooks())
+						}
+						msgs += res.Stats.Messages
+						elapsed += res.Elapsed
+					}
+					mps := float64(msgs) / elapsed.Seconds()
+					b.ReportMetric(mps, "msgs/s")
+					if f := lastFloor[c.sc.Name]; f > 0 {
+						b.ReportMetric(mps/f, "floor-x")
+					}
+				})
+			}
+		}
 		b.Run(c.sc.Name+"/peer", func(b *testing.B) {
 			frames := feed(b, c.sc, c.frames)
 			b.SetBytes(FeedBytes(frames))
@@ -194,3 +230,22 @@ func reportReplay(b *testing.B, mps float64, lat ringfeed.LatencyStats, m0, m1 r
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// writeFeedFile writes frames as NDJSON, or as a capture when the name
+// says so (".cap", ".cap.zst": compressed).
+func writeFeedFile(path string, frames []ringfeed.Frame) error {
+	if strings.HasSuffix(path, ".ndjson") {
+		return WriteNDJSONFile(path, frames)
+	}
+	w, err := capture.Create(path, capture.WriterOptions{Compress: strings.HasSuffix(path, ".zst")})
+	if err != nil {
+		return err
+	}
+	for _, f := range frames {
+		if err := w.WriteFrame(f.RecvUnixNs, f.Data); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	return w.Close()
+}

@@ -69,7 +69,7 @@ func (r *Reader) init() error {
 	r.fill(len(Magic))
 	if bytes.HasPrefix(r.buf[r.r:r.w], zstdMagic) {
 		zr, err := zstd.NewReader(io.MultiReader(bytes.NewReader(bytes.Clone(r.buf[r.r:r.w])), orEmpty(r.src)),
-			zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+			zstd.WithDecoderConcurrency(2), zstd.WithDecoderMaxMemory(1<<30))
 		if err != nil {
 			return fmt.Errorf("capture: zstd: %w", err)
 		}
