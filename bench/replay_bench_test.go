@@ -2,11 +2,13 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 
 	"github.com/ringfeed/ringfeed"
 	"github.com/ringfeed/ringfeed/capture"
+	"github.com/ringfeed/ringfeed/parse"
 )
 
 // replayCases are the recorded feeds the replay benchmarks run: the same
@@ -94,6 +97,8 @@ func BenchmarkReplay(b *testing.B) {
 			var p fastjson.Parser
 			var n int
 			var elapsed time.Duration
+			runtime.LockOSThread()
+			cpu0 := threadCPU()
 			for b.Loop() {
 				start := time.Now()
 				for _, f := range frames {
@@ -104,10 +109,50 @@ func BenchmarkReplay(b *testing.B) {
 				elapsed += time.Since(start)
 				n += len(frames)
 			}
+			cpu := float64(threadCPU()-cpu0) / float64(n)
+			runtime.UnlockOSThread()
 			fps := float64(n) / elapsed.Seconds()
 			b.ReportMetric(fps, "msgs/s")
 			b.ReportMetric(1e9/fps, "ns/msg")
+			b.ReportMetric(cpu, "cpu-ns/msg")
 			lastFloor[c.sc.Name] = fps
+			lastFloorCPU[c.sc.Name] = cpu
+		})
+		// parse is the replay reader's work alone: ringfeed's parser
+		// over every frame into a reused sink, one goroutine.
+		// cpu-floor-x is the floor's thread CPU per frame over this
+		// one's: the replay's ceiling against the floor with a core for
+		// the reader, steadier than wall-clock rates with other jobs on
+		// the machine.
+		b.Run(c.sc.Name+"/parse", func(b *testing.B) {
+			frames := feed(b, c.sc, c.frames)
+			b.SetBytes(FeedBytes(frames))
+			b.ReportAllocs()
+			syms := parse.NewSymbols()
+			for _, s := range c.sc.SymbolNames() {
+				if _, err := syms.Add(s, 8, 8); err != nil { // the engine's scales without instruments-info
+					b.Fatal(err)
+				}
+			}
+			p := parse.NewParser(syms)
+			sink := &loopSink{}
+			var n int
+			runtime.LockOSThread()
+			cpu0 := threadCPU()
+			for b.Loop() {
+				for _, f := range frames {
+					if _, err := p.Parse(f.Data, 1, sink); err != nil && !errors.Is(err, parse.ErrUnknownSymbol) {
+						b.Fatal(err)
+					}
+				}
+				n += len(frames)
+			}
+			cpu := float64(threadCPU()-cpu0) / float64(n)
+			runtime.UnlockOSThread()
+			b.ReportMetric(cpu, "cpu-ns/msg")
+			if f := lastFloorCPU[c.sc.Name]; f > 0 {
+				b.ReportMetric(f/cpu, "cpu-floor-x")
+			}
 		})
 		b.Run(c.sc.Name+"/ringfeed", func(b *testing.B) {
 			frames := feed(b, c.sc, c.frames)
@@ -211,8 +256,32 @@ func BenchmarkReplay(b *testing.B) {
 // speed-up figure.
 var lastReplay = map[string]float64{}
 
-// lastFloor holds the last floor frames/s per feed for floor-x.
-var lastFloor = map[string]float64{}
+// lastFloor and lastFloorCPU hold the last floor frames/s and thread CPU
+// ns per frame per feed for floor-x and cpu-floor-x.
+var lastFloor, lastFloorCPU = map[string]float64{}, map[string]float64{}
+
+// threadCPU is the calling thread's CPU time in ns (Linux; the caller
+// locks its goroutine to the thread).
+func threadCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// loopSink hands out 64 reused slots in turn, as a ring the processor
+// keeps up with would.
+type loopSink struct {
+	ev [64]parse.Event
+	n  int
+}
+
+func (s *loopSink) Next() *parse.Event {
+	e := &s.ev[s.n&63]
+	s.n++
+	return e
+}
 
 func reportReplay(b *testing.B, mps float64, lat ringfeed.LatencyStats, m0, m1 runtime.MemStats, msgs uint64) {
 	b.Helper()
