@@ -40,7 +40,7 @@ func newRecorder(cfg *Config, conns int) (*recorder, error) {
 		RotateEvery: cfg.RecordRotateEvery,
 	})
 	if err != nil {
-		return nil, cfgErr("record", "%v", err)
+		return nil, cfgErr("Record", "%v", err)
 	}
 	r := &recorder{w: w, stop: make(chan struct{}), done: make(chan struct{})}
 	for range conns {

@@ -195,7 +195,7 @@ func ReplaySource(ctx context.Context, cfg Config, open func() (FrameSource, err
 		}
 	}
 	cfg.Admin = "off"
-	cfg.KlineHistory = false
+	cfg.NoKlineHistory = true
 	cfg.Record = ""
 	cfg.Processors = 1
 	// A replay must not drop: the feeder waits for the processor as long

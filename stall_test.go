@@ -8,6 +8,8 @@ import (
 
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
+	"github.com/ringfeed/ringfeed/net/session"
+	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
 )
 
@@ -23,9 +25,11 @@ func TestStalledProcessorKeepsConnectionAndResyncs(t *testing.T) {
 		Topics:       []string{"orderbook.50"},
 		RingSize:     64,
 		RingFullWait: time.Millisecond,
-		PingInterval: 300 * time.Millisecond,
-		PongTimeout:  time.Second,
-		IdleTimeout:  2 * time.Second,
+		Session: session.Config{
+			PingInterval: 300 * time.Millisecond,
+			PongTimeout:  time.Second,
+			Dial:         wsconn.Options{IdleTimeout: 2 * time.Second},
+		},
 	}, func(e *Engine) {
 		e.OnBook(func(string, *book.Book) {
 			if stalled.CompareAndSwap(false, true) {

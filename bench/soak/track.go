@@ -6,18 +6,19 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed/net/bybitsim"
+	"github.com/ringfeed/ringfeed/net/session"
 )
 
 // The reconnect schedule the soak checks ringfeed against: its defaults
-// (ringfeed.DefaultBackoffBase/Cap, session.DefaultHealthyAfter) and the
+// (session.DefaultBackoffBase/Cap, session.DefaultHealthyAfter) and the
 // engine's connection limiter (session.NewLimiter(5, time.Second)). The
 // soak does not pass --backoff-base/--backoff-cap, so these are what the
 // binary runs with.
 const (
-	backoffBase  = 500 * time.Millisecond
-	backoffCap   = 30 * time.Second
-	healthyAfter = 30 * time.Second
-	pongTimeout  = 10 * time.Second // ringfeed.DefaultPongTimeout
+	backoffBase  = session.DefaultBackoffBase
+	backoffCap   = session.DefaultBackoffCap
+	healthyAfter = session.DefaultHealthyAfter
+	pongTimeout  = session.DefaultPongTimeout
 	limiterBurst = 5
 	limiterEvery = time.Second
 	// perAttempt is what one attempt may add to an outage besides its

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 	if a := os.Getenv(childEnv); a != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		os.Exit(run(ctx, strings.Split(a, "\x1f"), func(string) string { return "" }, os.Stdout, os.Stderr))
+		os.Exit(run(ctx, strings.Split(a, "\x1f"), nil, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
