@@ -129,26 +129,6 @@ func (s *scan) open(c, end byte) (empty, ok bool) {
 	return false, true
 }
 
-// object reads an object, calling member for each key with the cursor at
-// the member's value, which member must consume; member returns false to
-// give up. An empty object is refused unless empty is allowed.
-func (s *scan) object(allowEmpty bool, member func(key []byte) bool) bool {
-	empty, ok := s.open('{', '}')
-	if !ok || empty {
-		return ok && allowEmpty
-	}
-	for more := true; more; {
-		k, ok := s.key()
-		if !ok || !member(k) {
-			return false
-		}
-		if more, ok = s.more('}'); !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // uint reads an unsigned JSON integer with parseUint's rules (what the
 // fastjson path applies to the same token).
 // The digits are converted as they are found (one pass, not parseUint's
