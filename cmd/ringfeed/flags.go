@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed"
-	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/session"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/ring"
@@ -367,13 +366,8 @@ func (o *options) finish() error {
 	c.NoKlineHistory = !o.klineHistory
 	o.cfg.Symbols = splitList(o.symbols)
 	o.cfg.Topics = splitList(o.topics)
-	switch o.gap {
-	case "strict":
-		c.GapPolicy = book.Strict
-	case "monotonic":
-		c.GapPolicy = book.Monotonic
-	default:
-		return flagErr("gap-policy", "unknown policy %q (want strict or monotonic)", o.gap)
+	if err := gapPolicy(o.gap, c); err != nil {
+		return err
 	}
 	for _, s := range splitList(o.cpus) {
 		n, err := strconv.Atoi(s)
@@ -388,15 +382,8 @@ func (o *options) finish() error {
 	if o.status < 0 {
 		return flagErr("status", "must not be negative")
 	}
-	switch o.logLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return flagErr("log-level", "unknown level %q", o.logLevel)
-	}
-	switch o.logFormat {
-	case "text", "json":
-	default:
-		return flagErr("log-format", "unknown format %q (want text or json)", o.logFormat)
+	if err := checkLog(o.logLevel, o.logFormat); err != nil {
+		return err
 	}
 	if o.chaos != "" {
 		d, e, ok := strings.Cut(o.chaos, "/")

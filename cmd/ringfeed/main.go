@@ -131,15 +131,7 @@ func isUsage(err error) bool {
 	return errors.As(err, &u)
 }
 
-func newLogger(o *options, w io.Writer) *slog.Logger {
-	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(o.logLevel))
-	ho := &slog.HandlerOptions{Level: lvl}
-	if o.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, ho))
-	}
-	return slog.New(slog.NewTextHandler(w, ho))
-}
+func newLogger(o *options, w io.Writer) *slog.Logger { return logger(o.logLevel, o.logFormat, w) }
 
 // startSim starts the embedded simulator and points the engine at it.
 func startSim(o *options, log *slog.Logger) (*bybitsim.Server, error) {

@@ -77,13 +77,8 @@ func (o *replayOptions) finish() error {
 		c.Category = ringfeed.Linear
 	}
 	c.Symbols, c.Topics = splitList(o.symbols), splitList(o.topics)
-	switch o.gap {
-	case "strict":
-		c.GapPolicy = book.Strict
-	case "monotonic":
-		c.GapPolicy = book.Monotonic
-	default:
-		return flagErr("gap-policy", "unknown policy %q (want strict or monotonic)", o.gap)
+	if err := gapPolicy(o.gap, c); err != nil {
+		return err
 	}
 	if o.speed != "max" {
 		if v, err := strconv.ParseFloat(o.speed, 64); err != nil || v <= 0 {
@@ -93,6 +88,20 @@ func (o *replayOptions) finish() error {
 	return checkLog(o.logLevel, o.logFormat)
 }
 
+// gapPolicy sets --gap-policy (live and replay alike).
+func gapPolicy(s string, c *ringfeed.Config) error {
+	switch s {
+	case "strict":
+		c.GapPolicy = book.Strict
+	case "monotonic":
+		c.GapPolicy = book.Monotonic
+	default:
+		return flagErr("gap-policy", "unknown policy %q (want strict or monotonic)", s)
+	}
+	return nil
+}
+
+// checkLog checks --log-level and --log-format (live and replay alike).
 func checkLog(level, format string) error {
 	switch level {
 	case "debug", "info", "warn", "error":
@@ -107,6 +116,7 @@ func checkLog(level, format string) error {
 	return nil
 }
 
+// logger is the slog logger --log-level and --log-format ask for.
 func logger(level, format string, w io.Writer) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(level))
