@@ -153,6 +153,7 @@ type Parser struct {
 	// envelope of each kind after it, and each data object.
 	envOrder                                    [KindTrade + 1]keyOrder
 	bookOrder, candleOrder, tickOrder, trdOrder keyOrder
+	symMemo                                     [64]uint32 // see symbol: id+1, 0 empty
 }
 
 // NewParser returns a Parser resolving symbols in syms. It panics if syms is
