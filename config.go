@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/kline"
 	"github.com/ringfeed/ringfeed/net/session"
 )
 
@@ -136,7 +137,14 @@ type Config struct {
 
 	Logger *slog.Logger
 
-	replay bool // set by Replay: no sessions, frames come from a capture
+	// Streams serves several categories in one process, each with its own
+	// symbols and topics (see Stream); Category, Symbols and Topics stay
+	// empty then. A custom WSURL is then a base the category is appended
+	// to (or whose last segment, a category, it replaces).
+	Streams []Stream
+
+	replay  bool             // set by Replay: no sessions, frames come from a capture
+	limiter *session.Limiter // shared connect-rate limit of a several-category engine
 }
 
 // Defaults of the settings this package owns (the Session and Probe
@@ -467,8 +475,6 @@ var bookDepths = map[Category][]int{
 	Option:  {25, 100},
 }
 
-var klineIntervals = []string{"1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"}
-
 // validTopic checks one configured topic kind. A replay accepts any book
 // depth: historical files (Bybit's depth-500 downloads) carry depths the
 // live stream no longer offers.
@@ -493,12 +499,10 @@ func validTopic(cat Category, t string, replay bool) error {
 		if cat == Option {
 			return fmt.Errorf("topic %q: option has no kline stream", t)
 		}
-		for _, iv := range klineIntervals {
-			if arg == iv {
-				return nil
-			}
+		if _, err := kline.ParseInterval(arg); err == nil {
+			return nil
 		}
-		return fmt.Errorf("topic %q: unknown interval %q (have %s)", t, arg, strings.Join(klineIntervals, " "))
+		return fmt.Errorf("topic %q: unknown interval %q (have %s)", t, arg, strings.Join(kline.Codes(), " "))
 	case "tickers", "publicTrade":
 		if arg != "" {
 			return fmt.Errorf("topic %q: %s takes no parameter", t, kind)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -53,7 +54,7 @@ func TestCaptureReplayMatchesLive(t *testing.T) {
 	}
 	for i := range live.Books {
 		l, r := live.Books[i], res.Dump.Books[i]
-		if l.U != r.U || l.Stale != r.Stale || levelsEqual(l.Bids, r.Bids) != nil || levelsEqual(l.Asks, r.Asks) != nil {
+		if l.U != r.U || l.Stale != r.Stale || !slices.Equal(l.Bids, r.Bids) || !slices.Equal(l.Asks, r.Asks) {
 			t.Errorf("%s: live u=%d stale=%v %d/%d levels; replay u=%d stale=%v %d/%d levels",
 				l.Symbol, l.U, l.Stale, len(l.Bids), len(l.Asks), r.U, r.Stale, len(r.Bids), len(r.Asks))
 		}
@@ -133,7 +134,7 @@ func TestReplayHistoricalDepthAndUnknownTopics(t *testing.T) {
 			t.Fatalf("got %d books; want 1", len(res.Dump.Books))
 		}
 		b := res.Dump.Books[0]
-		if b.Depth != 500 || b.U != 2 || b.Stale || len(b.Bids) != 1 || len(b.Asks) != 2 || b.Bids[0][0] != "65000.1" {
+		if b.Depth != 500 || b.U != 2 || b.Stale || len(b.Bids) != 1 || len(b.Asks) != 2 || b.Bids[0].Price.String() != "65000.1" {
 			t.Errorf("book: depth %d u %d stale %v bids %v asks %v", b.Depth, b.U, b.Stale, b.Bids, b.Asks)
 		}
 	}

@@ -36,6 +36,7 @@ type options struct {
 	stallEvery   time.Duration
 	gap          string
 	symbols      string
+	streams      []string
 	topics       string
 	cpus         string
 	version      bool
@@ -91,6 +92,10 @@ func registerLive(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&c.RESTURL, "rest-url", "", "REST base `URL`: http://… or https://…, or 'mainnet' or 'testnet' (default mainnet)")
 	fs.StringVar(&c.CAFile, "ca-file", "", "extra PEM certificate authority `file` for wss and https, read at start (verification is always on)")
 	fs.StringVar(&c.Admin, "admin", ringfeed.DefaultAdmin, "admin HTTP `address` host:port (/metrics, /debug/pprof/, /v1/..., /healthz), or 'off'; must be loopback unless --admin-public")
+	fs.Func("stream", "serve a category with its own symbols and topics, as `category:SYMBOLS:TOPICS`, e.g. spot:BTCUSDT:orderbook.50,publicTrade; repeat for several categories in one process (instead of --category, --symbols and --topics)", func(s string) error {
+		o.streams = append(o.streams, s) // parsed by finish, so errors name --stream
+		return nil
+	})
 	fs.BoolVar(&c.AdminPublic, "admin-public", false, "allow a non-loopback --admin address: exposes /debug/pprof and the state API without authentication")
 	fs.DurationVar(&c.RingFullWait, "ring-full-wait", ringfeed.DefaultRingFullWait, "how long a reader waits on a full ring before dropping and resyncing")
 	fs.IntVar(&c.SymbolsPerConn, "symbols-per-conn", ringfeed.DefaultSymbolsPerConn, "symbols sharded onto one connection")
@@ -271,6 +276,7 @@ var flagOf = map[string]string{
 	"Category":                      "category",
 	"Symbols":                       "symbols",
 	"Topics":                        "topics",
+	"Streams":                       "stream",
 	"WSURL":                         "ws-url",
 	"RESTURL":                       "rest-url",
 	"CAFile":                        "ca-file",
@@ -360,7 +366,19 @@ func rejectZero(fs *flag.FlagSet) error {
 
 func (o *options) finish() error {
 	c := &o.cfg
-	if c.Category == "" {
+	for _, s := range o.streams {
+		st, err := ringfeed.ParseStream(s)
+		if err != nil {
+			return flagErr("stream", "%v", err)
+		}
+		c.Streams = append(c.Streams, st)
+	}
+	if len(c.Streams) > 0 {
+		if c.Category != "" || o.symbols != "" {
+			return flagErr("stream", "replaces --category and --symbols: give every category as a --stream")
+		}
+		o.topics = "" // each stream names its own
+	} else if c.Category == "" {
 		c.Category = ringfeed.Linear
 	}
 	c.NoKlineHistory = !o.klineHistory

@@ -16,12 +16,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ringfeed/ringfeed"
-	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 )
 
@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 	if o.stallEvery > 0 {
 		log.Warn("chaos: a book hook will stall the processor", "for", o.stallFor, "every", o.stallEvery)
 		next := time.Now().Add(o.stallEvery)
-		e.OnBook(func(string, *book.Book) {
+		e.OnBook(func(ringfeed.BookRef) {
 			if now := time.Now(); now.After(next) {
 				next = now.Add(o.stallEvery)
 				time.Sleep(o.stallFor) // the stall being rehearsed
@@ -142,14 +142,27 @@ func startSim(o *options, log *slog.Logger) (*bybitsim.Server, error) {
 	if o.cfg.WSURL != "" || o.cfg.RESTURL != "" {
 		return nil, flagErr("sim", "cannot be combined with --ws-url or --rest-url")
 	}
-	sim, err := bybitsim.Start(bybitsim.Config{Seed: o.simSeed, Rate: rate,
-		Instruments: simInstruments(string(o.cfg.Category), o.cfg.Symbols)})
+	ins := simInstruments(string(o.cfg.Category), o.cfg.Symbols)
+	for i, st := range o.cfg.Streams {
+		if i == 0 {
+			ins = simInstruments(string(st.Category), st.Symbols)
+			continue
+		}
+		// The simulator's default instruments are in every list: add
+		// only the made-up ones of this category.
+		for _, in := range simInstruments(string(st.Category), st.Symbols) {
+			if !slices.ContainsFunc(ins, func(x bybitsim.Instrument) bool { return x.Category == in.Category && x.Symbol == in.Symbol }) {
+				ins = append(ins, in)
+			}
+		}
+	}
+	sim, err := bybitsim.Start(bybitsim.Config{Seed: o.simSeed, Rate: rate, Instruments: ins})
 	if err != nil {
 		return nil, err
 	}
-	o.cfg.WSURL = sim.URL(string(o.cfg.Category))
+	o.cfg.WSURL = sim.URL(string(o.cfg.Category)) // with --stream, each category's path replaces the last segment
 	o.cfg.RESTURL = sim.RESTURL()
-	if len(o.cfg.Symbols) == 0 {
+	if len(o.cfg.Symbols) == 0 && len(o.cfg.Streams) == 0 {
 		o.cfg.Symbols = sim.Symbols(string(o.cfg.Category))
 	}
 	log.Info("simulator started", "ws", o.cfg.WSURL, "rest", o.cfg.RESTURL, "symbols", o.cfg.Symbols, "rate", o.simRate)
