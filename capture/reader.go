@@ -40,7 +40,10 @@ func NewReader(rd io.Reader) (*Reader, error) {
 }
 
 // Open opens the file at path for reading. A plain (uncompressed) regular
-// file is mapped into memory where the platform allows; Close unmaps it.
+// file is mapped into memory where the platform allows (Linux); Close
+// unmaps it. A mapped file must not be truncated while it is read: the
+// process would die of SIGBUS (a file still being appended to is fine:
+// the mapping ends at the size it had when opened).
 func Open(path string) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
