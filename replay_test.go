@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringfeed/ringfeed/capture"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 )
 
@@ -141,5 +142,57 @@ func TestReplayHistoricalDepthAndUnknownTopics(t *testing.T) {
 	// The live engine still refuses a depth Bybit does not stream.
 	if _, err := New(Config{Category: Linear, Symbols: []string{"BTCUSDT"}, Topics: []string{"orderbook.500"}, Admin: "off", Logger: quietLogger()}); err == nil {
 		t.Error("New accepted orderbook.500 for a live engine")
+	}
+}
+
+// A recording rotated by size (and compressed) is a numbered series of
+// files that ReplayFiles replays in order, each file whole.
+func TestRecordRotatesAndReplaysInOrder(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "live.cap.zst")
+	rate, _ := bybitsim.ParseRate("max")
+	h := startHarness(t, bybitsim.Config{Seed: 5, Rate: rate},
+		Config{Symbols: []string{"BTCUSDT", "ETHUSDT"}, Topics: []string{"orderbook.50", "publicTrade"},
+			Record: base, RecordRotateSize: 1 << 20})
+	// Bounded wait until the third file exists: two were rotated out.
+	waitFor(t, 30*time.Second, "a third capture file", func() bool {
+		_, err := os.Stat(capture.Name(base, 3, true))
+		return err == nil
+	})
+	h.stop()
+	var paths []string
+	for n := 1; ; n++ {
+		p := capture.Name(base, n, true)
+		if _, err := os.Stat(p); err != nil {
+			break
+		}
+		paths = append(paths, p)
+	}
+	if len(paths) < 3 {
+		t.Fatalf("got %d capture files; want ≥ 3", len(paths))
+	}
+	total := 0
+	for _, p := range paths[:len(paths)-1] {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames, err := ReadCapture(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		total += len(frames)
+	}
+	if total == 0 {
+		t.Fatal("the rotated files hold no frames")
+	}
+	res, err := ReplayFiles(context.Background(), Config{Category: Linear, Logger: quietLogger()}, paths, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ParseErrors != 0 || len(res.Truncated) != 0 || res.Frames < total {
+		t.Errorf("replay of %d files: %d frames (≥ %d in all but the last), %d parse errors, truncated %v",
+			len(paths), res.Frames, total, res.ParseErrors, res.Truncated)
 	}
 }

@@ -266,3 +266,31 @@ func mustOpen(t *testing.T, path string) *os.File {
 	t.Cleanup(func() { f.Close() })
 	return f
 }
+
+// --record-rotate takes a size of at least 1 MiB or an age of at least a
+// second, and only with --record.
+func TestRecordRotateFlag(t *testing.T) {
+	f := func(wantSize int64, wantEvery time.Duration, args ...string) {
+		t.Helper()
+		o, _, err := parseArgs("ringfeed", append([]string{"--symbols", "BTCUSDT"}, args...), nil, &bytes.Buffer{})
+		if wantSize < 0 {
+			if err == nil || !strings.Contains(err.Error(), "--record-rotate") {
+				t.Errorf("%v: got %v; want an error naming --record-rotate", args, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if o.cfg.RecordRotateSize != wantSize || o.cfg.RecordRotateEvery != wantEvery {
+			t.Errorf("%v: got size %d, every %v; want %d, %v", args, o.cfg.RecordRotateSize, o.cfg.RecordRotateEvery, wantSize, wantEvery)
+		}
+	}
+	f(512<<20, 0, "--record", "x.cap", "--record-rotate", "512MiB")
+	f(2e9, 0, "--record", "x.cap", "--record-rotate", "2GB")
+	f(0, time.Hour, "--record", "x.cap", "--record-rotate", "1h")
+	f(-1, 0, "--record", "x.cap", "--record-rotate", "10KB")
+	f(-1, 0, "--record", "x.cap", "--record-rotate", "100ms")
+	f(-1, 0, "--record", "x.cap", "--record-rotate", "lots")
+	f(-1, 0, "--record-rotate", "1h")
+}
