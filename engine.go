@@ -135,7 +135,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	if cfg.Record != "" {
-		rec, err := newRecorder(cfg.Record, len(e.conns), e.clock)
+		rec, err := newRecorder(&e.cfg, len(e.conns))
 		if err != nil {
 			return nil, err
 		}
@@ -595,5 +595,5 @@ func (e *Engine) tap(i int) func(p []byte, recvNs int64) {
 		return nil
 	}
 	br, clock := e.rec.rings[i], e.clock
-	return func(p []byte, recvNs int64) { br.put(clock.wallNs(recvNs), p) }
+	return func(p []byte, recvNs int64) { br.Put(clock.wallNs(recvNs), p) }
 }
