@@ -94,19 +94,20 @@ type BookMsg struct {
 	Asks       [][2]string `json:"asks,omitempty"`
 }
 
-// TradeMsg is a message of a trade subject: the /v1/trades shape plus the
-// symbol, the stream number N and the receive time.
+// TradeMsg is a message of a trade subject: a trade in the /v1/trades
+// shape plus the symbol, the stream number N, the tick direction and the
+// receive time.
 type TradeMsg struct {
 	Symbol     string `json:"symbol"`
 	N          uint64 `json:"n"`
-	Time       int64  `json:"T"`
-	Side       string `json:"S"`
-	Price      string `json:"p"`
-	Size       string `json:"v"`
-	ID         string `json:"i"`
-	Tick       string `json:"L,omitempty"`
-	BlockTrade bool   `json:"BT"`
-	RPI        bool   `json:"RPI,omitempty"`
+	Time       int64  `json:"time"` // fill time, ms
+	Side       string `json:"side"` // Buy or Sell
+	Price      string `json:"price"`
+	Size       string `json:"size"`
+	ID         string `json:"id"`
+	Tick       string `json:"tick,omitempty"` // PlusTick, ZeroPlusTick, MinusTick, ZeroMinusTick
+	BlockTrade bool   `json:"block_trade"`
+	RPI        bool   `json:"rpi,omitempty"`
 	Seq        int64  `json:"seq,omitempty"`
 	Recv       int64  `json:"recv,omitempty"`
 }
@@ -125,9 +126,11 @@ type KlineMsg struct {
 	Close    string `json:"close"`
 	Volume   string `json:"volume"`
 	Turnover string `json:"turnover"`
-	Confirm  bool   `json:"confirm"`
-	TS       int64  `json:"ts"`
-	Recv     int64  `json:"recv,omitempty"`
+	// Timestamp is Bybit's "timestamp": the last trade the candle includes.
+	Timestamp int64 `json:"timestamp,omitempty"`
+	Confirm   bool  `json:"confirm"`
+	TS        int64 `json:"ts"`
+	Recv      int64 `json:"recv,omitempty"`
 }
 
 // TickerMsg is a message of a ticker subject: the whole merged ticker in
@@ -136,7 +139,7 @@ type TickerMsg struct {
 	Symbol string            `json:"symbol"`
 	N      uint64            `json:"n"`
 	TS     int64             `json:"ts"`
-	CS     int64             `json:"cs"`
+	Seq    int64             `json:"seq,omitempty"` // Bybit's cs
 	Stale  bool              `json:"stale"`
 	Fields map[string]string `json:"fields"`
 	Recv   int64             `json:"recv,omitempty"`
@@ -262,23 +265,23 @@ func (e *encoder) trade(symbol string, m *Msg, recv int64, ps, ss int) []byte {
 	b = appendStr(b, symbol)
 	b = append(b, `,"n":`...)
 	b = strconv.AppendUint(b, m.N, 10)
-	b = appendInt(b, "T", t.Time)
-	b = append(b, `,"S":"`...)
+	b = appendInt(b, "time", t.Time)
+	b = append(b, `,"side":"`...)
 	b = append(b, t.Side.String()...)
 	b = append(b, '"')
-	b = appendDec(b, "p", t.Price, ps)
-	b = appendDec(b, "v", t.Size, ss)
-	b = append(b, `,"i":`...)
+	b = appendDec(b, "price", t.Price, ps)
+	b = appendDec(b, "size", t.Size, ss)
+	b = append(b, `,"id":`...)
 	b = appendBytesStr(b, t.ID())
 	if t.Tick != parse.TickNone {
-		b = append(b, `,"L":"`...)
+		b = append(b, `,"tick":"`...)
 		b = append(b, t.Tick.String()...)
 		b = append(b, '"')
 	}
-	b = append(b, `,"BT":`...)
+	b = append(b, `,"block_trade":`...)
 	b = strconv.AppendBool(b, t.BlockTrade)
 	if t.RPI {
-		b = append(b, `,"RPI":true`...)
+		b = append(b, `,"rpi":true`...)
 	}
 	if m.Seq != 0 {
 		b = appendInt(b, "seq", m.Seq)
@@ -306,6 +309,9 @@ func (e *encoder) kline(symbol string, m *Msg, recv int64, ps, ss int) []byte {
 	b = appendDec(b, "close", c.Close, ps)
 	b = appendDec(b, "volume", c.Volume, ss)
 	b = appendDec(b, "turnover", c.Turnover, parse.ValueScale)
+	if c.Timestamp != 0 {
+		b = appendInt(b, "timestamp", c.Timestamp)
+	}
 	b = append(b, `,"confirm":`...)
 	b = strconv.AppendBool(b, c.Confirm)
 	b = appendInt(b, "ts", m.TS)
@@ -323,7 +329,9 @@ func (e *encoder) ticker(symbol string, m *Msg, recv int64, ss int) []byte {
 	b = append(b, `,"n":`...)
 	b = strconv.AppendUint(b, m.N, 10)
 	b = appendInt(b, "ts", m.TS)
-	b = appendInt(b, "cs", m.Seq)
+	if m.Seq != 0 {
+		b = appendInt(b, "seq", m.Seq)
+	}
 	b = append(b, `,"stale":`...)
 	b = strconv.AppendBool(b, m.Reason != 0)
 	b = append(b, `,"fields":{`...)

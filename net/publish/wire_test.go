@@ -39,16 +39,16 @@ func TestWireRoundTrip(t *testing.T) {
 		Size: "0.01", ID: `id"\x`, Tick: "MinusTick", RPI: true, Seq: 5, Recv: 9})
 
 	km := &Msg{N: 4, TS: 8, Interval: parse.Interval1, Candle: parse.Candle{Start: 60000, End: 119999, Open: 100000000, High: 200000000,
-		Low: 50000000, Close: 150000000, Volume: 300000000, Turnover: 450000000, Confirm: true}}
+		Low: 50000000, Close: 150000000, Volume: 300000000, Turnover: 450000000, Timestamp: 90000, Confirm: true}}
 	f(e.kline("ETHUSDT", km, 0, 8, 8), &KlineMsg{}, KlineMsg{Symbol: "ETHUSDT", Interval: "1", N: 4, Start: 60000, End: 119999,
-		Open: "1", High: "2", Low: "0.5", Close: "1.5", Volume: "3", Turnover: "4.5", Confirm: true, TS: 8})
+		Open: "1", High: "2", Low: "0.5", Close: "1.5", Volume: "3", Turnover: "4.5", Timestamp: 90000, Confirm: true, TS: 8})
 
 	xm := &Msg{N: 5, TS: 8, Seq: 77, Reason: 1}
 	xm.Ticker.Present = 1<<parse.TickLastPrice | 1<<parse.TickFundingRate | 1<<parse.TickBasis
 	xm.Ticker.Empty = 1 << parse.TickBasis
 	xm.Ticker.Values[parse.TickLastPrice] = 6500010000000
 	xm.Ticker.Values[parse.TickFundingRate] = -1000000 // 1e-4 at RateScale 10
-	f(e.ticker("ETHUSDT", xm, 0, 8), &TickerMsg{}, TickerMsg{Symbol: "ETHUSDT", N: 5, TS: 8, CS: 77, Stale: true,
+	f(e.ticker("ETHUSDT", xm, 0, 8), &TickerMsg{}, TickerMsg{Symbol: "ETHUSDT", N: 5, TS: 8, Seq: 77, Stale: true,
 		Fields: map[string]string{"lastPrice": "65000.1", "fundingRate": "-0.0001", "basis": ""}})
 }
 
