@@ -128,8 +128,23 @@ type Config struct {
 	// window holds only the candles streamed since start.
 	NoKlineHistory bool
 
-	// Record, when set, captures every raw frame with its receive time.
+	// Record, when set, captures every raw frame with its receive time
+	// to this file (package capture's format; zstd-compressed when the
+	// name ends in ".zst"). The file is flushed at least every second,
+	// so a killed process leaves a replayable capture.
 	Record string
+	// RecordRotateSize and RecordRotateEvery start a new capture file
+	// (numbered, see capture.Name) past this size or age; 0 never.
+	RecordRotateSize  int64
+	RecordRotateEvery time.Duration
+
+	// Shard keeps only this process's part of Symbols (shard.go), so
+	// several processes share one list; the zero Shard keeps all.
+	Shard Shard
+
+	// Publish fans every update out to NATS (publish.go); off when its
+	// URL is empty.
+	Publish PublishConfig
 
 	Logger *slog.Logger
 
@@ -191,6 +206,7 @@ func (c *Config) Validate() error {
 		c.validateRelations,
 		c.validateCPUs,
 		c.validateWait,
+		c.Publish.validate,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -227,12 +243,15 @@ func (c *Config) validateStreams() error {
 		syms[i] = s
 	}
 	c.Symbols = syms
+	if err := c.applyShard(); err != nil {
+		return err
+	}
 	if len(c.Topics) == 0 {
 		return cfgErr("Topics", "at least one topic is required")
 	}
 	tseen := make(map[string]bool, len(c.Topics))
 	for _, t := range c.Topics {
-		if err := validTopic(c.Category, t); err != nil {
+		if err := validTopic(c.Category, t, c.replay); err != nil {
 			return cfgErr("Topics", "%v", err)
 		}
 		if tseen[t] {
@@ -307,6 +326,7 @@ func (c *Config) validateEngineOwned() error {
 		{"Probe.Metrics", p.Metrics != nil},
 		{"Probe.Labels", p.Labels != ""},
 		{"Probe.Logger", p.Logger != nil},
+		{"Probe.Client", p.Client != nil},
 	} {
 		if f.set {
 			return cfgErr(f.name, "is set by the engine; leave it zero (see Config.Session and Config.Probe)")
@@ -487,13 +507,19 @@ var bookDepths = map[Category][]int{
 	Option:  {25, 100},
 }
 
-func validTopic(cat Category, t string) error {
+// validTopic checks one configured topic kind. A replay accepts any book
+// depth: historical files (Bybit's depth-500 downloads) carry depths the
+// live stream no longer offers.
+func validTopic(cat Category, t string, replay bool) error {
 	kind, arg, _ := strings.Cut(t, ".")
 	switch kind {
 	case "orderbook":
 		d, err := strconv.Atoi(arg)
 		if err != nil {
 			return fmt.Errorf("topic %q: depth %q is not a number", t, arg)
+		}
+		if replay && d >= 1 && d <= 65535 {
+			return nil
 		}
 		for _, ok := range bookDepths[cat] {
 			if d == ok {

@@ -20,10 +20,13 @@ import (
 
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/kline"
+	"github.com/ringfeed/ringfeed/net/publish"
+	"github.com/ringfeed/ringfeed/net/rest"
 	"github.com/ringfeed/ringfeed/net/session"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
 	"github.com/ringfeed/ringfeed/ring"
+	"github.com/ringfeed/ringfeed/tape"
 )
 
 // Engine is a running market-data engine: connections (each with its
@@ -55,7 +58,11 @@ type Engine struct {
 	synced  []syncedCounter
 	syncedF []func()
 
-	klineLoader *klineLoader
+	refill *refiller // REST work off the processors; nil in replay
+	anom   *anomalyMetrics
+	// unfitFields counts ticker fields left absent because their value
+	// did not fit the field's scale.
+	unfitFields *metrics.Counter
 	rec         *recorder
 	// rootCAs are Config.CAFile's certificates, read once in New, for
 	// every TLS client (sessions, probe, REST).
@@ -72,6 +79,7 @@ type Engine struct {
 	admin     *http.Server
 	ready     chan struct{}
 	readyOnce sync.Once
+	pub       *publish.Publisher // NATS fan-out; nil when not publishing
 	// runStarted is set when Run starts: hooks register only before.
 	runStarted atomic.Bool
 }
@@ -92,6 +100,9 @@ type connection struct {
 	// mid is set while the processor has applied part of a message from
 	// this ring and not its last slot; processor goroutine only.
 	mid bool
+	// resets counts the reset markers its processor applied; the first
+	// is the first connection, which lost nothing.
+	resets int
 	// feed replaces the session in replay mode: it parses frames into the
 	// ring and returns when they are all fed.
 	feed func(ctx context.Context) error
@@ -115,6 +126,8 @@ func New(cfg Config) (*Engine, error) {
 		ready: make(chan struct{}),
 	}
 	e.m = newEngineMetrics(e.set)
+	e.anom = newAnomalyMetrics(e.set)
+	e.unfitFields = e.set.NewCounter(`ringfeed_ticker_fields_unrepresentable_total`)
 	e.logLimit.every = 5 * time.Second
 
 	for _, s := range cfg.Symbols {
@@ -128,7 +141,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	if cfg.Record != "" {
-		rec, err := newRecorder(cfg.Record, len(e.conns), e.clock)
+		rec, err := newRecorder(&e.cfg, len(e.conns))
 		if err != nil {
 			return nil, err
 		}
@@ -143,8 +156,23 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.rootCAs = roots
+	// One REST client for the probe, instruments-info and every refill:
+	// one set of timeouts, one retry policy, one request budget.
+	rc, err := rest.New(rest.Config{
+		URL:            cfg.RESTURL,
+		ConnectTimeout: or(cfg.Probe.ConnectTimeout, session.DefaultProbeConnectTimeout),
+		Timeout:        cfg.restTimeout(),
+		RootCAs:        roots,
+		Metrics:        e.set,
+	})
+	if err != nil {
+		return nil, cfgErr("RESTURL", "%v", err)
+	}
+	if !cfg.replay {
+		e.refill = newRefiller(e, rc)
+	}
 	pc := cfg.Probe
-	pc.URL, pc.RootCAs, pc.Metrics, pc.Logger = cfg.RESTURL, roots, e.set, e.log
+	pc.URL, pc.RootCAs, pc.Metrics, pc.Logger, pc.Client = cfg.RESTURL, roots, e.set, e.log, rc
 	probe, err := session.NewProbe(pc)
 	if err != nil {
 		return nil, cfgErr("Probe", "%v", err)
@@ -183,9 +211,6 @@ func New(cfg Config) (*Engine, error) {
 	e.lat = newLatAggregate(recs)
 	e.delay = newLatAggregate(drecs)
 	e.stages = newStageAggregates(e.procs)
-	if !cfg.NoKlineHistory {
-		e.klineLoader = newKlineLoader(e)
-	}
 	e.registerGauges()
 	return e, nil
 }
@@ -245,6 +270,7 @@ func (e *Engine) shard() error {
 						code: arg, iv: piv, topic: topic,
 						w:        kline.NewWindow(cfg.KlineWindow, piv.Kline()),
 						needFill: !cfg.NoKlineHistory,
+						full:     !cfg.NoKlineHistory,
 					})
 				case "tickers":
 					st.ticker = &tickerState{topic: topic, stale: true}
@@ -252,7 +278,7 @@ func (e *Engine) shard() error {
 					if cfg.Category == Option {
 						topic = "publicTrade." + baseCoin(name)
 					}
-					st.tape = NewTape(cfg.TradeTape)
+					st.tape = tape.New(cfg.TradeTape)
 					st.trade = topic
 				}
 				if !seenTopic[topic] {
@@ -368,6 +394,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	aux := e.startAux(runCtx)
 	errs := e.runReaders(runCtx)
 	procs.Wait()
+	e.stopPublisher()
 	e.stop()
 	e.probe.Close()
 	cancel()
@@ -406,6 +433,10 @@ func (e *Engine) prepare(ctx context.Context) error {
 	if e.rec != nil {
 		e.rec.start()
 	}
+	if err := e.startPublisher(); err != nil {
+		e.stopAdmin()
+		return err
+	}
 	return nil
 }
 
@@ -434,8 +465,8 @@ func (e *Engine) startAux(ctx context.Context) *sync.WaitGroup {
 		// clock offset and is a diagnostic.
 		aux.Go(func() { _ = e.probe.RunOnce(ctx) })
 	}
-	if e.klineLoader != nil {
-		aux.Go(func() { e.klineLoader.run(ctx) })
+	if e.refill != nil {
+		aux.Go(func() { e.refill.run(ctx) })
 	}
 	return &aux
 }
@@ -579,5 +610,5 @@ func (e *Engine) tap(i int) func(p []byte, recvNs int64) {
 		return nil
 	}
 	br, clock := e.rec.rings[i], e.clock
-	return func(p []byte, recvNs int64) { br.put(clock.wallNs(recvNs), p) }
+	return func(p []byte, recvNs int64) { br.Put(clock.wallNs(recvNs), p) }
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
 	"github.com/ringfeed/ringfeed/ring"
+	"github.com/ringfeed/ringfeed/tape"
 )
 
 // Marker kinds the engine's readers put in a ring besides parsed data. The
@@ -20,8 +21,9 @@ const (
 	// message that failed to parse midway). Seq holds the dropped
 	// message's parse.Kind, Depth/Interval its stream.
 	kindDropped parse.Kind = 200 + iota
-	// kindReset: the connection was (re)established; every book on it is
-	// stale until its snapshot.
+	// kindReset: every stream of the connection lost data: it was
+	// (re)established (U 0), or the reader ran out of drop markers (U
+	// markNoRoom) while the connection stayed up.
 	kindReset
 )
 
@@ -57,6 +59,7 @@ type processor struct {
 	queries  chan *query
 	nq       atomic.Int32
 	houseDue atomic.Bool // set by the engine's housekeeping ticker
+	pub      *pubOut     // hand-off to the NATS publisher; nil when not publishing
 
 	applied   atomic.Uint64 // messages applied (Last events), for the status line
 	events    atomic.Uint64
@@ -188,7 +191,7 @@ func (p *processor) apply(c *connection, ev *parse.Event) {
 	p.events.Add(1)
 	if ev.Kind == kindReset {
 		// Connection-wide: carries no symbol.
-		p.reset(c)
+		p.reset(c, ev.U == markNoRoom)
 		return
 	}
 	if int(ev.Sym) >= len(p.syms) || p.syms[ev.Sym] == nil {
@@ -245,10 +248,13 @@ func (p *processor) applyBook(st *symState, ev *parse.Event) {
 		b.Set(book.Ask, book.Level(l))
 	}
 	if ev.Flags&parse.Last == 0 {
+		p.pubBook(st, bs, ev, nil)
 		return
 	}
 	err := b.End()
+	p.pubBook(st, bs, ev, err)
 	p.done(ev)
+	p.anomalies(st, bs)
 	switch {
 	case err == nil:
 		if bs.staleSince != 0 {
@@ -258,8 +264,9 @@ func (p *processor) applyBook(st *symState, ev *parse.Event) {
 		if len(p.e.hooks.book) > 0 {
 			p.hook(hookBook, st.name, func() { p.e.hooks.runBook(BookRef{symRef{p.e, st}, bs}) })
 		}
-	case err == book.ErrStale:
-		// Ignored until the snapshot the resync brings.
+	case err == book.ErrStale, err == book.ErrDuplicate:
+		// Stale: ignored until the snapshot the resync brings.
+		// Duplicate: dropped, counted by anomalies, the book live.
 	default:
 		p.wentStale(st, bs, b.Reason())
 	}
@@ -272,6 +279,7 @@ func (p *processor) wentStale(st *symState, bs *bookState, r book.Reason) {
 	bs.staleSince = now
 	bs.lastStale = r
 	p.e.m.staleBy(r).Inc()
+	p.pubStale(st, bs, r, true)
 	p.e.logStale(st.name, int(bs.depth), r)
 	p.resync(st, bs, now)
 }
@@ -292,8 +300,10 @@ func (p *processor) applyKline(st *symState, ev *parse.Event) {
 	out := ks.w.Update(kline.Candle(ev.Candle))
 	if out == kline.Appended && ks.w.LastGap().Missing > 0 {
 		ks.needFill = true
+		ks.full = ks.full || !p.e.cfg.NoKlineHistory
 	}
 	p.e.m.klineOutcome(out).Inc()
+	p.pubKline(st, ks, ev)
 	p.done(ev)
 	if len(p.e.hooks.kline) > 0 && ev.Flags&parse.Last != 0 {
 		p.hook(hookKline, st.name, func() { p.e.hooks.runKline(KlineRef{symRef{p.e, st}, ks}) })
@@ -306,6 +316,10 @@ func (p *processor) applyTicker(st *symState, ev *parse.Event) {
 		return
 	}
 	st.ticker.apply(ev)
+	if ev.Ticker.Unfit != 0 {
+		p.unfitTicker(st, &ev.Ticker)
+	}
+	p.pubTicker(st, ev.RecvNs)
 	p.done(ev)
 	if len(p.e.hooks.ticker) > 0 {
 		p.hook(hookTicker, st.name, func() { p.e.hooks.runTicker(TickerRef{symRef{p.e, st}, st.ticker}) })
@@ -317,13 +331,20 @@ func (p *processor) applyTrade(st *symState, ev *parse.Event) {
 		p.e.m.unexpected.Inc()
 		return
 	}
-	if st.tape.Add(&ev.Trade, ev.Seq) {
+	switch st.tape.Add(&ev.Trade, ev.Seq) {
+	case tape.Taped:
 		p.e.m.trades.Inc()
+		p.pubTrade(st, ev)
 		if len(p.e.hooks.trade) > 0 {
 			p.hook(hookTrade, st.name, func() { p.e.hooks.runTrade(TradeRef{symRef{p.e, st}, &ev.Trade, ev.Seq}) })
 		}
-	} else {
+	case tape.Repeat:
 		p.e.m.tradeDups.Inc()
+	case tape.Overlap:
+		// Refilled from REST while it was still on its way.
+		if p.e.refill != nil {
+			p.e.refill.m.tradeOverlaps.Inc()
+		}
 	}
 	p.done(ev)
 }
@@ -345,10 +366,7 @@ func (p *processor) dropped(st *symState, ev *parse.Event) {
 		if st.ticker != nil {
 			// A lost delta leaves fields behind; only a snapshot
 			// (resubscribe) makes the ticker whole again.
-			st.ticker.stale = true
-			if st.conn.sess != nil {
-				st.conn.sess.Resync(st.ticker.topic)
-			}
+			p.tickerStale(st, wsconn.Nanotime(), true)
 		}
 	case parse.KindKline:
 		if ks := st.kline(ev.Interval); ks != nil {
@@ -356,28 +374,72 @@ func (p *processor) dropped(st *symState, ev *parse.Event) {
 		}
 	case parse.KindTrade:
 		p.e.m.tradesLost.Inc()
+		now := wsconn.Nanotime()
+		if p.e.cfg.Category != Option {
+			p.lostTrades(st, now)
+			break
+		}
+		// An option trade batch carries every option of the base coin
+		// (publicTrade.{BASE}); the marker names one of them.
+		for _, o := range st.conn.syms {
+			if o.trade == st.trade {
+				p.lostTrades(o, now)
+			}
+		}
 	}
 }
 
-// reset marks every book and ticker of connection c stale: a new
-// connection starts every stream with a snapshot.
-func (p *processor) reset(c *connection) {
+// tickerStale marks st's ticker stale and, with resync, asks the session
+// to resubscribe its topic for a fresh snapshot.
+func (p *processor) tickerStale(st *symState, now int64, resync bool) {
+	t := st.ticker
+	if !t.stale {
+		t.stale = true
+		p.pubTicker(st, 0) // consumers learn it is stale
+	}
+	t.lastResync = now
+	if resync && st.conn.sess != nil {
+		st.conn.sess.Resync(t.topic)
+	}
+}
+
+// reset handles a connection-wide reset marker: every stream of connection
+// c lost data. After a reconnect (overflow false) the session resubscribes
+// every topic, so books and tickers wait for their snapshots; after the
+// reader ran out of drop markers (overflow: the connection stayed up) no
+// snapshot comes by itself, so every book and ticker is resynced now. In
+// both cases the trade tapes are refilled and the kline windows refreshed
+// from REST.
+func (p *processor) reset(c *connection, overflow bool) {
+	now := wsconn.Nanotime()
+	c.resets++
+	lost := overflow || c.resets > 1
 	for _, st := range c.syms {
 		for _, bs := range st.books {
 			if bs.b.MarkStale(book.ReasonResync) {
-				bs.staleSince = wsconn.Nanotime()
+				bs.staleSince = now
 				bs.lastStale = book.ReasonResync
 				p.e.m.staleBy(book.ReasonResync).Inc()
+				p.pubStale(st, bs, book.ReasonResync, true)
 			}
-			// The session resubscribes everything after a reconnect;
-			// no per-topic resync is needed.
-			bs.lastResync = wsconn.Nanotime()
+			if overflow {
+				p.resync(st, bs, now)
+			} else {
+				bs.lastResync = now
+			}
 		}
 		if st.ticker != nil {
-			st.ticker.stale = true
+			p.tickerStale(st, now, overflow)
 		}
+		if !lost {
+			continue
+		}
+		p.lostTrades(st, now)
 		for _, ks := range st.klines {
 			ks.needFill = true
+			if !overflow && !p.e.cfg.NoKlineHistory {
+				ks.full = true // the connection may have been down for long
+			}
 		}
 	}
 }
@@ -389,6 +451,7 @@ func (p *processor) housekeep(now int64) {
 	p.lat.maybeSwap()
 	p.delay.maybeSwap()
 	p.stage.maybeSwap()
+	p.pubHousekeep(now)
 	for _, c := range p.conns {
 		for _, st := range c.syms {
 			for _, bs := range st.books {
@@ -399,12 +462,31 @@ func (p *processor) housekeep(now int64) {
 					p.resync(st, bs, now)
 				}
 			}
+			if t := st.ticker; t != nil && t.stale && now-t.lastResync > int64(resyncRetry) {
+				if t.lastResync == 0 {
+					t.lastResync = now // start-up: the subscription brings the snapshot
+				} else {
+					p.tickerStale(st, now, true)
+				}
+			}
+			if p.e.refill == nil {
+				continue
+			}
 			for _, ks := range st.klines {
-				if ks.needFill && !ks.filling && p.e.klineLoader != nil {
+				if ks.needFill && !ks.filling {
 					ks.filling = true
 					ks.needFill = false
-					p.e.klineLoader.request(p, st, ks)
+					p.e.refill.request(p.klineJob(st, ks))
 				}
+			}
+			if st.reloadInstrument {
+				st.reloadInstrument = false
+				p.e.refill.request(p.instrumentJob(st))
+			}
+			if tf := &st.tf; tf.need && !tf.filling && now-tf.since > tradeRefillSettle {
+				tf.filling = true
+				tf.need = false
+				p.e.refill.request(p.tradeJob(st))
 			}
 		}
 	}

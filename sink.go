@@ -45,7 +45,8 @@ type ringSink struct {
 
 	markers  [maxMarkers]parse.Event
 	nmarkers int
-	reset    bool // a kindReset marker is pending
+	reset    bool  // a kindReset marker is pending
+	resetU   int64 // its U: markNoRoom after a marker overflow, 0 after a reconnect
 }
 
 // pendMax bounds the committed messages held back before a publish; past
@@ -193,6 +194,7 @@ func (s *ringSink) addMarker(res parse.Result, bad bool) {
 	}
 	if s.nmarkers == maxMarkers {
 		s.reset = true
+		s.resetU = markNoRoom
 		s.nmarkers = 0
 		return
 	}
@@ -215,6 +217,7 @@ func (s *ringSink) placeMarkers(wait bool) bool {
 		e.Kind = kindReset
 		e.Sym = parse.NoSymbol
 		e.Flags = parse.First | parse.Last
+		e.U = s.resetU
 		s.reset = false
 	}
 	for s.nmarkers > 0 {
@@ -252,6 +255,7 @@ func (s *ringSink) Flush() {
 func (s *ringSink) Reset() {
 	s.nmarkers = 0
 	s.reset = true
+	s.resetU = 0
 	s.placeMarkers(true)
 	s.publish()
 }

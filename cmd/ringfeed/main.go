@@ -1,6 +1,6 @@
 // Command ringfeed runs the ringfeed market-data engine against Bybit's v5
 // public WebSocket streams, the embedded simulator (--sim), or a capture
-// (ringfeed replay FILE).
+// (ringfeed replay FILE...), and converts captures (ringfeed export).
 //
 // Exit status: 0 on a clean stop, 2 on bad configuration (the message
 // names the flag), 1 on a fatal error.
@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -37,9 +35,15 @@ func main() {
 // environment as KEY=value strings (os.Environ).
 func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
 	name := "ringfeed"
-	replay := len(args) > 0 && args[0] == "replay"
-	if replay {
-		name, args = "ringfeed replay", args[1:]
+	if len(args) > 0 {
+		switch args[0] {
+		case "replay":
+			return runReplay(ctx, args[1:], stdout, stderr)
+		case "export":
+			return runExport(args[1:], stdout, stderr)
+		case "tail":
+			return runTail(ctx, args[1:], stdout, stderr)
+		}
 	}
 	o, rest, err := parseArgs(name, args, environ, stderr)
 	if err != nil {
@@ -54,13 +58,6 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		return 0
 	}
 	log := newLogger(o, stderr)
-	if replay {
-		if len(rest) != 1 {
-			fmt.Fprintln(stderr, "ringfeed: usage: ringfeed replay [flags] FILE")
-			return 2
-		}
-		return runReplay(ctx, o, rest[0], log, stdout, stderr)
-	}
 	if len(rest) > 0 {
 		fmt.Fprintf(stderr, "ringfeed: unexpected argument %q (flags go before arguments; see -h)\n", rest[0])
 		return 2
@@ -81,12 +78,25 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		}
 		defer sim.Close()
 	}
+	ns, err := startEmbeddedNATS(o, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "ringfeed:", err)
+		return 2
+	}
+	if ns != nil {
+		defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	}
 	o.cfg.Logger = log
 	// Sample contended mutexes and long blocking events so the admin
 	// port's /debug/pprof/mutex and /block have something to show; at
 	// these rates the cost is negligible (neither happens per message).
 	runtime.SetMutexProfileFraction(100)
 	runtime.SetBlockProfileRate(int(time.Millisecond))
+	return runEngines(ctx, o, log, stdout, stderr)
+}
+
+// runEngine runs one engine with o.cfg until ctx ends.
+func runEngine(ctx context.Context, o *options, log *slog.Logger, stdout, stderr io.Writer) int {
 	e, err := ringfeed.New(o.cfg)
 	if err != nil {
 		return fail(stderr, "", err)
@@ -113,6 +123,7 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		return fail(stderr, "", err) // nothing ran: no summary
 	}
 	summary(stdout, e.Stats())
+	publishSummary(stdout, e)
 	if err != nil {
 		return fail(stderr, "", err)
 	}
@@ -136,15 +147,7 @@ func isUsage(err error) bool {
 	return errors.As(err, &u)
 }
 
-func newLogger(o *options, w io.Writer) *slog.Logger {
-	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(o.logLevel))
-	ho := &slog.HandlerOptions{Level: lvl}
-	if o.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, ho))
-	}
-	return slog.New(slog.NewTextHandler(w, ho))
-}
+func newLogger(o *options, w io.Writer) *slog.Logger { return logger(o.logLevel, o.logFormat, w) }
 
 // startSim starts the embedded simulator and points the engine at it.
 func startSim(o *options, log *slog.Logger) (*bybitsim.Server, error) {
@@ -155,7 +158,11 @@ func startSim(o *options, log *slog.Logger) (*bybitsim.Server, error) {
 	if o.cfg.WSURL != "" || o.cfg.RESTURL != "" {
 		return nil, flagErr("sim", "cannot be combined with --ws-url or --rest-url")
 	}
-	ins := simInstruments(string(o.cfg.Category), o.cfg.Symbols)
+	symbols := o.cfg.Symbols
+	if o.symbolsAll() {
+		symbols = nil // the simulator's own listing
+	}
+	ins := simInstruments(string(o.cfg.Category), symbols)
 	for i, st := range o.cfg.Streams {
 		if i == 0 {
 			ins = simInstruments(string(st.Category), st.Symbols)
@@ -241,47 +248,4 @@ func summary(w io.Writer, s ringfeed.Stats) {
 	if s.RecordDrops > 0 {
 		fmt.Fprintf(w, "summary: capture dropped %d frames (disk too slow)\n", s.RecordDrops)
 	}
-}
-
-func runReplay(ctx context.Context, o *options, path string, log *slog.Logger, stdout, stderr io.Writer) int {
-	f, err := os.Open(path)
-	if err != nil {
-		fmt.Fprintln(stderr, "ringfeed: replay:", err)
-		return 2
-	}
-	frames, err := ringfeed.ReadCapture(f)
-	f.Close()
-	if err != nil {
-		fmt.Fprintln(stderr, "ringfeed: replay:", err)
-		return 1
-	}
-	speed := 0.0
-	if o.speed != "max" {
-		speed, _ = strconv.ParseFloat(o.speed, 64)
-	}
-	o.cfg.Logger = log
-	if !o.topicsSet {
-		// The live default topics would filter the capture; replay
-		// whatever it holds unless told otherwise.
-		o.cfg.Topics = nil
-	}
-	res, err := ringfeed.Replay(ctx, o.cfg, frames, speed)
-	if err != nil {
-		return fail(stderr, "replay: ", err)
-	}
-	fmt.Fprintf(stdout, "replay: frames=%d messages=%d parse_errors=%d elapsed=%s msgs/s=%.0f\n",
-		res.Frames, res.Stats.Messages, res.ParseErrors, res.Elapsed.Round(time.Microsecond), res.MsgsPerSec())
-	summary(stdout, res.Stats)
-	fmt.Fprintf(stdout, "replay: books=%d stale=%d\n", len(res.Dump.Books), res.StaleBooks())
-	if o.dump != "" {
-		b, err := json.MarshalIndent(res.Dump, "", "  ")
-		if err == nil {
-			err = os.WriteFile(o.dump, b, 0o644)
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, "ringfeed: --dump:", err)
-			return 1
-		}
-	}
-	return 0
 }
