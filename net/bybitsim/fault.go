@@ -81,6 +81,10 @@ const (
 	// bytes (SetWriteBuffer, default 4096), so a client that reads slowly
 	// fills the queue sooner.
 	FaultSlowReader
+	// FaultMute is FaultSilence for a stream that died at the exchange:
+	// while it lasts, a new subscription of it gets its ack but no first
+	// message (no snapshot, no open candle) either. D as for FaultSilence.
+	FaultMute
 	numFaultKinds
 )
 
@@ -88,6 +92,7 @@ var faultNames = [numFaultKinds]string{
 	"drop-msgs", "drop-after", "stall", "garbage", "binary", "oversize",
 	"skip-delta", "restart", "cross", "fragment", "server-ping", "silence",
 	"split-trades", "refuse", "delay-handshake", "reject-topic", "slow-reader",
+	"mute",
 }
 
 func (k FaultKind) String() string {
@@ -239,7 +244,7 @@ func (s *Server) inject(f Fault) (int, error) {
 		}
 		s.refuseN, s.refuseCode = f.N, f.Status
 		return f.N, nil
-	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultSilence, FaultSplitTrades, FaultRejectTopic:
+	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultSilence, FaultSplitTrades, FaultRejectTopic, FaultMute:
 		return s.injectStream(f)
 	case FaultDropMessages, FaultDropAfter, FaultStall, FaultGarbage, FaultBinary, FaultOversize,
 		FaultFragment, FaultServerPing, FaultSlowReader:
@@ -277,7 +282,7 @@ func (s *Server) injectStream(f Fault) (int, error) {
 			return bad("not a publicTrade topic")
 		}
 		st.split = true
-	case FaultSilence:
+	case FaultSilence, FaultMute:
 		switch {
 		case f.D > 0:
 			st.silentUntil = time.Now().Add(f.D).UnixNano()
@@ -286,6 +291,7 @@ func (s *Server) injectStream(f Fault) (int, error) {
 		default:
 			st.silentUntil = 0
 		}
+		st.mute = f.Kind == FaultMute && st.silentUntil != 0
 	case FaultRejectTopic:
 		st.rejectN += max(f.N, 1)
 	}
@@ -474,6 +480,12 @@ func (s *Server) Silence(category, topic string, d time.Duration) error {
 	return err
 }
 
+// Mute: see FaultMute.
+func (s *Server) Mute(category, topic string, d time.Duration) error {
+	_, err := s.Inject(Fault{Kind: FaultMute, Category: category, Topic: topic, D: d})
+	return err
+}
+
 // SplitTrades: see FaultSplitTrades.
 func (s *Server) SplitTrades(category, topic string) error {
 	_, err := s.Inject(Fault{Kind: FaultSplitTrades, Category: category, Topic: topic})
@@ -567,14 +579,14 @@ func (s *Server) randomFault(rng *rand.Rand, k FaultKind) (Fault, bool) {
 	case FaultDelayHandshake:
 		f.N, f.D = 1, ms(100, 2000)
 		return f, true
-	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultSilence, FaultSplitTrades, FaultRejectTopic:
+	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultSilence, FaultSplitTrades, FaultRejectTopic, FaultMute:
 		var cands []*stream
 		for _, st := range s.active {
 			want := kindBook
 			switch k {
 			case FaultSplitTrades:
 				want = kindTrade
-			case FaultSilence, FaultRejectTopic:
+			case FaultSilence, FaultRejectTopic, FaultMute:
 				want = st.kind
 			}
 			if st.kind == want {

@@ -602,3 +602,51 @@ func TestRefusalDoesNotSpendDelay(t *testing.T) {
 		t.Errorf("second handshake: delayed %d; want 1", st.HandshakesDelayed)
 	}
 }
+
+// TestFaultMute: a muted topic is acked on subscribe but sends nothing,
+// not even the snapshot a new subscriber gets (unlike a silenced one);
+// lifted, it talks again.
+func TestFaultMute(t *testing.T) {
+	s := pausedServer(t, Config{Seed: 13, Rate: Rate{Mode: RateMax}})
+	const muted, silenced = "orderbook.50.BTCUSD", "orderbook.1.BTCUSD"
+	if err := s.Mute("inverse", muted, -1); err != nil {
+		t.Fatalf("Mute: %v", err)
+	}
+	if err := s.Silence("inverse", silenced, -1); err != nil {
+		t.Fatalf("Silence: %v", err)
+	}
+	cl := dial(t, s.URL("inverse"))
+	cl.send(subscribeMsg("tickers.BTCUSD", muted, silenced))
+	if _, f := cl.nextAck(); !*f.Success {
+		t.Fatalf("subscribe: %+v", f)
+	}
+	snaps := 0
+	for range 2 { // the ticker's and the silenced book's snapshots
+		switch f := decode(t, cl.next()); f.Topic {
+		case muted:
+			t.Fatalf("muted topic sent %q on subscribe", f.Type)
+		case silenced:
+			snaps++
+		}
+	}
+	if snaps != 1 {
+		t.Fatalf("silenced topic: got %d snapshots on subscribe; want 1", snaps)
+	}
+	for range s.Step(10) {
+		if f := decode(t, cl.next()); f.Topic == muted || f.Topic == silenced {
+			t.Fatalf("%s sent %q while quiet", f.Topic, f.Type)
+		}
+	}
+	if err := s.Mute("inverse", muted, 0); err != nil {
+		t.Fatalf("Mute(0): %v", err)
+	}
+	got := 0
+	for range s.Step(5) {
+		if f := decode(t, cl.next()); f.Topic == muted {
+			got++
+		}
+	}
+	if got == 0 {
+		t.Fatal("muted topic did not resume after the mute was lifted")
+	}
+}
