@@ -262,10 +262,12 @@ type CandleView struct {
 
 // KlinesView is the /v1/klines answer, oldest candle first.
 type KlinesView struct {
-	Symbol   string       `json:"symbol"`
-	Interval string       `json:"interval"`
-	Gaps     int64        `json:"gaps"`
-	Klines   []CandleView `json:"klines"`
+	Symbol   string `json:"symbol"`
+	Interval string `json:"interval"`
+	Gaps     int64  `json:"gaps"`
+	// Stale: the topic went silent; no kline message since.
+	Stale  bool         `json:"stale"`
+	Klines []CandleView `json:"klines"`
 }
 
 // Klines returns up to limit newest candles of a symbol's window, oldest
@@ -285,6 +287,7 @@ func (e *Engine) Klines(ctx context.Context, symbol, interval string, limit int)
 	}
 	var cs []kline.Candle
 	var gaps int64
+	var stale bool
 	err = e.query(ctx, st.conn.proc, func() {
 		n := ks.w.Len()
 		if limit > 0 {
@@ -292,12 +295,13 @@ func (e *Engine) Klines(ctx context.Context, symbol, interval string, limit int)
 		}
 		cs = ks.w.Last(make([]kline.Candle, 0, n), n)
 		gaps = ks.w.Gaps()
+		stale = ks.silent.get()
 	})
 	if err != nil {
 		return KlinesView{}, err
 	}
 	ps, ss := e.syms.Scales(id)
-	v := KlinesView{Symbol: symbol, Interval: interval, Gaps: gaps, Klines: make([]CandleView, len(cs))}
+	v := KlinesView{Symbol: symbol, Interval: interval, Gaps: gaps, Stale: stale, Klines: make([]CandleView, len(cs))}
 	for i, c := range cs {
 		v.Klines[i] = CandleView{
 			Start: c.Start, End: c.End,
@@ -354,7 +358,8 @@ func (e *Engine) Ticker(ctx context.Context, symbol string) (TickerView, error) 
 	var ts, cs int64
 	var stale bool
 	err = e.query(ctx, st.conn.proc, func() {
-		t, ts, cs, stale = st.ticker.t, st.ticker.ts, st.ticker.cs, st.ticker.stale
+		t, ts, cs = st.ticker.t, st.ticker.ts, st.ticker.cs
+		stale = st.ticker.stale || st.ticker.silent.get()
 	})
 	if err != nil {
 		return TickerView{}, err
@@ -399,8 +404,10 @@ type TradeView struct {
 
 // TradesView is the /v1/trades answer, newest first.
 type TradesView struct {
-	Symbol string      `json:"symbol"`
-	Dups   uint64      `json:"duplicates"`
+	Symbol string `json:"symbol"`
+	Dups   uint64 `json:"duplicates"`
+	// Stale: the topic went silent; no trade since.
+	Stale  bool        `json:"stale"`
 	Trades []TradeView `json:"trades"`
 }
 
@@ -416,7 +423,9 @@ func (e *Engine) Trades(ctx context.Context, symbol string, limit int) (TradesVi
 	var trades []parse.Trade
 	var seqs []int64
 	var dups uint64
+	var stale bool
 	err = e.query(ctx, st.conn.proc, func() {
+		stale = st.tradeSilent.get()
 		n := st.tape.Len()
 		if limit > 0 {
 			n = min(n, limit)
@@ -433,7 +442,7 @@ func (e *Engine) Trades(ctx context.Context, symbol string, limit int) (TradesVi
 		return TradesView{}, err
 	}
 	ps, ss := e.syms.Scales(id)
-	v := TradesView{Symbol: symbol, Dups: dups, Trades: make([]TradeView, len(trades))}
+	v := TradesView{Symbol: symbol, Dups: dups, Stale: stale, Trades: make([]TradeView, len(trades))}
 	for i := range trades {
 		t := &trades[i]
 		v.Trades[i] = TradeView{Time: t.Time, Side: t.Side.String(), Price: dec(t.Price, ps), Size: dec(t.Size, ss),
@@ -463,26 +472,66 @@ type Health struct {
 	OK         bool     `json:"ok"`
 	Connected  int      `json:"connected"`
 	Conns      int      `json:"connections"`
-	StaleBooks []string `json:"stale_books,omitempty"`
+	StaleBooks []string `json:"stale_books,omitempty"` // symbol@depth
+	// Unsubscribed names the topics not acked on a live connection: a
+	// subscribe answered success:false (retried with backoff), a
+	// resubscribe under way, or the connection down.
+	Unsubscribed []string `json:"unsubscribed,omitempty"`
+	// Stale names the topics whose state is stale: books (also in
+	// StaleBooks), tickers waiting for a snapshot, and tickers, kline
+	// windows and trade tapes whose topic went silent (until its next
+	// message).
+	Stale []string `json:"stale,omitempty"`
+	// Silent names the topics silent past their threshold, with no
+	// message since (they are being resubscribed).
+	Silent []string `json:"silent,omitempty"`
 }
 
-// Health reports whether every connection is up and no book is stale,
-// reading only the seqlock-published tops (it never waits on a processor).
+// Health reports whether every connection is up and every subscribed
+// stream live: acked, not stale, not silent. It reads only published
+// state (the sessions' topic states, the books' seqlock tops, the other
+// streams' published stale flags) and never waits on a processor.
 func (e *Engine) Health() Health {
 	h := Health{Conns: len(e.conns)}
 	for _, c := range e.conns {
-		if c.sess != nil && c.sess.Connected() {
-			h.Connected++
+		if c.sess != nil {
+			if c.sess.Connected() {
+				h.Connected++
+			}
+			for i := range c.sess.NumTopics() {
+				ts := c.sess.TopicState(i)
+				if !ts.Subscribed {
+					h.Unsubscribed = append(h.Unsubscribed, c.sess.Topic(i))
+				}
+				if ts.Silent {
+					h.Silent = append(h.Silent, c.sess.Topic(i))
+				}
+			}
 		}
+		trades := "" // an option publicTrade topic serves many symbols
 		for _, st := range c.syms {
 			for _, bs := range st.books {
 				if q, ok := bs.b.Top().Load(); !ok || q.Stale {
 					h.StaleBooks = append(h.StaleBooks, st.name+"@"+strconv.Itoa(int(bs.depth)))
+					h.Stale = append(h.Stale, bs.topic)
 				}
+			}
+			if st.ticker != nil && (!st.ticker.live.Load() || st.ticker.silent.published()) {
+				h.Stale = append(h.Stale, st.ticker.topic)
+			}
+			for _, ks := range st.klines {
+				if ks.silent.published() {
+					h.Stale = append(h.Stale, ks.topic)
+				}
+			}
+			if st.tape != nil && st.tradeSilent.published() && st.trade != trades {
+				trades = st.trade
+				h.Stale = append(h.Stale, st.trade)
 			}
 		}
 	}
-	h.OK = h.Connected == h.Conns && len(h.StaleBooks) == 0
+	h.OK = h.Connected == h.Conns && len(h.StaleBooks) == 0 && len(h.Unsubscribed) == 0 &&
+		len(h.Stale) == 0 && len(h.Silent) == 0
 	return h
 }
 

@@ -115,6 +115,9 @@ type Config struct {
 	Logger *slog.Logger
 
 	replay bool // set by Replay: no sessions, frames come from a capture
+	// silence overrides session.DefaultSilence (tests: thresholds of a
+	// second instead of tens).
+	silence func(topic string) time.Duration
 }
 
 // Defaults, chosen from Bybit's documented behaviour (see

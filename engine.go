@@ -144,6 +144,7 @@ func New(cfg Config) (*Engine, error) {
 			BackoffBase:  cfg.BackoffBase,
 			BackoffCap:   cfg.BackoffCap,
 			Limiter:      e.limiter,
+			Silence:      cfg.silence,
 			Probe:        e.probe,
 			Metrics:      e.set,
 			Labels:       fmt.Sprintf(`conn="%d",category=%q`, c.idx, cfg.Category),

@@ -36,6 +36,14 @@ func startHarness(t *testing.T, simCfg bybitsim.Config, cfg Config, setup ...fun
 	if err != nil {
 		t.Fatalf("bybitsim.Start: %v", err)
 	}
+	return startHarnessOn(t, sim, cfg, setup...)
+}
+
+// startHarnessOn is startHarness on a simulator the caller started (and
+// prepared, e.g. with faults to meet the first connection); the harness
+// closes it.
+func startHarnessOn(t *testing.T, sim *bybitsim.Server, cfg Config, setup ...func(*Engine)) *harness {
+	t.Helper()
 	if cfg.Category == "" {
 		cfg.Category = Linear
 	}

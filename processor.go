@@ -16,8 +16,9 @@ import (
 // they do not collide.
 const (
 	// kindDropped: the reader dropped a message for Sym (ring full, or a
-	// message that failed to parse midway). Seq holds the dropped
-	// message's parse.Kind, Depth/Interval its stream.
+	// message that failed to parse midway), or the session found the
+	// stream silent (U == markSilent). Seq holds the message's
+	// parse.Kind, Depth/Interval its stream.
 	kindDropped parse.Kind = 200 + iota
 	// kindReset: the connection was (re)established; every book on it is
 	// stale until its snapshot.
@@ -247,6 +248,10 @@ func (p *processor) apply(c *connection, ev *parse.Event) {
 	case parse.KindTrade:
 		p.applyTrade(st, ev)
 	case kindDropped:
+		if ev.U == markSilent {
+			p.silent(st, ev)
+			return
+		}
 		p.dropped(st, ev)
 	}
 }
@@ -330,6 +335,7 @@ func (p *processor) applyKline(st *symState, ev *parse.Event) {
 		return
 	}
 	c := &ev.Candle
+	ks.silent.set(false)
 	out := ks.w.Update(kline.Candle{
 		Start: c.Start, End: c.End,
 		Open: c.Open, High: c.High, Low: c.Low, Close: c.Close,
@@ -362,6 +368,7 @@ func (p *processor) applyTrade(st *symState, ev *parse.Event) {
 		p.e.m.unexpected.Inc()
 		return
 	}
+	st.tradeSilent.set(false)
 	if st.tape.Add(&ev.Trade, ev.Seq) {
 		p.e.m.trades.Inc()
 		if p.e.hooks.OnTrade != nil {
@@ -433,6 +440,7 @@ func (p *processor) reset(c *connection) {
 func (p *processor) housekeep(now int64) {
 	p.lat.maybeSwap()
 	p.delay.maybeSwap()
+	p.publishLiveness()
 	for _, c := range p.conns {
 		for _, st := range c.syms {
 			for _, bs := range st.books {

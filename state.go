@@ -17,6 +17,8 @@ type symState struct {
 	ticker *tickerState
 	tape   *Tape
 	trade  string // publicTrade topic, "" if not subscribed
+	// tradeSilent: the trade topic went silent; cleared by the next trade.
+	tradeSilent staleFlag
 }
 
 // bookState is one (symbol, depth) book and its resync bookkeeping.
@@ -38,6 +40,8 @@ type klineState struct {
 	// REST history loader tops it up.
 	needFill bool
 	filling  bool
+	// silent: the topic went silent; cleared by the next kline message.
+	silent staleFlag
 }
 
 func (s *symState) book(depth uint16) *bookState {

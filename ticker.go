@@ -2,6 +2,7 @@ package ringfeed
 
 import (
 	"math/bits"
+	"sync/atomic"
 
 	"github.com/ringfeed/ringfeed/parse"
 )
@@ -14,7 +15,13 @@ type tickerState struct {
 	cs    int64 // cross sequence of the last message merged
 	// stale: a delta was lost or the connection was replaced; the next
 	// snapshot makes the ticker whole again.
-	stale     bool
+	stale bool
+	// live is the published negation of stale, for /healthz: stored here
+	// when a snapshot cures the ticker, copied from stale at every
+	// housekeeping pass otherwise (liveness.go).
+	live atomic.Bool
+	// silent: the topic went silent; cleared by its next message.
+	silent    staleFlag
 	snapshots uint64
 	deltas    uint64
 }
@@ -28,6 +35,9 @@ func (s *tickerState) apply(ev *parse.Event) {
 	if ev.Flags&parse.Snapshot != 0 {
 		s.t = *in
 		s.stale = false
+		if !s.live.Load() {
+			s.live.Store(true)
+		}
 		s.snapshots++
 	} else {
 		m := in.Present
@@ -42,6 +52,7 @@ func (s *tickerState) apply(ev *parse.Event) {
 		s.t.Empty = s.t.Empty&^in.Present | in.Empty
 		s.deltas++
 	}
+	s.silent.set(false)
 	s.ts = ev.TS
 	if ev.Seq != 0 {
 		s.cs = ev.Seq

@@ -31,6 +31,7 @@ const (
 	ReasonDropped                           // caller: an event for this book was dropped
 	ReasonBadNumber                         // caller: a number did not parse; or a negative size reached the book
 	ReasonResync                            // caller: resync requested
+	ReasonSilent                            // caller: the stream went silent (no message past its threshold)
 
 	numReasons
 )
@@ -50,6 +51,7 @@ var reasonNames = [numReasons]string{
 	ReasonDropped:             "dropped",
 	ReasonBadNumber:           "bad-number",
 	ReasonResync:              "resync",
+	ReasonSilent:              "silent",
 }
 
 var reasonErrors = [numReasons]string{
@@ -64,6 +66,7 @@ var reasonErrors = [numReasons]string{
 	ReasonDropped:             "book: stale: event dropped",
 	ReasonBadNumber:           "book: stale: bad number",
 	ReasonResync:              "book: stale: resync requested",
+	ReasonSilent:              "book: stale: stream silent",
 }
 
 // String returns the short label of r ("gap", "crossed", ...), or

@@ -12,6 +12,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/ringfeed/ringfeed/net/wsconn"
+	"github.com/ringfeed/ringfeed/parse"
 )
 
 // requestLog is a WebSocket server on 127.0.0.1 that records the text
@@ -120,6 +121,13 @@ type controlRig struct {
 
 func newControlRig(t *testing.T, category string, topics ...string) *controlRig {
 	t.Helper()
+	return newControlRigWith(t, category, nil, topics...)
+}
+
+// newControlRigWith is newControlRig with mod applied to the session's
+// Config before New.
+func newControlRigWith(t *testing.T, category string, mod func(*Config), topics ...string) *controlRig {
+	t.Helper()
 	names := map[string]bool{}
 	for _, tp := range topics {
 		parts := strings.Split(tp, ".")
@@ -134,7 +142,7 @@ func newControlRig(t *testing.T, category string, topics ...string) *controlRig 
 		list = append(list, n)
 	}
 	rl := newRequestLog(t)
-	s, err := New(Config{
+	cfg := Config{
 		Category:    category,
 		URL:         rl.url,
 		Topics:      topics,
@@ -143,7 +151,11 @@ func newControlRig(t *testing.T, category string, topics ...string) *controlRig 
 		AckTimeout:  time.Second,
 		BackoffBase: 100 * time.Millisecond,
 		BackoffCap:  time.Second,
-	})
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,5 +399,76 @@ func TestPongTimeoutKills(t *testing.T) {
 	}
 	if r.c.reason != errPongTimeout {
 		t.Fatalf("reason: got %v; want errPongTimeout", r.c.reason)
+	}
+}
+
+// TestSilenceMarksTopic: a topic silent past its threshold while another
+// keeps talking is resubscribed, reported by TopicState as silent and not
+// subscribed, and passed to Sink.Silent before the resubscribe's answers
+// are handled; its next message clears the silence.
+func TestSilenceMarksTopic(t *testing.T) {
+	topics := []string{"orderbook.50.AUSDT", "tickers.BUSDT"}
+	r := newControlRigWith(t, "linear", func(c *Config) {
+		c.Silence = func(topic string) time.Duration {
+			if strings.HasPrefix(topic, "orderbook.") {
+				return 2 * time.Second
+			}
+			return 0
+		}
+	}, topics...)
+	sink := r.s.cfg.Sink.(*ringSink)
+	const (
+		book   = `{"topic":"orderbook.50.AUSDT","type":"snapshot","ts":1700000000123,"data":{"s":"AUSDT","b":[["1.5","2"]],"a":[["1.6","3"]],"u":1,"seq":7},"cts":1700000000120}`
+		ticker = `{"topic":"tickers.BUSDT","type":"delta","data":{"symbol":"BUSDT","bid1Price":"2.1"},"cs":1,"ts":1700000000123}`
+	)
+	r.log.waitN(t, 1)
+	r.answer(`{"success":true,"ret_msg":"","conn_id":"x","req_id":"s-1","op":"subscribe"}`, 0)
+	if got := r.s.TopicState(0); !got.Subscribed || got.Silent {
+		t.Fatalf("after the ack: got %+v; want subscribed, not silent", got)
+	}
+	r.answer(book, 0)
+	for range 4 {
+		r.answer(ticker, 500*time.Millisecond)
+	}
+	if got := r.s.TopicState(0); !got.Subscribed || got.Silent {
+		t.Fatalf("2 s after the book's last message: got %+v; want subscribed, not silent", got)
+	}
+	// Silent past 2 s, and something else arrived after that point.
+	r.answer(ticker, 200*time.Millisecond)
+	r.answer(ticker, 0)
+	reqs := r.log.waitN(t, 2)
+	if !strings.Contains(reqs[1], `"op":"unsubscribe","req_id":"u-2","args":["orderbook.50.AUSDT"]`) {
+		t.Fatalf("got %s; want the silent topic unsubscribed alone", reqs[1])
+	}
+	if got := r.s.TopicState(0); got.Subscribed || !got.Silent {
+		t.Fatalf("silent topic: got %+v; want silent, not subscribed", got)
+	}
+	if got := r.s.TopicState(1); !got.Subscribed || got.Silent {
+		t.Fatalf("talking topic: got %+v; want subscribed, not silent", got)
+	}
+	if got := sink.silent(); len(got) != 0 {
+		t.Fatalf("Sink.Silent before the reader handled another message: got %d calls; want 0", len(got))
+	}
+	// The reader passes the silence on before it handles the next frame.
+	r.answer(`{"success":true,"ret_msg":"","conn_id":"x","req_id":"u-2","op":"unsubscribe"}`, 0)
+	got := sink.silent()
+	id, _ := r.s.cfg.Symbols.Lookup([]byte("AUSDT"))
+	if len(got) != 1 || got[0].Class != parse.ClassData || got[0].Kind != parse.KindBook || got[0].Depth != 50 || got[0].Sym != id {
+		t.Fatalf("Sink.Silent calls: got %+v; want one for the AUSDT depth-50 book", got)
+	}
+	reqs = r.log.waitN(t, 3)
+	if !strings.Contains(reqs[2], `"op":"subscribe","req_id":"s-3","args":["orderbook.50.AUSDT"]`) {
+		t.Fatalf("got %s; want the subscribe half", reqs[2])
+	}
+	r.answer(`{"success":true,"ret_msg":"","conn_id":"x","req_id":"s-3","op":"subscribe"}`, 0)
+	if got := r.s.TopicState(0); !got.Subscribed || !got.Silent {
+		t.Fatalf("resubscribed, no data yet: got %+v; want subscribed and still silent", got)
+	}
+	r.answer(book, 0)
+	if got := r.s.TopicState(0); !got.Subscribed || got.Silent {
+		t.Fatalf("after fresh data: got %+v; want subscribed, not silent", got)
+	}
+	if got := len(sink.silent()); got != 1 {
+		t.Fatalf("got %d Sink.Silent calls; want 1", got)
 	}
 }

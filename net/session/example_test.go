@@ -28,6 +28,7 @@ func (s *ringSink) Next() *parse.Event {
 }
 func (s *ringSink) Commit()                   { s.cur = 0 }
 func (s *ringSink) Abort(parse.Result, error) { s.r.Rollback(s.cur); s.cur = 0 }
+func (s *ringSink) Silent(parse.Result)       {}
 func (s *ringSink) Flush()                    { s.r.Publish() }
 func (s *ringSink) Reset()                    { s.resets++ }
 func newSink() *ringSink                      { return &ringSink{r: ring.New[parse.Event](1024)} }

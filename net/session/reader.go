@@ -53,6 +53,9 @@ func (r *reader) flush() {
 // control side. It never blocks except inside Sink.Next (the engine's
 // bounded wait), and does not allocate for data messages.
 func (r *reader) handle(m wsconn.Message) {
+	if r.s.silentAny.Load() {
+		r.silences()
+	}
 	r.s.lastRecv.Store(m.RecvNs)
 	r.msgs++
 	if r.tap != nil {
@@ -87,6 +90,29 @@ func (r *reader) handle(m wsconn.Message) {
 	}
 	if i := r.tt.lookup(res.Kind, resultParam(&res), res.Sym); i >= 0 {
 		r.s.seen[i].Store(m.RecvNs)
+		if r.s.silent[i].Load() {
+			r.s.silent[i].Store(false)
+		}
+	}
+}
+
+// silences passes the topics the control goroutine found silent to
+// Sink.Silent, between messages, so the markers enter the ring ahead of
+// anything the resubscribe brings.
+func (r *reader) silences() {
+	s := r.s
+	// Clear first: a request set after this store also sets silentAny
+	// again after it, so none is missed.
+	s.silentAny.Store(false)
+	for i := range s.silentReq {
+		if !s.silentReq[i].Load() {
+			continue
+		}
+		s.silentReq[i].Store(false)
+		for _, sym := range r.tt.streams[i].syms {
+			r.sink.Silent(r.tt.result(i, sym))
+		}
+		r.unflushed++ // the sink may have queued a marker to publish
 	}
 }
 
