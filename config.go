@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/net/session"
 	"log/slog"
 	"net"
 	"net/url"
@@ -90,6 +91,11 @@ type Config struct {
 
 	BackoffBase time.Duration
 	BackoffCap  time.Duration
+	// ConnectLimit is how many new connections the process may open in
+	// any 5 minutes, all its connections together (Bybit allows 500 per
+	// IP): half of it at once, the rest spread evenly. 0 means
+	// DefaultConnectLimit.
+	ConnectLimit int
 
 	ProbeConnectTimeout time.Duration
 	ProbeTimeout        time.Duration
@@ -136,6 +142,7 @@ const (
 	DefaultMaxMessage     = 16 << 20
 	DefaultBackoffBase    = 500 * time.Millisecond
 	DefaultBackoffCap     = 30 * time.Second
+	DefaultConnectLimit   = session.DefaultConnects
 	DefaultProbeConnect   = 5 * time.Second
 	DefaultProbeTimeout   = 10 * time.Second
 	DefaultHookBudget     = 50 * time.Microsecond
@@ -240,6 +247,12 @@ func (c *Config) Validate() error {
 	}
 	if c.SymbolsPerConn < 1 {
 		return cfgErr("symbols-per-conn", "must be ≥ 1, got %d", c.SymbolsPerConn)
+	}
+	if c.ConnectLimit == 0 {
+		c.ConnectLimit = DefaultConnectLimit
+	}
+	if c.ConnectLimit < 2 || c.ConnectLimit > session.MaxConnects {
+		return cfgErr("connect-limit", "must be in [2, %d] (Bybit allows %d new connections per 5 minutes per IP), got %d", session.MaxConnects, session.MaxConnects, c.ConnectLimit)
 	}
 	if c.MaxMessageSize == 0 {
 		c.MaxMessageSize = DefaultMaxMessage

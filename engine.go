@@ -116,7 +116,7 @@ func New(cfg Config) (*Engine, error) {
 		}
 		e.rec = rec
 	}
-	e.limiter = session.NewLimiter(5, time.Second)
+	e.limiter = session.NewWindowLimiter(cfg.ConnectLimit, session.ConnectWindow)
 	probe, err := session.NewProbe(session.ProbeConfig{
 		URL:            cfg.RESTURL,
 		ConnectTimeout: cfg.ProbeConnectTimeout,

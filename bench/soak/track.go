@@ -10,7 +10,8 @@ import (
 
 // The reconnect schedule the soak checks ringfeed against: its defaults
 // (ringfeed.DefaultBackoffBase/Cap, session.DefaultHealthyAfter) and the
-// engine's connection limiter (session.NewLimiter(5, time.Second)). The
+// engine's connection limiter (session.NewWindowLimiter with
+// ringfeed.DefaultConnectLimit: a burst of 200, then one per 1.5 s). The
 // soak does not pass --backoff-base/--backoff-cap, so these are what the
 // binary runs with.
 const (
@@ -18,10 +19,10 @@ const (
 	backoffCap   = 30 * time.Second
 	healthyAfter = 30 * time.Second
 	pongTimeout  = 10 * time.Second // ringfeed.DefaultPongTimeout
-	limiterBurst = 5
-	limiterEvery = time.Second
+	limiterBurst = 200
+	limiterEvery = 1500 * time.Millisecond
 	// perAttempt is what one attempt may add to an outage besides its
-	// backoff sleep: a wait for the shared limiter (one token a second)
+	// backoff sleep: a wait for the shared limiter (one token per 1.5 s)
 	// plus the longest handshake delay the schedule injects (2 s).
 	perAttempt = limiterEvery + 2*time.Second
 )

@@ -81,6 +81,7 @@ func newFlagSet(name string, o *options, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.MaxMessageSize, "max-message", ringfeed.DefaultMaxMessage, "largest WebSocket message accepted in bytes; larger closes with 1009 and reconnects")
 	fs.DurationVar(&c.BackoffBase, "backoff-base", ringfeed.DefaultBackoffBase, "reconnect backoff base (full jitter)")
 	fs.DurationVar(&c.BackoffCap, "backoff-cap", ringfeed.DefaultBackoffCap, "reconnect backoff cap")
+	fs.IntVar(&c.ConnectLimit, "connect-limit", ringfeed.DefaultConnectLimit, "new connections allowed in any 5 minutes, half at once (Bybit allows 500 per IP)")
 	fs.DurationVar(&c.ProbeConnectTimeout, "probe-connect-timeout", ringfeed.DefaultProbeConnect, "network probe connect timeout")
 	fs.DurationVar(&c.ProbeTimeout, "probe-timeout", ringfeed.DefaultProbeTimeout, "network probe total timeout")
 	fs.DurationVar(&c.HookBudget, "hook-budget", ringfeed.DefaultHookBudget, "user hook time budget; calls over it are counted and logged")
