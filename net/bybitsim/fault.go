@@ -34,6 +34,7 @@ const (
 	// Data for it is not queued meanwhile; afterwards its book and ticker
 	// subscriptions get a fresh snapshot of the sent state (trades and
 	// klines of the stall are lost to it), so it converges without a gap.
+	// A stall replaces one in progress: a short D ends a long one early.
 	FaultStall
 	// FaultGarbage sends one text frame that is not JSON.
 	FaultGarbage

@@ -38,6 +38,7 @@ func (s *Server) handleRequest(c *conn, msg []byte) {
 	switch req.Op {
 	case "ping":
 		if c.stalled(time.Now().UnixNano()) {
+			s.stats.pingsStalled.Add(1)
 			return
 		}
 		s.stats.pings.Add(1)
