@@ -221,17 +221,26 @@ func (h *harness) compareBooks(cat string, depth int) {
 
 func (h *harness) compareKlines(cat, interval string) {
 	h.t.Helper()
+	if err := h.klinesDiff(cat, interval); err != nil {
+		h.t.Error(err)
+	}
+}
+
+// klinesDiff compares the engine's kline windows with the candles the
+// simulator sent and describes the first difference.
+func (h *harness) klinesDiff(cat, interval string) error {
+	h.t.Helper()
 	for _, s := range h.e.cfg.Symbols {
 		rows, err := h.sim.Kline(cat, s, interval)
 		if err != nil {
-			h.t.Fatalf("sim.Kline(%s): %v", s, err)
+			return fmt.Errorf("sim.Kline(%s): %v", s, err)
 		}
 		var got KlinesView
 		if code := h.get(fmt.Sprintf("/v1/klines/%s/%s", s, interval), &got); code != http.StatusOK {
-			h.t.Fatalf("/v1/klines/%s: status %d", s, code)
+			return fmt.Errorf("/v1/klines/%s: status %d", s, code)
 		}
 		if len(got.Klines) == 0 || len(rows) == 0 {
-			h.t.Fatalf("%s: got %d candles, sim sent %d", s, len(got.Klines), len(rows))
+			return fmt.Errorf("%s: got %d candles, sim sent %d", s, len(got.Klines), len(rows))
 		}
 		// Compare the candles the stream delivered: the newest ones.
 		n := min(len(got.Klines), len(rows))
@@ -240,25 +249,35 @@ func (h *harness) compareKlines(cat, interval string) {
 			g, w := gk[i], wk[i]
 			if g.Start != w.Start || !decimalEq(g.Open, w.Open) || !decimalEq(g.High, w.High) || !decimalEq(g.Low, w.Low) ||
 				!decimalEq(g.Close, w.Close) || !decimalEq(g.Volume, w.Volume) || !decimalEq(g.Turnover, w.Turnover) || g.Confirm != w.Confirm {
-				h.t.Errorf("%s candle %d: got %+v; want %+v", s, i, g, w)
+				return fmt.Errorf("%s candle %d: got %+v; want %+v", s, i, g, w)
 			}
 		}
 	}
+	return nil
 }
 
 func (h *harness) compareTickers(cat string) {
 	h.t.Helper()
+	if err := h.tickersDiff(cat); err != nil {
+		h.t.Error(err)
+	}
+}
+
+// tickersDiff compares the engine's tickers with the simulator's and
+// describes the first difference.
+func (h *harness) tickersDiff(cat string) error {
+	h.t.Helper()
 	for _, s := range h.e.cfg.Symbols {
 		want, err := h.sim.Ticker(cat, s)
 		if err != nil {
-			h.t.Fatalf("sim.Ticker(%s): %v", s, err)
+			return fmt.Errorf("sim.Ticker(%s): %v", s, err)
 		}
 		var got TickerView
 		if code := h.get("/v1/ticker/"+s, &got); code != http.StatusOK {
-			h.t.Fatalf("/v1/ticker/%s: status %d", s, code)
+			return fmt.Errorf("/v1/ticker/%s: status %d", s, code)
 		}
 		if got.Stale {
-			h.t.Errorf("%s: ticker stale", s)
+			return fmt.Errorf("%s: ticker stale", s)
 		}
 		for k, w := range want {
 			if k == "symbol" || k == "tickDirection" || k == "deliveryTime" || k == "curPreListingPhase" {
@@ -266,14 +285,14 @@ func (h *harness) compareTickers(cat string) {
 			}
 			g, ok := got.Fields[k]
 			if !ok {
-				h.t.Errorf("%s: ticker field %s missing (sim %q)", s, k, w)
-				continue
+				return fmt.Errorf("%s: ticker field %s missing (sim %q)", s, k, w)
 			}
 			if g != w && !decimalEq(g, w) {
-				h.t.Errorf("%s: ticker %s: got %q; want %q", s, k, g, w)
+				return fmt.Errorf("%s: ticker %s: got %q; want %q", s, k, g, w)
 			}
 		}
 	}
+	return nil
 }
 
 func TestEngineMatchesSimulator(t *testing.T) {
@@ -284,6 +303,11 @@ func TestEngineMatchesSimulator(t *testing.T) {
 	waitFor(t, 20*time.Second, "1500 messages", func() bool { return h.e.Stats().Messages > 1500 })
 	h.quiesce("linear", 50)
 	h.compareBooks("linear", 50)
+	// Klines and tickers share the books' connections, but a message sent
+	// after the last book delta may still be on its way.
+	waitFor(t, 15*time.Second, "klines and tickers caught up", func() bool {
+		return h.klinesDiff("linear", "1") == nil && h.tickersDiff("linear") == nil
+	})
 	h.compareKlines("linear", "1")
 	h.compareTickers("linear")
 

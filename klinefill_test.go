@@ -32,7 +32,7 @@ func TestKlineWindowFilledFromREST(t *testing.T) {
 		}
 	}
 	h.sim.Pause()
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, 15*time.Second, "klines caught up with the simulator", func() bool { return h.klinesDiff("linear", "1") == nil })
 	h.compareKlines("linear", "1")
 }
 
