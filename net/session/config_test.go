@@ -235,22 +235,6 @@ func TestParseReqNum(t *testing.T) {
 	f("s-1234567890123456789", "s-", 0, false)
 }
 
-func TestRateLog(t *testing.T) {
-	var l rateLog
-	if ok, _ := l.allow(1); !ok {
-		t.Fatal("first line: got suppressed; want allowed")
-	}
-	for i := range 5 {
-		if ok, _ := l.allow(int64(2 + i)); ok {
-			t.Fatal("line within logEvery: got allowed; want suppressed")
-		}
-	}
-	ok, n := l.allow(1 + logEvery)
-	if !ok || n != 5 {
-		t.Fatalf("after logEvery: got %v, %d suppressed; want true, 5", ok, n)
-	}
-}
-
 // TestWindowLimiterBound drives limiters on a fake clock with a client that
 // takes every token as soon as it is granted: no window of the limiter's
 // length ever holds more than n grants, the first n/2 come at once, and
