@@ -249,7 +249,7 @@ func TestBackoffAgainstDeadServer(t *testing.T) {
 	h = start(lim)
 	waitFor(t, 20*time.Second, "two attempts, the third waiting for the limiter", func() bool {
 		lim.mu.Lock()
-		booked := lim.tat.Sub(time.Now()) > 2*time.Hour // three tokens reserved
+		booked := time.Until(lim.tat) > 2*time.Hour // three tokens reserved
 		lim.mu.Unlock()
 		return booked && h.s.Stats().Attempts == 2
 	})
