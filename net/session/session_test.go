@@ -232,8 +232,10 @@ func TestBackoffAgainstDeadServer(t *testing.T) {
 	waitFor(t, 20*time.Second, "five attempts", func() bool { return h.s.Stats().Attempts >= 5 })
 	h.stop()
 	n := h.s.Stats().Attempts
-	if got := h.metric(`ringfeed_connects_total{result="handshake_error"}`); int64(got) != n {
-		t.Errorf("connects_total{handshake_error}: got %v; want %d", got, n)
+	// The last attempt may be cut short by stop: it is not counted as a
+	// failed connect then.
+	if got := int64(h.metric(`ringfeed_connects_total{result="handshake_error"}`)); got != n && got != n-1 {
+		t.Errorf("connects_total{handshake_error}: got %d; want %d, or %d if stop cut the last attempt", got, n, n-1)
 	}
 	if got := h.metric("ringfeed_reconnect_attempts_total"); int64(got) != n-1 {
 		t.Errorf("reconnect_attempts_total: got %v; want %d", got, n-1)
