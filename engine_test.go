@@ -219,10 +219,17 @@ func (h *harness) compareBooks(cat string, depth int) {
 	}
 }
 
-func (h *harness) compareKlines(cat, interval string) {
+// converge waits (bounded by d) until diff reports no difference, and
+// fails the test with the last difference if it does not.
+func (h *harness) converge(d time.Duration, what string, diff func() error) {
 	h.t.Helper()
-	if err := h.klinesDiff(cat, interval); err != nil {
-		h.t.Error(err)
+	var err error
+	deadline := time.Now().Add(d)
+	for err = diff(); err != nil; err = diff() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%s: still differ after %v: %v", what, d, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -254,13 +261,6 @@ func (h *harness) klinesDiff(cat, interval string) error {
 		}
 	}
 	return nil
-}
-
-func (h *harness) compareTickers(cat string) {
-	h.t.Helper()
-	if err := h.tickersDiff(cat); err != nil {
-		h.t.Error(err)
-	}
 }
 
 // tickersDiff compares the engine's tickers with the simulator's and
@@ -305,11 +305,8 @@ func TestEngineMatchesSimulator(t *testing.T) {
 	h.compareBooks("linear", 50)
 	// Klines and tickers share the books' connections, but a message sent
 	// after the last book delta may still be on its way.
-	waitFor(t, 15*time.Second, "klines and tickers caught up", func() bool {
-		return h.klinesDiff("linear", "1") == nil && h.tickersDiff("linear") == nil
-	})
-	h.compareKlines("linear", "1")
-	h.compareTickers("linear")
+	h.converge(15*time.Second, "klines", func() error { return h.klinesDiff("linear", "1") })
+	h.converge(15*time.Second, "tickers", func() error { return h.tickersDiff("linear") })
 
 	var tr TradesView
 	if code := h.get("/v1/trades/BTCUSDT?limit=5", &tr); code != http.StatusOK || len(tr.Trades) == 0 {
