@@ -27,8 +27,15 @@ build:
 vet:
 	$(GO) vet $(PKGS)
 
+# lint runs staticcheck and goimports: imports in three groups, standard
+# library, third party, then this module (-local), each sorted.
 lint:
 	$(GO) tool staticcheck $(PKGS)
+	@out=$$($(GO) tool goimports -local github.com/ringfeed/ringfeed -l .); \
+	if [ -n "$$out" ]; then \
+	  echo "goimports: import grouping to fix (go tool goimports -local github.com/ringfeed/ringfeed -w FILE):"; \
+	  echo "$$out"; exit 1; \
+	fi
 
 race:
 	$(GO) test -race -count=1 -timeout 8m $(PKGS)

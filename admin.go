@@ -51,13 +51,25 @@ func (e *Engine) Handler() http.Handler {
 	return mux
 }
 
-func (e *Engine) startAdmin() error {
+// listenAdmin binds the admin address, first thing in Run, so that a
+// taken port fails the start at once rather than after the REST calls.
+func (e *Engine) listenAdmin() error {
 	if e.cfg.Admin == "off" {
 		return nil
 	}
 	ln, err := net.Listen("tcp", e.cfg.Admin)
 	if err != nil {
-		return cfgErr("admin", "listen: %v", err)
+		return cfgErr("Admin", "listen: %v", err)
+	}
+	e.adminLn = ln
+	return nil
+}
+
+// startAdmin serves on the listener listenAdmin bound.
+func (e *Engine) startAdmin() error {
+	ln := e.adminLn
+	if ln == nil {
+		return nil
 	}
 	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
 		e.log.Warn("admin server listens beyond loopback: /debug/pprof and the state API are exposed", "addr", ln.Addr().String())
@@ -82,6 +94,9 @@ func (e *Engine) startAdmin() error {
 
 func (e *Engine) stopAdmin() {
 	if e.admin == nil {
+		if e.adminLn != nil {
+			e.adminLn.Close() // bound, never served: Run failed at start
+		}
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

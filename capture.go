@@ -97,7 +97,7 @@ type recorder struct {
 func newRecorder(path string, conns int, clock wallClock) (*recorder, error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, cfgErr("record", "%v", err)
+		return nil, cfgErr("Record", "%v", err)
 	}
 	r := &recorder{path: path, f: f, w: bufio.NewWriterSize(f, 1<<20), clock: clock,
 		stop: make(chan struct{}), done: make(chan struct{})}

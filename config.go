@@ -3,8 +3,6 @@ package ringfeed
 import (
 	"errors"
 	"fmt"
-	"github.com/ringfeed/ringfeed/book"
-	"github.com/ringfeed/ringfeed/net/session"
 	"log/slog"
 	"net"
 	"net/url"
@@ -12,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/net/session"
 )
 
 // Category is a Bybit v5 public stream category; one socket serves exactly
@@ -34,8 +35,11 @@ const (
 	TestnetREST = "https://api-testnet.bybit.com"
 )
 
-// Config is everything an Engine needs. The zero value of every field but
-// Category, Symbols and Topics means "the default"; Validate fills them in.
+// Config is everything an Engine needs. Category, Symbols and Topics are
+// required; the zero value of every other field means its default, which
+// lives in one place: the lower layer's constants for the Session and
+// Probe settings (net/session, net/wsconn), this package's Default*
+// constants for the rest. Validate fills the defaults in.
 type Config struct {
 	Category Category
 	Symbols  []string
@@ -49,13 +53,22 @@ type Config struct {
 	// RESTURL is the REST base for the probe, instruments and kline
 	// history; empty means Bybit mainnet.
 	RESTURL string
-	// CAFile adds a PEM certificate authority to the system pool for wss.
-	// Verification cannot be turned off.
+	// CAFile adds the PEM certificate authorities in the file to the
+	// system pool for wss and https. New reads it: a missing file or one
+	// without a PEM certificate is a *ConfigError. Verification cannot be
+	// turned off.
 	CAFile string
 
-	// Admin is the admin HTTP listen address; "" means 127.0.0.1:9100 and
-	// "off" disables the server.
+	// Admin is the admin HTTP listen address (host:port) for /metrics,
+	// /healthz, /v1/… and /debug/pprof/. Empty or "off" serves nothing:
+	// a library user gets no HTTP server unless asked (the CLI's default
+	// is DefaultAdmin).
 	Admin string
+	// AdminPublic allows an Admin address that is not loopback. The admin
+	// server has no authentication and serves pprof (/debug/pprof/cmdline
+	// shows the command line), so exposing it is an explicit choice:
+	// without AdminPublic such an address is a *ConfigError.
+	AdminPublic bool
 
 	// Processors is the number of processor goroutines; 0 means one per
 	// spare core, at least one.
@@ -76,29 +89,29 @@ type Config struct {
 	// RingSize is the slot count of each connection's ring (power of two).
 	RingSize int
 	// RingFullWait bounds how long a reader waits for room before it drops
-	// an event and marks its symbol stale (DESIGN.md rule 2).
+	// an event and marks its symbol stale.
 	RingFullWait time.Duration
 	// SymbolsPerConn caps the symbols sharded onto one connection.
 	SymbolsPerConn int
-
-	IdleTimeout      time.Duration
-	PingInterval     time.Duration
-	PongTimeout      time.Duration
-	DialTimeout      time.Duration
-	HandshakeTimeout time.Duration
-	WriteTimeout     time.Duration
-	MaxMessageSize   int
-
-	BackoffBase time.Duration
-	BackoffCap  time.Duration
 	// ConnectLimit is how many new connections the process may open in
-	// any 5 minutes, all its connections together (Bybit allows 500 per
-	// IP): half of it at once, the rest spread evenly. 0 means
-	// DefaultConnectLimit.
+	// any 5 minutes, all its connections together (Bybit allows
+	// session.MaxConnects per IP): half of it at once, the rest spread
+	// evenly. 0 means session.DefaultConnects.
 	ConnectLimit int
 
-	ProbeConnectTimeout time.Duration
-	ProbeTimeout        time.Duration
+	// Session holds every connection's session settings: ping interval
+	// and pong timeout, ack timeout, reconnect backoff, resync limits,
+	// and in Session.Dial the WebSocket's dial, handshake, write and idle
+	// timeouts and message size limit. Zero fields take net/session's and
+	// net/wsconn's defaults. The engine sets the per-connection fields
+	// (Category, URL, Topics, Symbols, Sink, Tap, Limiter, Probe, Metrics,
+	// Labels, Logger, Dial.RootCAFile): leave them zero.
+	Session session.Config
+	// Probe holds the network probe's timeouts and retries; zero fields
+	// take net/session's defaults. Probe.Timeout also bounds each REST
+	// request (instruments, kline history). The engine sets URL, RootCAs,
+	// Metrics, Labels and Logger: leave them zero.
+	Probe session.ProbeConfig
 
 	// HookBudget is how long a user hook may run before the call is
 	// counted and logged as over budget.
@@ -110,10 +123,11 @@ type Config struct {
 	KlineWindow int
 	// TradeTape is the number of trades kept per symbol.
 	TradeTape int
-	// KlineHistory fills kline windows from REST at start and after gaps.
-	// Off by default only when the REST endpoint is unreachable by design
-	// (tests); the CLI turns it on.
-	KlineHistory bool
+	// NoKlineHistory turns off filling kline windows from REST at start
+	// and after gaps. History is on by default, in the library and the
+	// CLI alike (--kline-history=false turns it off there); without it a
+	// window holds only the candles streamed since start.
+	NoKlineHistory bool
 
 	// Record, when set, captures every raw frame with its receive time.
 	Record string
@@ -121,43 +135,32 @@ type Config struct {
 	Logger *slog.Logger
 
 	replay bool // set by Replay: no sessions, frames come from a capture
-	// silence overrides session.DefaultSilence (tests: thresholds of a
-	// second instead of tens).
-	silence func(topic string) time.Duration
 }
 
-// Defaults, chosen from Bybit's documented behaviour (see
-// shared/docs/bybit-v5-public.md): 20 s app pings, idle cut after 2× that.
+// Defaults of the settings this package owns (the Session and Probe
+// defaults are net/session's and net/wsconn's).
 const (
+	// DefaultAdmin is the CLI's admin address; the library's default is
+	// no admin server.
 	DefaultAdmin          = "127.0.0.1:9100"
 	DefaultRingSize       = 8192
 	DefaultRingFullWait   = 2 * time.Millisecond
 	DefaultSymbolsPerConn = 50
-	DefaultIdleTimeout    = 30 * time.Second
-	DefaultPingInterval   = 20 * time.Second
-	DefaultPongTimeout    = 10 * time.Second
-	DefaultDialTimeout    = 5 * time.Second
-	DefaultHandshake      = 10 * time.Second
-	DefaultWriteTimeout   = 5 * time.Second
-	DefaultMaxMessage     = 16 << 20
-	DefaultBackoffBase    = 500 * time.Millisecond
-	DefaultBackoffCap     = 30 * time.Second
-	DefaultConnectLimit   = session.DefaultConnects
-	DefaultProbeConnect   = 5 * time.Second
-	DefaultProbeTimeout   = 10 * time.Second
 	DefaultHookBudget     = 50 * time.Microsecond
 	DefaultKlineWindow    = 1000
 	DefaultTradeTape      = 1000
 )
 
-// ConfigError names the setting that is wrong. The CLI maps it to exit
-// status 2 and prints Field as the flag name.
+// ConfigError names the Config field that is wrong, as a Go selector
+// relative to Config ("RingSize", "Session.PingInterval"); Msg names other
+// fields the same way. A front end maps them to its own names (the CLI to
+// flags) and exits with status 2.
 type ConfigError struct {
 	Field string
 	Msg   string
 }
 
-func (e *ConfigError) Error() string { return "ringfeed: --" + e.Field + ": " + e.Msg }
+func (e *ConfigError) Error() string { return "ringfeed: Config." + e.Field + ": " + e.Msg }
 
 func cfgErr(field, format string, args ...any) error {
 	return &ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)}
@@ -169,149 +172,278 @@ func IsConfigError(err error) bool {
 	return errors.As(err, &ce)
 }
 
-// Validate checks c and fills defaults in place. The first problem found is
-// returned as a *ConfigError.
+// Validate checks c and fills in the defaults of the fields this package
+// owns; Session and Probe keep their zero fields, which their packages
+// fill. It never writes into the slices c refers to. The first problem
+// found is returned as a *ConfigError.
 func (c *Config) Validate() error {
+	for _, check := range []func() error{
+		c.validateStreams,
+		c.validateEndpoints,
+		c.validateEngineOwned,
+		c.validateLimits,
+		c.validateRelations,
+		c.validateCPUs,
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	c.fillDefaults()
+	return nil
+}
+
+// validateStreams checks what to subscribe: the category, the symbols
+// (trimmed into a new slice) and the topic kinds.
+func (c *Config) validateStreams() error {
 	switch c.Category {
 	case Spot, Linear, Inverse, Option:
 	case "":
-		return cfgErr("category", "required (spot, linear, inverse or option)")
+		return cfgErr("Category", "required (spot, linear, inverse or option)")
 	default:
-		return cfgErr("category", "unknown category %q (want spot, linear, inverse or option)", c.Category)
+		return cfgErr("Category", "unknown category %q (want spot, linear, inverse or option)", c.Category)
 	}
 	if len(c.Symbols) == 0 {
-		return cfgErr("symbols", "at least one symbol is required")
+		return cfgErr("Symbols", "at least one symbol is required")
 	}
+	syms := make([]string, len(c.Symbols))
 	seen := make(map[string]bool, len(c.Symbols))
 	for i, s := range c.Symbols {
 		s = strings.TrimSpace(s)
 		if !validSymbol(s) {
-			return cfgErr("symbols", "invalid symbol %q (A-Z, 0-9 and '-' only, 1..32 characters)", s)
+			return cfgErr("Symbols", "invalid symbol %q (A-Z, 0-9 and '-' only, 1..32 characters)", s)
 		}
 		if seen[s] {
-			return cfgErr("symbols", "symbol %s listed twice", s)
+			return cfgErr("Symbols", "symbol %s listed twice", s)
 		}
 		seen[s] = true
-		c.Symbols[i] = s
+		syms[i] = s
 	}
+	c.Symbols = syms
 	if len(c.Topics) == 0 {
-		return cfgErr("topics", "at least one topic is required")
+		return cfgErr("Topics", "at least one topic is required")
 	}
 	tseen := make(map[string]bool, len(c.Topics))
 	for _, t := range c.Topics {
 		if err := validTopic(c.Category, t); err != nil {
-			return cfgErr("topics", "%v", err)
+			return cfgErr("Topics", "%v", err)
 		}
 		if tseen[t] {
-			return cfgErr("topics", "topic %s listed twice", t)
+			return cfgErr("Topics", "topic %s listed twice", t)
 		}
 		tseen[t] = true
 	}
+	return nil
+}
 
+// validateEndpoints resolves the WebSocket and REST URLs and checks the
+// admin address, which must be loopback unless AdminPublic.
+func (c *Config) validateEndpoints() error {
 	var err error
 	if c.WSURL, err = wsURL(c.WSURL, c.Category); err != nil {
-		return cfgErr("ws-url", "%v", err)
+		return cfgErr("WSURL", "%v", err)
 	}
 	if c.RESTURL, err = restURL(c.RESTURL); err != nil {
-		return cfgErr("rest-url", "%v", err)
+		return cfgErr("RESTURL", "%v", err)
 	}
 	switch c.Admin {
-	case "":
-		c.Admin = DefaultAdmin
-	case "off":
+	case "", "off":
+		c.Admin = "off"
 	default:
-		if _, _, err := net.SplitHostPort(c.Admin); err != nil {
-			return cfgErr("admin", "want host:port or off: %v", err)
+		host, _, err := net.SplitHostPort(c.Admin)
+		if err != nil {
+			return cfgErr("Admin", "want host:port or off: %v", err)
+		}
+		if !c.AdminPublic && !isLoopback(host) {
+			return cfgErr("Admin", "%s is not a loopback address: the admin server has no authentication and serves /debug/pprof (the command line included); set AdminPublic to expose it", c.Admin)
 		}
 	}
-
-	if c.Processors < 0 {
-		return cfgErr("processors", "must be ≥ 0, got %d", c.Processors)
+	if c.CAFile != "" && c.Session.Dial.RootCAFile != "" {
+		return cfgErr("Session.Dial.RootCAFile", "set by the engine from CAFile; leave it empty")
 	}
+	return nil
+}
+
+// isLoopback reports whether host (an IP or a name) can only be reached
+// from this machine. An empty host or an unspecified address (0.0.0.0, ::)
+// listens on every interface.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// validateEngineOwned rejects the Session and Probe fields the engine sets
+// per connection, so a value there is not silently replaced.
+func (c *Config) validateEngineOwned() error {
+	s, p := &c.Session, &c.Probe
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"Session.Category", s.Category != ""},
+		{"Session.URL", s.URL != ""},
+		{"Session.Topics", s.Topics != nil},
+		{"Session.Symbols", s.Symbols != nil},
+		{"Session.Sink", s.Sink != nil},
+		{"Session.Tap", s.Tap != nil},
+		{"Session.Limiter", s.Limiter != nil},
+		{"Session.Probe", s.Probe != nil},
+		{"Session.Metrics", s.Metrics != nil},
+		{"Session.Labels", s.Labels != ""},
+		{"Session.Logger", s.Logger != nil},
+		{"Session.Dial.RootCAFile", s.Dial.RootCAFile != ""},
+		{"Probe.URL", p.URL != ""},
+		{"Probe.RootCAs", p.RootCAs != nil},
+		{"Probe.Metrics", p.Metrics != nil},
+		{"Probe.Labels", p.Labels != ""},
+		{"Probe.Logger", p.Logger != nil},
+	} {
+		if f.set {
+			return cfgErr(f.name, "is set by the engine; leave it zero (see Config.Session and Config.Probe)")
+		}
+	}
+	return nil
+}
+
+// A limit is the accepted range of a numeric setting; zero, meaning the
+// default, is accepted besides. Values outside it are ones no deployment
+// could want (a 1 ns ping interval) or that would exhaust memory.
+type limit struct {
+	field    string
+	min, max int64
+	dur      bool // format as a time.Duration
+	get      func(c *Config) int64
+}
+
+func durLimit(field string, lo, hi time.Duration, get func(c *Config) time.Duration) limit {
+	return limit{field, int64(lo), int64(hi), true, func(c *Config) int64 { return int64(get(c)) }}
+}
+
+func intLimit(field string, lo, hi int64, get func(c *Config) int64) limit {
+	return limit{field, lo, hi, false, get}
+}
+
+var limits = []limit{
+	intLimit("RingSize", 64, 1<<20, func(c *Config) int64 { return int64(c.RingSize) }),
+	durLimit("RingFullWait", time.Microsecond, time.Hour, func(c *Config) time.Duration { return c.RingFullWait }),
+	intLimit("SymbolsPerConn", 1, 1000, func(c *Config) int64 { return int64(c.SymbolsPerConn) }),
+	intLimit("ConnectLimit", 2, session.MaxConnects, func(c *Config) int64 { return int64(c.ConnectLimit) }),
+	durLimit("Session.PingInterval", 100*time.Millisecond, 10*time.Minute, func(c *Config) time.Duration { return c.Session.PingInterval }),
+	durLimit("Session.PongTimeout", 100*time.Millisecond, 10*time.Minute, func(c *Config) time.Duration { return c.Session.PongTimeout }),
+	durLimit("Session.AckTimeout", 100*time.Millisecond, 10*time.Minute, func(c *Config) time.Duration { return c.Session.AckTimeout }),
+	durLimit("Session.BackoffBase", time.Millisecond, 10*time.Minute, func(c *Config) time.Duration { return c.Session.BackoffBase }),
+	durLimit("Session.BackoffCap", time.Millisecond, time.Hour, func(c *Config) time.Duration { return c.Session.BackoffCap }),
+	durLimit("Session.Dial.IdleTimeout", 200*time.Millisecond, time.Hour, func(c *Config) time.Duration { return c.Session.Dial.IdleTimeout }),
+	durLimit("Session.Dial.DialTimeout", 100*time.Millisecond, 10*time.Minute, func(c *Config) time.Duration { return c.Session.Dial.DialTimeout }),
+	durLimit("Session.Dial.HandshakeTimeout", 100*time.Millisecond, 10*time.Minute, func(c *Config) time.Duration { return c.Session.Dial.HandshakeTimeout }),
+	durLimit("Session.Dial.WriteTimeout", 100*time.Millisecond, 10*time.Minute, func(c *Config) time.Duration { return c.Session.Dial.WriteTimeout }),
+	intLimit("Session.Dial.MaxMessageSize", 4096, 1<<30, func(c *Config) int64 { return c.Session.Dial.MaxMessageSize }),
+	durLimit("Probe.ConnectTimeout", 100*time.Millisecond, 10*time.Minute, func(c *Config) time.Duration { return c.Probe.ConnectTimeout }),
+	durLimit("Probe.Timeout", 100*time.Millisecond, 10*time.Minute, func(c *Config) time.Duration { return c.Probe.Timeout }),
+	durLimit("HookBudget", time.Microsecond, time.Minute, func(c *Config) time.Duration { return c.HookBudget }),
+	intLimit("KlineWindow", 1, 100000, func(c *Config) int64 { return int64(c.KlineWindow) }),
+	intLimit("TradeTape", 1, 1000000, func(c *Config) int64 { return int64(c.TradeTape) }),
+}
+
+func (l limit) format(v int64) string {
+	if l.dur {
+		return time.Duration(v).String()
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+func (l limit) String() string { return "[" + l.format(l.min) + ", " + l.format(l.max) + "]" }
+
+// Range returns the accepted range of the numeric Config field named as
+// in ConfigError.Field (e.g. "[100ms, 10m0s]" for "Session.PingInterval"),
+// for front ends that must reject a zero the library would take as the
+// default. ok is false for a field without a range.
+func Range(field string) (r string, ok bool) {
+	for _, l := range limits {
+		if l.field == field {
+			return l.String(), true
+		}
+	}
+	return "", false
+}
+
+// validateLimits checks every numeric setting against its range.
+func (c *Config) validateLimits() error {
+	if c.Processors < 0 {
+		return cfgErr("Processors", "must be ≥ 0, got %d", c.Processors)
+	}
+	for _, l := range limits {
+		v := l.get(c)
+		if v != 0 && (v < l.min || v > l.max) {
+			return cfgErr(l.field, "%s is out of range %s", l.format(v), l)
+		}
+	}
+	if c.RingSize&(c.RingSize-1) != 0 {
+		return cfgErr("RingSize", "must be a power of two in [64, 1048576], got %d", c.RingSize)
+	}
+	return nil
+}
+
+// or returns v, or def when v is zero: the value a zero field will take.
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// validateRelations checks settings against each other, with zero fields
+// at the default the lower layer will give them.
+func (c *Config) validateRelations() error {
+	s := &c.Session
+	base, bcap := or(s.BackoffBase, session.DefaultBackoffBase), or(s.BackoffCap, session.DefaultBackoffCap)
+	if bcap < base {
+		return cfgErr("Session.BackoffCap", "%v is below Session.BackoffBase %v", bcap, base)
+	}
+	idle, ping := or(s.Dial.IdleTimeout, session.DefaultIdleTimeout), or(s.PingInterval, session.DefaultPingInterval)
+	if idle <= ping {
+		return cfgErr("Session.Dial.IdleTimeout", "%v must exceed Session.PingInterval %v, or a quiet but healthy socket is cut", idle, ping)
+	}
+	conn, total := or(c.Probe.ConnectTimeout, session.DefaultProbeConnectTimeout), or(c.Probe.Timeout, session.DefaultProbeTimeout)
+	if total < conn {
+		return cfgErr("Probe.Timeout", "%v is below Probe.ConnectTimeout %v", total, conn)
+	}
+	return nil
+}
+
+func (c *Config) validateCPUs() error {
+	for _, cpu := range c.CPUs {
+		if cpu < 0 || cpu >= runtime.NumCPU() {
+			return cfgErr("CPUs", "CPU %d does not exist (this machine has %d)", cpu, runtime.NumCPU())
+		}
+	}
+	return nil
+}
+
+// fillDefaults sets the zero fields this package owns to their defaults.
+func (c *Config) fillDefaults() {
 	if c.Processors == 0 {
 		c.Processors = max(1, runtime.GOMAXPROCS(0)-1) // a container's CPU limit, not the host's cores
 	}
-	for _, cpu := range c.CPUs {
-		if cpu < 0 || cpu >= runtime.NumCPU() {
-			return cfgErr("cpus", "CPU %d does not exist (this machine has %d)", cpu, runtime.NumCPU())
-		}
-	}
-	if c.RingSize == 0 {
-		c.RingSize = DefaultRingSize
-	}
-	if c.RingSize < 64 || c.RingSize&(c.RingSize-1) != 0 || c.RingSize > 1<<20 {
-		return cfgErr("ring-size", "must be a power of two in [64, 1048576], got %d", c.RingSize)
-	}
-	if c.SymbolsPerConn == 0 {
-		c.SymbolsPerConn = DefaultSymbolsPerConn
-	}
-	if c.SymbolsPerConn < 1 {
-		return cfgErr("symbols-per-conn", "must be ≥ 1, got %d", c.SymbolsPerConn)
-	}
-	if c.ConnectLimit == 0 {
-		c.ConnectLimit = DefaultConnectLimit
-	}
-	if c.ConnectLimit < 2 || c.ConnectLimit > session.MaxConnects {
-		return cfgErr("connect-limit", "must be in [2, %d] (Bybit allows %d new connections per 5 minutes per IP), got %d", session.MaxConnects, session.MaxConnects, c.ConnectLimit)
-	}
-	if c.MaxMessageSize == 0 {
-		c.MaxMessageSize = DefaultMaxMessage
-	}
-	if c.MaxMessageSize < 4096 {
-		return cfgErr("max-message", "must be ≥ 4096 bytes, got %d", c.MaxMessageSize)
-	}
-
-	durs := []struct {
-		name string
-		p    *time.Duration
-		def  time.Duration
-	}{
-		{"ring-full-wait", &c.RingFullWait, DefaultRingFullWait},
-		{"idle-timeout", &c.IdleTimeout, DefaultIdleTimeout},
-		{"ping-interval", &c.PingInterval, DefaultPingInterval},
-		{"pong-timeout", &c.PongTimeout, DefaultPongTimeout},
-		{"dial-timeout", &c.DialTimeout, DefaultDialTimeout},
-		{"handshake-timeout", &c.HandshakeTimeout, DefaultHandshake},
-		{"write-timeout", &c.WriteTimeout, DefaultWriteTimeout},
-		{"backoff-base", &c.BackoffBase, DefaultBackoffBase},
-		{"backoff-cap", &c.BackoffCap, DefaultBackoffCap},
-		{"probe-connect-timeout", &c.ProbeConnectTimeout, DefaultProbeConnect},
-		{"probe-timeout", &c.ProbeTimeout, DefaultProbeTimeout},
-		{"hook-budget", &c.HookBudget, DefaultHookBudget},
-	}
-	for _, d := range durs {
-		if *d.p < 0 {
-			return cfgErr(d.name, "must not be negative, got %v", *d.p)
-		}
-		if *d.p == 0 {
-			*d.p = d.def
-		}
-	}
-	if c.BackoffCap < c.BackoffBase {
-		return cfgErr("backoff-cap", "%v is below --backoff-base %v", c.BackoffCap, c.BackoffBase)
-	}
-	if c.IdleTimeout <= c.PingInterval {
-		return cfgErr("idle-timeout", "%v must exceed --ping-interval %v, or a quiet but healthy socket is cut", c.IdleTimeout, c.PingInterval)
-	}
-	if c.ProbeTimeout < c.ProbeConnectTimeout {
-		return cfgErr("probe-timeout", "%v is below --probe-connect-timeout %v", c.ProbeTimeout, c.ProbeConnectTimeout)
-	}
-	if c.KlineWindow == 0 {
-		c.KlineWindow = DefaultKlineWindow
-	}
-	if c.KlineWindow < 1 || c.KlineWindow > 100000 {
-		return cfgErr("kline-window", "must be in [1, 100000], got %d", c.KlineWindow)
-	}
-	if c.TradeTape == 0 {
-		c.TradeTape = DefaultTradeTape
-	}
-	if c.TradeTape < 1 || c.TradeTape > 1000000 {
-		return cfgErr("trade-tape", "must be in [1, 1000000], got %d", c.TradeTape)
-	}
+	c.RingSize = or(c.RingSize, DefaultRingSize)
+	c.RingFullWait = or(c.RingFullWait, DefaultRingFullWait)
+	c.SymbolsPerConn = or(c.SymbolsPerConn, DefaultSymbolsPerConn)
+	c.ConnectLimit = or(c.ConnectLimit, session.DefaultConnects)
+	c.HookBudget = or(c.HookBudget, DefaultHookBudget)
+	c.KlineWindow = or(c.KlineWindow, DefaultKlineWindow)
+	c.TradeTape = or(c.TradeTape, DefaultTradeTape)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	return nil
+}
+
+// restTimeout bounds one REST request (instruments, kline history).
+func (c *Config) restTimeout() time.Duration {
+	return or(c.Probe.Timeout, session.DefaultProbeTimeout)
 }
 
 func validSymbol(s string) bool {

@@ -2,11 +2,14 @@ package ringfeed
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +59,9 @@ type Engine struct {
 
 	klineLoader *klineLoader
 	rec         *recorder
+	// rootCAs are Config.CAFile's certificates, read once in New, for
+	// every TLS client (sessions, probe, REST).
+	rootCAs []*x509.Certificate
 
 	rep       reporter
 	stateMu   sync.RWMutex // guards running; see query
@@ -64,8 +70,10 @@ type Engine struct {
 	logLimit  rateLimiter
 	runOnce   sync.Once
 	adminAddr string
+	adminLn   net.Listener // bound by listenAdmin, served by startAdmin
 	admin     *http.Server
 	ready     chan struct{}
+	readyOnce sync.Once
 }
 
 // connection is one WebSocket connection: its topics, its ring, its
@@ -102,7 +110,7 @@ func New(cfg Config) (*Engine, error) {
 
 	for _, s := range cfg.Symbols {
 		if _, err := e.syms.Add(s, defaultPriceScale, defaultSizeScale); err != nil {
-			return nil, cfgErr("symbols", "%v", err)
+			return nil, cfgErr("Symbols", "%v", err)
 		}
 	}
 	e.bySym = make([]*symState, e.syms.Len())
@@ -118,43 +126,40 @@ func New(cfg Config) (*Engine, error) {
 		e.rec = rec
 	}
 	e.limiter = session.NewWindowLimiter(cfg.ConnectLimit, session.ConnectWindow)
-	probe, err := session.NewProbe(session.ProbeConfig{
-		URL:            cfg.RESTURL,
-		ConnectTimeout: cfg.ProbeConnectTimeout,
-		Timeout:        cfg.ProbeTimeout,
-		Metrics:        e.set,
-		Logger:         e.log,
-	})
+	roots, err := loadCAFile(cfg.CAFile)
 	if err != nil {
-		return nil, cfgErr("rest-url", "%v", err)
+		return nil, err
+	}
+	e.rootCAs = roots
+	pc := cfg.Probe
+	pc.URL, pc.RootCAs, pc.Metrics, pc.Logger = cfg.RESTURL, roots, e.set, e.log
+	probe, err := session.NewProbe(pc)
+	if err != nil {
+		return nil, cfgErr("Probe", "%v", err)
 	}
 	e.probe = probe
 	for _, c := range e.conns {
 		if cfg.replay {
 			break
 		}
-		sc := session.Config{
-			Category:     string(cfg.Category),
-			URL:          cfg.WSURL,
-			Topics:       c.topics,
-			Symbols:      e.syms,
-			Sink:         c.sink,
-			Dial:         e.dialOptions(),
-			PingInterval: cfg.PingInterval,
-			PongTimeout:  cfg.PongTimeout,
-			BackoffBase:  cfg.BackoffBase,
-			BackoffCap:   cfg.BackoffCap,
-			Limiter:      e.limiter,
-			Silence:      cfg.silence,
-			Probe:        e.probe,
-			Metrics:      e.set,
-			Labels:       fmt.Sprintf(`conn="%d",category=%q`, c.idx, cfg.Category),
-			Logger:       e.log.With("conn", c.idx),
-			Tap:          e.tap(c.idx),
-		}
+		// The session settings come whole from cfg.Session; only what
+		// differs per connection is set here.
+		sc := cfg.Session
+		sc.Category = string(cfg.Category)
+		sc.URL = cfg.WSURL
+		sc.Topics = c.topics
+		sc.Symbols = e.syms
+		sc.Sink = c.sink
+		sc.Dial.RootCAs = append(slices.Clip(sc.Dial.RootCAs), roots...)
+		sc.Limiter = e.limiter
+		sc.Probe = e.probe
+		sc.Metrics = e.set
+		sc.Labels = fmt.Sprintf(`conn="%d",category=%q`, c.idx, cfg.Category)
+		sc.Logger = e.log.With("conn", c.idx)
+		sc.Tap = e.tap(c.idx)
 		s, err := session.New(sc)
 		if err != nil {
-			return nil, cfgErr("symbols", "connection %d: %v", c.idx, err)
+			return nil, cfgErr("Session", "connection %d: %v", c.idx, err)
 		}
 		c.sess = s
 	}
@@ -165,7 +170,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.lat = newLatAggregate(recs)
 	e.delay = newLatAggregate(drecs)
-	if cfg.KlineHistory {
+	if !cfg.NoKlineHistory {
 		e.klineLoader = newKlineLoader(e)
 	}
 	e.registerGauges()
@@ -233,16 +238,16 @@ func (e *Engine) shard() error {
 				case "kline":
 					kiv, err := kline.ParseInterval(arg)
 					if err != nil {
-						return cfgErr("topics", "%v", err)
+						return cfgErr("Topics", "%v", err)
 					}
 					piv, err := parse.ParseInterval([]byte(arg))
 					if err != nil {
-						return cfgErr("topics", "%v", err)
+						return cfgErr("Topics", "%v", err)
 					}
 					st.klines = append(st.klines, &klineState{
 						code: arg, iv: piv, topic: topic,
 						w:        kline.NewWindow(cfg.KlineWindow, kiv),
-						needFill: cfg.KlineHistory,
+						needFill: !cfg.NoKlineHistory,
 					})
 				case "tickers":
 					st.ticker = &tickerState{topic: topic, stale: true}
@@ -315,17 +320,6 @@ func baseCoin(option string) string {
 	return b
 }
 
-func (e *Engine) dialOptions() wsconn.Options {
-	return wsconn.Options{
-		DialTimeout:      e.cfg.DialTimeout,
-		HandshakeTimeout: e.cfg.HandshakeTimeout,
-		WriteTimeout:     e.cfg.WriteTimeout,
-		IdleTimeout:      e.cfg.IdleTimeout,
-		MaxMessageSize:   int64(e.cfg.MaxMessageSize),
-		RootCAFile:       e.cfg.CAFile,
-	}
-}
-
 func (e *Engine) cpuFor(proc int) (int, bool) {
 	if len(e.cfg.CPUs) > 0 {
 		return e.cfg.CPUs[proc%len(e.cfg.CPUs)], true
@@ -355,8 +349,13 @@ func (e *Engine) OnTrade(fn func(symbol string, t *parse.Trade)) { e.hooks.OnTra
 func (e *Engine) Symbols() *parse.Symbols { return e.syms }
 
 // Ready is closed once Run has started every goroutine and the admin
-// server (if any) listens.
+// server (if any) listens, or once Run has returned, whichever comes
+// first: a Run that fails at start (the admin port taken, say) closes it
+// too, so a caller waiting on it does not hang; Run's error tells the two
+// apart.
 func (e *Engine) Ready() <-chan struct{} { return e.ready }
+
+func (e *Engine) markReady() { e.readyOnce.Do(func() { close(e.ready) }) }
 
 // AdminAddr returns the admin server's bound address once Ready.
 func (e *Engine) AdminAddr() string { return e.adminAddr }
@@ -374,9 +373,14 @@ func (e *Engine) Run(ctx context.Context) error {
 	if !first {
 		return ErrRunning
 	}
+	defer e.markReady()
+	if err := e.listenAdmin(); err != nil {
+		return err
+	}
 	if !e.cfg.replay {
 		if err := e.loadInstruments(ctx); err != nil {
 			if !errors.Is(err, errREST) {
+				e.stopAdmin()
 				return err
 			}
 			e.log.Warn("instruments-info unavailable; default scales, symbols not checked", "err", err)
@@ -447,7 +451,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			c.ring.Close()
 		}()
 	}
-	close(e.ready)
+	e.markReady()
 
 	readers.Wait()
 	procs.Wait()

@@ -56,7 +56,7 @@ var errREST = errors.New("ringfeed: REST unavailable")
 // step needs more than the default decimals. It runs before any
 // connection, so the symbol table is still setup-only.
 func (e *Engine) loadInstruments(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.ProbeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.restTimeout())
 	defer cancel()
 	client := &http.Client{}
 	known := map[string]instrument{}
@@ -115,13 +115,13 @@ func (e *Engine) loadInstruments(ctx context.Context) error {
 		if ps > defaultPriceScale || ss > defaultSizeScale {
 			id, _ := e.syms.Lookup([]byte(s))
 			if err := e.syms.SetScales(id, min(ps, parse.MaxScale), min(ss, parse.MaxScale)); err != nil {
-				return cfgErr("symbols", "%s: %v", s, err)
+				return cfgErr("Symbols", "%s: %v", s, err)
 			}
 			e.log.Info("wider fixed-point scale for instrument", "symbol", s, "price_decimals", ps, "size_decimals", ss)
 		}
 	}
 	if len(missing) > 0 {
-		return cfgErr("symbols", "not listed by %s for category %s: %s", e.cfg.RESTURL, e.cfg.Category, strings.Join(missing, ","))
+		return cfgErr("Symbols", "not listed by %s for category %s: %s", e.cfg.RESTURL, e.cfg.Category, strings.Join(missing, ","))
 	}
 	return nil
 }

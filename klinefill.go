@@ -36,7 +36,7 @@ const klineFillLimit = 1000
 func newKlineLoader(e *Engine) *klineLoader {
 	return &klineLoader{
 		e:      e,
-		client: &http.Client{Timeout: e.cfg.ProbeTimeout},
+		client: &http.Client{Timeout: e.cfg.restTimeout()},
 		reqs:   make(chan fillReq, 1024),
 	}
 }

@@ -10,12 +10,12 @@ import (
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 )
 
-// With KlineHistory the window is full of REST history at start, so a
+// With kline history (the default) the window is full of REST history at start, so a
 // strategy sees a whole window at once, and the stream then updates the
 // newest candle in place.
 func TestKlineWindowFilledFromREST(t *testing.T) {
 	h := startHarness(t, bybitsim.Config{Seed: 9, TimeScale: 60},
-		Config{Symbols: []string{"BTCUSDT"}, Topics: []string{"kline.1"}, KlineHistory: true, KlineWindow: 200})
+		Config{Symbols: []string{"BTCUSDT"}, Topics: []string{"kline.1"}, KlineWindow: 200})
 	var got KlinesView
 	waitFor(t, 15*time.Second, "a full kline window", func() bool {
 		return h.get("/v1/klines/BTCUSDT/1", &got) == http.StatusOK && len(got.Klines) == 200
@@ -48,8 +48,8 @@ func TestUnlistedSymbolIsAConfigError(t *testing.T) {
 	}
 	err = e.Run(t.Context())
 	var ce *ConfigError
-	if !errors.As(err, &ce) || ce.Field != "symbols" || !strings.Contains(err.Error(), "NOPEUSDT") {
-		t.Fatalf("got %v; want a --symbols error naming NOPEUSDT", err)
+	if !errors.As(err, &ce) || ce.Field != "Symbols" || !strings.Contains(err.Error(), "NOPEUSDT") {
+		t.Fatalf("got %v; want a Symbols error naming NOPEUSDT", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed/net/bybitsim"
+	"github.com/ringfeed/ringfeed/net/session"
 )
 
 // healthz fetches /healthz.
@@ -27,7 +28,7 @@ func TestSilentStreamsGoStale(t *testing.T) {
 	cfg := Config{
 		Symbols: []string{"BTCUSDT", "ETHUSDT"},
 		Topics:  []string{"orderbook.1", "tickers", "kline.1"},
-		silence: func(topic string) time.Duration { return 2 * time.Second },
+		Session: session.Config{Silence: func(string) time.Duration { return 2 * time.Second }},
 	}
 	h := startHarness(t, bybitsim.Config{Seed: 31}, cfg)
 	waitFor(t, 20*time.Second, "a healthy engine", func() bool { c, _ := h.healthz(); return c == http.StatusOK })
@@ -114,9 +115,9 @@ func TestHealthzNamesRefusedTopics(t *testing.T) {
 		}
 	}
 	h := startHarnessOn(t, sim, Config{
-		Symbols:    []string{"BTCUSDT", "ETHUSDT"},
-		Topics:     []string{"orderbook.50", "tickers", "publicTrade"},
-		BackoffCap: time.Second,
+		Symbols: []string{"BTCUSDT", "ETHUSDT"},
+		Topics:  []string{"orderbook.50", "tickers", "publicTrade"},
+		Session: session.Config{BackoffCap: time.Second},
 	})
 	sess := h.e.conns[0].sess
 	// Bybit rejects a request as a whole: the refused topics' batch-mates

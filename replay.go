@@ -66,7 +66,7 @@ func Replay(ctx context.Context, cfg Config, frames []Frame, speed float64) (Rep
 		}
 	}
 	cfg.Admin = "off"
-	cfg.KlineHistory = false
+	cfg.NoKlineHistory = true
 	cfg.Record = ""
 	cfg.Processors = 1
 	// A replay must not drop: the feeder waits for the processor as long

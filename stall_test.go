@@ -8,6 +8,8 @@ import (
 
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
+	"github.com/ringfeed/ringfeed/net/session"
+	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
 )
 
@@ -24,9 +26,11 @@ func TestStalledProcessorKeepsConnectionAndResyncs(t *testing.T) {
 		Topics:       []string{"orderbook.50"},
 		RingSize:     64,
 		RingFullWait: time.Millisecond,
-		PingInterval: 300 * time.Millisecond,
-		PongTimeout:  5 * time.Second,
-		IdleTimeout:  10 * time.Second,
+		Session: session.Config{
+			PingInterval: 300 * time.Millisecond,
+			PongTimeout:  5 * time.Second,
+			Dial:         wsconn.Options{IdleTimeout: 10 * time.Second},
+		},
 	}, func(e *Engine) {
 		e.OnBook(func(string, *book.Book) {
 			if stalled.CompareAndSwap(false, true) {
@@ -44,7 +48,7 @@ func TestStalledProcessorKeepsConnectionAndResyncs(t *testing.T) {
 		return h.e.conns[0].sess.Stats().Pongs >= s0.Pongs+3 && h.e.Stats().RingDrops > 0
 	})
 	close(release)
-	waitFor(t, 15*time.Second, "healthy after the stall", func() bool { return h.get("/healthz", nil) == http.StatusOK })
+	waitFor(t, 30*time.Second, "healthy after the stall", func() bool { return h.get("/healthz", nil) == http.StatusOK })
 	h.quiesce("linear", 50)
 	h.compareBooks("linear", 50)
 

@@ -91,7 +91,10 @@ func (s Scenario) EngineConfig(sim *bybitsim.Server) ringfeed.Config {
 		WSURL:    sim.URL(Category),
 		RESTURL:  sim.RESTURL(),
 		Admin:    "off",
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// The suite measures the stream, and a replay has no REST
+		// history to compare with.
+		NoKlineHistory: true,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 

@@ -6,21 +6,22 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed/net/bybitsim"
+	"github.com/ringfeed/ringfeed/net/session"
 )
 
 // The reconnect schedule the soak checks ringfeed against: its defaults
-// (ringfeed.DefaultBackoffBase/Cap, session.DefaultHealthyAfter) and the
+// (session.DefaultBackoffBase/Cap, session.DefaultHealthyAfter) and the
 // engine's connection limiter (session.NewWindowLimiter with
-// ringfeed.DefaultConnectLimit: a burst of 200, then one per 1.5 s). The
-// soak does not pass --backoff-base/--backoff-cap, so these are what the
-// binary runs with.
+// session.DefaultConnects: a burst of 200, then one per 1.5 s). The soak
+// does not pass --backoff-base/--backoff-cap, so these are what the binary
+// runs with.
 const (
-	backoffBase  = 500 * time.Millisecond
-	backoffCap   = 30 * time.Second
-	healthyAfter = 30 * time.Second
-	pongTimeout  = 10 * time.Second // ringfeed.DefaultPongTimeout
-	limiterBurst = 200
-	limiterEvery = 1500 * time.Millisecond
+	backoffBase  = session.DefaultBackoffBase
+	backoffCap   = session.DefaultBackoffCap
+	healthyAfter = session.DefaultHealthyAfter
+	pongTimeout  = session.DefaultPongTimeout
+	limiterBurst = session.DefaultConnects / 2
+	limiterEvery = session.ConnectWindow / (session.DefaultConnects - limiterBurst)
 	// perAttempt is what one attempt may add to an outage besides its
 	// backoff sleep: a wait for the shared limiter (one token per 1.5 s)
 	// plus the longest handshake delay the schedule injects (2 s).

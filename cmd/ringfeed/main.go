@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,23 +30,28 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
 }
 
-// run is main without the process: tests call it.
-func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
+// run is main without the process: tests call it. environ is the
+// environment as KEY=value strings (os.Environ).
+func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
 	name := "ringfeed"
 	replay := len(args) > 0 && args[0] == "replay"
 	if replay {
 		name, args = "ringfeed replay", args[1:]
 	}
-	o, rest, err := parseArgs(name, args, env, stderr)
+	o, rest, err := parseArgs(name, args, environ, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		fmt.Fprintln(stderr, "ringfeed:", err)
 		return 2
+	}
+	if o.version {
+		printVersion(stdout)
+		return 0
 	}
 	log := newLogger(o, stderr)
 	if replay {
@@ -83,11 +89,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	runtime.SetBlockProfileRate(int(time.Millisecond))
 	e, err := ringfeed.New(o.cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		if ringfeed.IsConfigError(err) {
-			return 2
-		}
-		return 1
+		return fail(stderr, "", err)
 	}
 	if o.stallEvery > 0 {
 		log.Warn("chaos: a book hook will stall the processor", "for", o.stallFor, "every", o.stallEvery)
@@ -99,19 +101,34 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 			}
 		})
 	}
+	// The status loop stops when Run returns, also when it fails at
+	// start (the admin port taken, say) before ctx ends.
+	statusCtx, stopStatus := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go statusLoop(ctx, e, o.status, stdout, done)
+	go statusLoop(statusCtx, e, o.status, stdout, done)
 	err = e.Run(ctx)
+	stopStatus()
 	<-done
+	if ringfeed.IsConfigError(err) {
+		return fail(stderr, "", err) // nothing ran: no summary
+	}
 	summary(stdout, e.Stats())
 	if err != nil {
-		fmt.Fprintln(stderr, "ringfeed:", err)
-		if ringfeed.IsConfigError(err) {
-			return 2
-		}
-		return 1
+		return fail(stderr, "", err)
 	}
 	return 0
+}
+
+// fail prints err once with the "ringfeed:" prefix (and what, if any) and
+// returns the exit status: 2 for a configuration error, in flag syntax,
+// 1 for anything else.
+func fail(stderr io.Writer, what string, err error) int {
+	code := 1
+	if ringfeed.IsConfigError(err) || isUsage(err) {
+		err, code = cliError(err), 2
+	}
+	fmt.Fprintln(stderr, "ringfeed:", what+strings.TrimPrefix(err.Error(), "ringfeed: "))
+	return code
 }
 
 func isUsage(err error) bool {
@@ -231,11 +248,7 @@ func runReplay(ctx context.Context, o *options, path string, log *slog.Logger, s
 	}
 	res, err := ringfeed.Replay(ctx, o.cfg, frames, speed)
 	if err != nil {
-		fmt.Fprintln(stderr, "ringfeed: replay:", err)
-		if ringfeed.IsConfigError(err) {
-			return 2
-		}
-		return 1
+		return fail(stderr, "replay: ", err)
 	}
 	fmt.Fprintf(stdout, "replay: frames=%d messages=%d parse_errors=%d elapsed=%s msgs/s=%.0f\n",
 		res.Frames, res.Stats.Messages, res.ParseErrors, res.Elapsed.Round(time.Microsecond), res.MsgsPerSec())

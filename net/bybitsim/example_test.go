@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 )
 
