@@ -1,6 +1,7 @@
 package ringfeed
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,10 +9,9 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/ringfeed/ringfeed/book"
-	"github.com/ringfeed/ringfeed/kline"
 	"github.com/ringfeed/ringfeed/parse"
 )
 
@@ -26,27 +26,44 @@ const (
 	maxLimitParam     = 100000
 )
 
+// adminEndpoints is the list the 404 answer and the start-up log give.
+const adminEndpoints = "/v1/symbols /v1/book/{symbol} /v1/klines/{symbol}/{interval} /v1/ticker/{symbol} /v1/trades/{symbol} /healthz /metrics /debug/pprof/"
+
 // Handler returns the admin HTTP handler: /metrics, /debug/pprof/, the
 // /v1 state API and /healthz. Run serves it on Config.Admin; tests and
 // embedders may mount it elsewhere.
+//
+// Every answer of the /v1 API and every error is JSON; a method other
+// than GET or HEAD answers 405 with an Allow header.
 func (e *Engine) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+	get := func(pattern string, h http.HandlerFunc) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				writeJSON(w, http.StatusMethodNotAllowed, apiError{"method " + r.Method + " not allowed; use GET"})
+				return
+			}
+			h(w, r)
+		})
+	}
+	get("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		e.WritePrometheus(w)
 	})
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("GET /v1/book/{symbol}", e.handleBook)
-	mux.HandleFunc("GET /v1/klines/{symbol}/{interval}", e.handleKlines)
-	mux.HandleFunc("GET /v1/ticker/{symbol}", e.handleTicker)
-	mux.HandleFunc("GET /v1/trades/{symbol}", e.handleTrades)
-	mux.HandleFunc("GET /healthz", e.handleHealth)
+	mux.HandleFunc("/debug/pprof/", jsonErrors(pprof.Index))
+	mux.HandleFunc("/debug/pprof/cmdline", jsonErrors(pprof.Cmdline))
+	mux.HandleFunc("/debug/pprof/profile", jsonErrors(pprof.Profile))
+	mux.HandleFunc("/debug/pprof/symbol", jsonErrors(pprof.Symbol))
+	mux.HandleFunc("/debug/pprof/trace", jsonErrors(pprof.Trace))
+	get("/v1/symbols", e.handleSymbols)
+	get("/v1/book/{symbol}", e.handleBook)
+	get("/v1/klines/{symbol}/{interval}", e.handleKlines)
+	get("/v1/ticker/{symbol}", e.handleTicker)
+	get("/v1/trades/{symbol}", e.handleTrades)
+	get("/healthz", e.handleHealth)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, apiError{"no such endpoint; see /v1/book/{symbol}, /v1/klines/{symbol}/{interval}, /v1/ticker/{symbol}, /v1/trades/{symbol}, /healthz, /metrics, /debug/pprof/"})
+		writeJSON(w, http.StatusNotFound, apiError{"no such endpoint; see " + adminEndpoints})
 	})
 	return mux
 }
@@ -75,7 +92,7 @@ func (e *Engine) startAdmin() error {
 		e.log.Warn("admin server listens beyond loopback: /debug/pprof and the state API are exposed", "addr", ln.Addr().String())
 	}
 	e.adminAddr = ln.Addr().String()
-	e.log.Info("admin server listening", "url", "http://"+e.adminAddr, "endpoints", "/metrics /healthz /v1/book/{symbol} /v1/klines/{symbol}/{interval} /v1/ticker/{symbol} /v1/trades/{symbol} /debug/pprof/")
+	e.log.Info("admin server listening", "url", "http://"+e.adminAddr, "endpoints", adminEndpoints)
 	e.admin = &http.Server{
 		Handler:           e.Handler(),
 		ReadHeaderTimeout: adminReadTimeout,
@@ -85,7 +102,7 @@ func (e *Engine) startAdmin() error {
 		MaxHeaderBytes:    adminHeaderBytes,
 	}
 	go func() {
-		if err := e.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := e.admin.Serve(jsonErrorListener{ln}); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			e.log.Error("admin server stopped", "err", err)
 		}
 	}()
@@ -104,6 +121,90 @@ func (e *Engine) stopAdmin() {
 	_ = e.admin.Shutdown(ctx)
 }
 
+// jsonErrorListener makes the errors net/http answers by itself, before
+// any handler runs (431 for headers beyond MaxHeaderBytes, 400 for a
+// malformed request, 501 for an unsupported transfer encoding), JSON like
+// every other error of the admin API. The server writes those as one
+// plain-text response straight to the connection and closes it; the
+// connection wrapper recognises that write by its fixed header block and
+// rewrites the body as {"error": "..."}.
+type jsonErrorListener struct{ net.Listener }
+
+func (l jsonErrorListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return jsonErrorConn{c}, nil
+}
+
+type jsonErrorConn struct{ net.Conn }
+
+// serverErrorHeaders is what net/http writes after the status line of an
+// error it answers itself (net/http/server.go, conn.serve).
+const serverErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+func (c jsonErrorConn) Write(p []byte) (int, error) {
+	status, body, ok := bytes.Cut(p, []byte(serverErrorHeaders))
+	if !ok || !bytes.HasPrefix(status, []byte("HTTP/1.1 4")) && !bytes.HasPrefix(status, []byte("HTTP/1.1 5")) {
+		return c.Conn.Write(p)
+	}
+	msg, _ := json.Marshal(apiError{string(body)})
+	out := make([]byte, 0, len(status)+len(msg)+80)
+	out = append(out, status...)
+	out = append(out, "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "...)
+	out = strconv.AppendInt(out, int64(len(msg)+1), 10)
+	out = append(out, "\r\n\r\n"...)
+	out = append(out, msg...)
+	out = append(out, '\n')
+	if _, err := c.Conn.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// jsonErrors makes the plain-text errors of a handler that is not ours
+// (pprof's "Unknown profile", say) JSON like every other admin error; its
+// successful answers pass through untouched.
+func jsonErrors(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		jw := &jsonErrorWriter{ResponseWriter: w}
+		h(jw, r)
+		if jw.code >= 400 {
+			writeJSON(w, jw.code, apiError{strings.TrimSpace(jw.body.String())})
+		}
+	}
+}
+
+// jsonErrorWriter holds back an error status and its body.
+type jsonErrorWriter struct {
+	http.ResponseWriter
+	code int
+	body bytes.Buffer
+}
+
+func (w *jsonErrorWriter) WriteHeader(code int) {
+	if code >= 400 {
+		w.code = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *jsonErrorWriter) Write(p []byte) (int, error) {
+	if w.code >= 400 {
+		return w.body.Write(p)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Flush lets a streaming answer (a CPU profile, a trace) through.
+func (w *jsonErrorWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok && w.code < 400 {
+		f.Flush()
+	}
+}
+
 type apiError struct {
 	Error string `json:"error"`
 }
@@ -118,16 +219,56 @@ func badRequest(w http.ResponseWriter, msg string) {
 	writeJSON(w, http.StatusBadRequest, apiError{msg})
 }
 
-// lookup finds a symbol by its path value; it never echoes unknown input
-// into logs.
-func (e *Engine) lookup(w http.ResponseWriter, r *http.Request) *symState {
+// lookup finds the engine and symbol a request names: the {symbol} path
+// value and the optional category parameter. It answers the request itself
+// (404, or 400 for a bad category) and returns nil when there is none. It
+// never echoes unknown input into logs.
+func (e *Engine) lookup(w http.ResponseWriter, r *http.Request) (*Engine, *symState) {
 	name := r.PathValue("symbol")
-	st, _, err := e.symbol(name)
-	if err != nil {
-		writeJSON(w, http.StatusNotFound, apiError{"unknown symbol " + strconv.Quote(name)})
-		return nil
+	cat := Category(r.URL.Query().Get("category"))
+	switch cat {
+	case "", Spot, Linear, Inverse, Option:
+	default:
+		badRequest(w, "unknown category "+strconv.Quote(string(cat))+"; want spot, linear, inverse or option")
+		return nil, nil
 	}
-	return st
+	var found []*Engine
+	var st *symState
+	for _, eng := range e.engines() {
+		if cat != "" && eng.cfg.Category != cat {
+			continue
+		}
+		if s, _, err := eng.symbol(name); err == nil {
+			found = append(found, eng)
+			st = s
+		}
+	}
+	switch len(found) {
+	case 0:
+		msg := "unknown symbol " + strconv.Quote(name)
+		if cat != "" {
+			msg += " in category " + string(cat)
+		}
+		writeJSON(w, http.StatusNotFound, apiError{msg})
+		return nil, nil
+	case 1:
+		return found[0], st
+	}
+	cats := make([]string, len(found))
+	for i, f := range found {
+		cats[i] = string(f.cfg.Category)
+	}
+	badRequest(w, "symbol "+strconv.Quote(name)+" is served in "+strings.Join(cats, " and ")+": add ?category=")
+	return nil, nil
+}
+
+// engines returns the engines whose state this one serves: itself, or
+// each category's engine when it serves several.
+func (e *Engine) engines() []*Engine {
+	if len(e.cats) > 0 {
+		return e.cats
+	}
+	return []*Engine{e}
 }
 
 // intParam parses an optional positive integer query parameter.
@@ -143,95 +284,31 @@ func intParam(r *http.Request, name string, def, maxv int) (int, error) {
 	return n, nil
 }
 
-// symbol finds a configured symbol's state.
-func (e *Engine) symbol(name string) (*symState, uint32, error) {
-	id, ok := e.syms.Lookup([]byte(name))
-	if !ok || int(id) >= len(e.bySym) || e.bySym[id] == nil {
-		return nil, 0, ErrUnknownSymbol
+func answer(w http.ResponseWriter, v any, err error) {
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, v)
+	case errors.Is(err, ErrUnknownSymbol), errors.Is(err, ErrNoStream):
+		writeJSON(w, http.StatusNotFound, apiError{err.Error()})
+	case errors.Is(err, ErrAmbiguousSymbol):
+		writeJSON(w, http.StatusBadRequest, apiError{err.Error()})
+	default:
+		writeJSON(w, http.StatusServiceUnavailable, apiError{err.Error()})
 	}
-	return e.bySym[id], id, nil
 }
 
-// BookView is the /v1/book answer.
-type BookView struct {
-	Symbol string      `json:"symbol"`
-	Depth  int         `json:"depth"`
-	U      int64       `json:"u"`
-	Seq    int64       `json:"seq"`
-	TS     int64       `json:"ts"`
-	CTS    int64       `json:"cts,omitempty"`
-	Stale  bool        `json:"stale"`
-	Reason string      `json:"reason,omitempty"`
-	Bids   [][2]string `json:"bids"`
-	Asks   [][2]string `json:"asks"`
+// SymbolsView is the /v1/symbols answer.
+type SymbolsView struct {
+	Symbols []SymbolView `json:"symbols"`
 }
 
-// Book returns a consistent copy of a symbol's book (the deepest
-// subscribed stream unless depth names one), read on its processor. levels
-// caps the levels per side (0: all).
-func (e *Engine) Book(ctx context.Context, symbol string, stream, levels int) (BookView, error) {
-	st, id, err := e.symbol(symbol)
-	if err != nil {
-		return BookView{}, err
-	}
-	var bs *bookState
-	for _, b := range st.books {
-		if stream == 0 && (bs == nil || b.depth > bs.depth) || int(b.depth) == stream {
-			bs = b
-		}
-	}
-	if bs == nil {
-		return BookView{}, ErrNoStream
-	}
-	var bids, asks []book.Level
-	var h book.Header
-	var stale bool
-	var reason book.Reason
-	n := levels
-	err = e.query(ctx, st.conn.proc, func() {
-		b := bs.b
-		nb, na := b.Len(book.Bid), b.Len(book.Ask)
-		if n > 0 {
-			nb, na = min(nb, n), min(na, n)
-		}
-		bids = make([]book.Level, nb)
-		asks = make([]book.Level, na)
-		bids = bids[:b.CopyTop(book.Bid, bids)]
-		asks = asks[:b.CopyTop(book.Ask, asks)]
-		h, stale, reason = b.Header(), b.Stale(), b.Reason()
-	})
-	if err != nil {
-		return BookView{}, err
-	}
-	ps, ss := e.syms.Scales(id)
-	v := BookView{Symbol: symbol, Depth: int(bs.depth), U: h.U, Seq: h.Seq, TS: h.TS, CTS: h.CTS, Stale: stale,
-		Bids: formatLevels(bids, ps, ss), Asks: formatLevels(asks, ps, ss)}
-	if stale {
-		v.Reason = reason.String()
-	}
-	return v, nil
+func (e *Engine) handleSymbols(w http.ResponseWriter, r *http.Request) {
+	v := SymbolsView{Symbols: e.Symbols()}
+	writeJSON(w, http.StatusOK, v)
 }
-
-func formatLevels(ls []book.Level, ps, ss int) [][2]string {
-	out := make([][2]string, len(ls))
-	var buf []byte
-	for i, l := range ls {
-		buf = parse.AppendDecimal(buf[:0], l.Price, ps)
-		out[i][0] = string(buf)
-		buf = parse.AppendDecimal(buf[:0], l.Size, ss)
-		out[i][1] = string(buf)
-	}
-	return out
-}
-
-// Errors of the state accessors.
-var (
-	ErrUnknownSymbol = errors.New("ringfeed: unknown symbol")
-	ErrNoStream      = errors.New("ringfeed: topic not subscribed for this symbol")
-)
 
 func (e *Engine) handleBook(w http.ResponseWriter, r *http.Request) {
-	st := e.lookup(w, r)
+	eng, st := e.lookup(w, r)
 	if st == nil {
 		return
 	}
@@ -247,90 +324,12 @@ func (e *Engine) handleBook(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), adminQueryTimeout)
 	defer cancel()
-	v, err := e.Book(ctx, st.name, stream, depth)
-	e.answer(w, v, err)
+	v, err := eng.Book(ctx, st.name, stream, depth)
+	answer(w, v, err)
 }
-
-func (e *Engine) answer(w http.ResponseWriter, v any, err error) {
-	switch {
-	case err == nil:
-		writeJSON(w, http.StatusOK, v)
-	case errors.Is(err, ErrUnknownSymbol), errors.Is(err, ErrNoStream):
-		writeJSON(w, http.StatusNotFound, apiError{err.Error()})
-	default:
-		writeJSON(w, http.StatusServiceUnavailable, apiError{err.Error()})
-	}
-}
-
-// CandleView is one kline in the API's shape: decimal strings, like Bybit.
-type CandleView struct {
-	Start    int64  `json:"start"`
-	End      int64  `json:"end"`
-	Open     string `json:"open"`
-	High     string `json:"high"`
-	Low      string `json:"low"`
-	Close    string `json:"close"`
-	Volume   string `json:"volume"`
-	Turnover string `json:"turnover"`
-	Confirm  bool   `json:"confirm"`
-}
-
-// KlinesView is the /v1/klines answer, oldest candle first.
-type KlinesView struct {
-	Symbol   string `json:"symbol"`
-	Interval string `json:"interval"`
-	Gaps     int64  `json:"gaps"`
-	// Stale: the topic went silent; no kline message since.
-	Stale  bool         `json:"stale"`
-	Klines []CandleView `json:"klines"`
-}
-
-// Klines returns up to limit newest candles of a symbol's window, oldest
-// first.
-func (e *Engine) Klines(ctx context.Context, symbol, interval string, limit int) (KlinesView, error) {
-	st, id, err := e.symbol(symbol)
-	if err != nil {
-		return KlinesView{}, err
-	}
-	piv, err := parse.ParseInterval([]byte(interval))
-	if err != nil {
-		return KlinesView{}, ErrNoStream
-	}
-	ks := st.kline(piv)
-	if ks == nil {
-		return KlinesView{}, ErrNoStream
-	}
-	var cs []kline.Candle
-	var gaps int64
-	var stale bool
-	err = e.query(ctx, st.conn.proc, func() {
-		n := ks.w.Len()
-		if limit > 0 {
-			n = min(n, limit)
-		}
-		cs = ks.w.Last(make([]kline.Candle, 0, n), n)
-		gaps = ks.w.Gaps()
-		stale = ks.silent.get()
-	})
-	if err != nil {
-		return KlinesView{}, err
-	}
-	ps, ss := e.syms.Scales(id)
-	v := KlinesView{Symbol: symbol, Interval: interval, Gaps: gaps, Stale: stale, Klines: make([]CandleView, len(cs))}
-	for i, c := range cs {
-		v.Klines[i] = CandleView{
-			Start: c.Start, End: c.End,
-			Open: dec(c.Open, ps), High: dec(c.High, ps), Low: dec(c.Low, ps), Close: dec(c.Close, ps),
-			Volume: dec(c.Volume, ss), Turnover: dec(c.Turnover, parse.ValueScale), Confirm: c.Confirmed,
-		}
-	}
-	return v, nil
-}
-
-func dec(v int64, scale int) string { return string(parse.AppendDecimal(nil, v, scale)) }
 
 func (e *Engine) handleKlines(w http.ResponseWriter, r *http.Request) {
-	st := e.lookup(w, r)
+	eng, st := e.lookup(w, r)
 	if st == nil {
 		return
 	}
@@ -346,128 +345,23 @@ func (e *Engine) handleKlines(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), adminQueryTimeout)
 	defer cancel()
-	v, err := e.Klines(ctx, st.name, iv, limit)
-	e.answer(w, v, err)
-}
-
-// TickerView is the /v1/ticker answer: every field the ticker carries, by
-// Bybit's key, as a decimal string ("" for Bybit's empty values).
-type TickerView struct {
-	Symbol string            `json:"symbol"`
-	TS     int64             `json:"ts"`
-	CS     int64             `json:"cs,omitempty"`
-	Stale  bool              `json:"stale"`
-	Fields map[string]string `json:"fields"`
-}
-
-// Ticker returns a copy of a symbol's merged ticker.
-func (e *Engine) Ticker(ctx context.Context, symbol string) (TickerView, error) {
-	st, id, err := e.symbol(symbol)
-	if err != nil {
-		return TickerView{}, err
-	}
-	if st.ticker == nil {
-		return TickerView{}, ErrNoStream
-	}
-	var t parse.Ticker
-	var ts, cs int64
-	var stale bool
-	err = e.query(ctx, st.conn.proc, func() {
-		t, ts, cs = st.ticker.t, st.ticker.ts, st.ticker.cs
-		stale = st.ticker.stale || st.ticker.silent.get()
-	})
-	if err != nil {
-		return TickerView{}, err
-	}
-	_, ss := e.syms.Scales(id)
-	v := TickerView{Symbol: symbol, TS: ts, CS: cs, Stale: stale, Fields: map[string]string{}}
-	for f := parse.TickerField(0); f < parse.NumTickerFields; f++ {
-		if !t.Has(f) {
-			continue
-		}
-		if t.IsEmpty(f) {
-			v.Fields[f.String()] = ""
-			continue
-		}
-		v.Fields[f.String()] = tickerString(f, t.Values[f], ss)
-	}
-	return v, nil
+	v, err := eng.Klines(ctx, st.name, iv, limit)
+	answer(w, v, err)
 }
 
 func (e *Engine) handleTicker(w http.ResponseWriter, r *http.Request) {
-	st := e.lookup(w, r)
+	eng, st := e.lookup(w, r)
 	if st == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), adminQueryTimeout)
 	defer cancel()
-	v, err := e.Ticker(ctx, st.name)
-	e.answer(w, v, err)
-}
-
-// TradeView is one trade in the API's shape.
-type TradeView struct {
-	Time       int64  `json:"T"`
-	Side       string `json:"S"`
-	Price      string `json:"p"`
-	Size       string `json:"v"`
-	ID         string `json:"i"`
-	BlockTrade bool   `json:"BT"`
-	RPI        bool   `json:"RPI,omitempty"`
-	Seq        int64  `json:"seq,omitempty"`
-}
-
-// TradesView is the /v1/trades answer, newest first.
-type TradesView struct {
-	Symbol string `json:"symbol"`
-	Dups   uint64 `json:"duplicates"`
-	// Stale: the topic went silent; no trade since.
-	Stale  bool        `json:"stale"`
-	Trades []TradeView `json:"trades"`
-}
-
-// Trades returns up to limit newest trades of a symbol's tape.
-func (e *Engine) Trades(ctx context.Context, symbol string, limit int) (TradesView, error) {
-	st, id, err := e.symbol(symbol)
-	if err != nil {
-		return TradesView{}, err
-	}
-	if st.tape == nil {
-		return TradesView{}, ErrNoStream
-	}
-	var trades []parse.Trade
-	var seqs []int64
-	var dups uint64
-	var stale bool
-	err = e.query(ctx, st.conn.proc, func() {
-		stale = st.tradeSilent.get()
-		n := st.tape.Len()
-		if limit > 0 {
-			n = min(n, limit)
-		}
-		trades = make([]parse.Trade, n)
-		seqs = make([]int64, n)
-		for i := range n {
-			t, s := st.tape.At(i)
-			trades[i], seqs[i] = *t, s
-		}
-		dups = st.tape.Dups()
-	})
-	if err != nil {
-		return TradesView{}, err
-	}
-	ps, ss := e.syms.Scales(id)
-	v := TradesView{Symbol: symbol, Dups: dups, Stale: stale, Trades: make([]TradeView, len(trades))}
-	for i := range trades {
-		t := &trades[i]
-		v.Trades[i] = TradeView{Time: t.Time, Side: t.Side.String(), Price: dec(t.Price, ps), Size: dec(t.Size, ss),
-			ID: string(t.ID()), BlockTrade: t.BlockTrade, RPI: t.RPI, Seq: seqs[i]}
-	}
-	return v, nil
+	v, err := eng.Ticker(ctx, st.name)
+	answer(w, v, err)
 }
 
 func (e *Engine) handleTrades(w http.ResponseWriter, r *http.Request) {
-	st := e.lookup(w, r)
+	eng, st := e.lookup(w, r)
 	if st == nil {
 		return
 	}
@@ -478,8 +372,8 @@ func (e *Engine) handleTrades(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), adminQueryTimeout)
 	defer cancel()
-	v, err := e.Trades(ctx, st.name, limit)
-	e.answer(w, v, err)
+	v, err := eng.Trades(ctx, st.name, limit)
+	answer(w, v, err)
 }
 
 // Health is the /healthz answer.
@@ -502,11 +396,20 @@ type Health struct {
 	Silent []string `json:"silent,omitempty"`
 }
 
+// ok reports whether h describes a healthy engine.
+func (h *Health) ok() bool {
+	return h.Connected == h.Conns && len(h.StaleBooks) == 0 && len(h.Unsubscribed) == 0 &&
+		len(h.Stale) == 0 && len(h.Silent) == 0
+}
+
 // Health reports whether every connection is up and every subscribed
 // stream live: acked, not stale, not silent. It reads only published
 // state (the sessions' topic states, the books' seqlock tops, the other
 // streams' published stale flags) and never waits on a processor.
 func (e *Engine) Health() Health {
+	if len(e.cats) > 0 {
+		return e.multiHealth()
+	}
 	h := Health{Conns: len(e.conns)}
 	for _, c := range e.conns {
 		if c.sess != nil {
@@ -545,8 +448,7 @@ func (e *Engine) Health() Health {
 			}
 		}
 	}
-	h.OK = h.Connected == h.Conns && len(h.StaleBooks) == 0 && len(h.Unsubscribed) == 0 &&
-		len(h.Stale) == 0 && len(h.Silent) == 0
+	h.OK = h.ok()
 	return h
 }
 
@@ -557,13 +459,4 @@ func (e *Engine) handleHealth(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, h)
-}
-
-// tickerString formats one ticker field: decimals at the field's scale,
-// times as integer ms, the tick direction by name.
-func tickerString(f parse.TickerField, v int64, sizeScale int) string {
-	if f == parse.TickTickDirection {
-		return parse.TickDirection(v).String()
-	}
-	return dec(v, f.Scale(sizeScale))
 }

@@ -16,6 +16,7 @@ func FuzzAdminQuery(f *testing.F) {
 		"/v1/book/BTCUSDT?depth=5", "/v1/book/BTCUSDT?depth=-1", "/v1/book/%00", "/v1/book/BTCUSDT?stream=50&depth=99999999999999999999",
 		"/v1/klines/BTCUSDT/1?limit=3", "/v1/klines/BTCUSDT/M", "/v1/klines/BTCUSDT/%FF", "/v1/ticker/BTCUSDT",
 		"/v1/trades/BTCUSDT?limit=1", "/healthz", "/v1/book/", "/v1//", "/v1/trades/BTCUSDT?limit=1&limit=2",
+		"/v1/symbols", "/v1/book/BTCUSDT?category=spot", "/v1/book/BTCUSDT?category=%00&category=linear", "/metrics",
 	} {
 		f.Add(s)
 	}

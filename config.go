@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/kline"
 	"github.com/ringfeed/ringfeed/net/session"
 )
 
@@ -129,12 +130,26 @@ type Config struct {
 	// window holds only the candles streamed since start.
 	NoKlineHistory bool
 
-	// Record, when set, captures every raw frame with its receive time.
+	// Record, when set, captures every raw frame with its receive time
+	// to this file (package capture's format; zstd-compressed when the
+	// name ends in ".zst"). The file is flushed at least every second,
+	// so a killed process leaves a replayable capture.
 	Record string
+	// RecordRotateSize and RecordRotateEvery start a new capture file
+	// (numbered, see capture.Name) past this size or age; 0 never.
+	RecordRotateSize  int64
+	RecordRotateEvery time.Duration
 
 	Logger *slog.Logger
 
-	replay bool // set by Replay: no sessions, frames come from a capture
+	// Streams serves several categories in one process, each with its own
+	// symbols and topics (see Stream); Category, Symbols and Topics stay
+	// empty then. A custom WSURL is then a base the category is appended
+	// to (or whose last segment, a category, it replaces).
+	Streams []Stream
+
+	replay  bool             // set by Replay: no sessions, frames come from a capture
+	limiter *session.Limiter // shared connect-rate limit of a several-category engine
 }
 
 // Defaults of the settings this package owns (the Session and Probe
@@ -225,7 +240,7 @@ func (c *Config) validateStreams() error {
 	}
 	tseen := make(map[string]bool, len(c.Topics))
 	for _, t := range c.Topics {
-		if err := validTopic(c.Category, t); err != nil {
+		if err := validTopic(c.Category, t, c.replay); err != nil {
 			return cfgErr("Topics", "%v", err)
 		}
 		if tseen[t] {
@@ -467,15 +482,19 @@ var bookDepths = map[Category][]int{
 	Option:  {25, 100},
 }
 
-var klineIntervals = []string{"1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"}
-
-func validTopic(cat Category, t string) error {
+// validTopic checks one configured topic kind. A replay accepts any book
+// depth: historical files (Bybit's depth-500 downloads) carry depths the
+// live stream no longer offers.
+func validTopic(cat Category, t string, replay bool) error {
 	kind, arg, _ := strings.Cut(t, ".")
 	switch kind {
 	case "orderbook":
 		d, err := strconv.Atoi(arg)
 		if err != nil {
 			return fmt.Errorf("topic %q: depth %q is not a number", t, arg)
+		}
+		if replay && d >= 1 && d <= 65535 {
+			return nil
 		}
 		for _, ok := range bookDepths[cat] {
 			if d == ok {
@@ -487,12 +506,10 @@ func validTopic(cat Category, t string) error {
 		if cat == Option {
 			return fmt.Errorf("topic %q: option has no kline stream", t)
 		}
-		for _, iv := range klineIntervals {
-			if arg == iv {
-				return nil
-			}
+		if _, err := kline.ParseInterval(arg); err == nil {
+			return nil
 		}
-		return fmt.Errorf("topic %q: unknown interval %q (have %s)", t, arg, strings.Join(klineIntervals, " "))
+		return fmt.Errorf("topic %q: unknown interval %q (have %s)", t, arg, strings.Join(kline.Codes(), " "))
 	case "tickers", "publicTrade":
 		if arg != "" {
 			return fmt.Errorf("topic %q: %s takes no parameter", t, kind)

@@ -33,5 +33,14 @@
 //   - Prices and sizes are int64 fixed point; values that do not fit their
 //     scale exactly are rejected, never rounded.
 //
+// # Library surface
+//
+// Hooks (Engine.OnBook, OnKline, OnTicker, OnTrade; several per kind) run
+// on the owning processor and receive read-only references (BookRef, ...)
+// valid during the call. State views (BookView, ...) are typed copies with
+// Decimal prices and sizes. Config.Streams serves several categories in
+// one Engine, one engine per category behind it (see multi.go).
+// docs/design.md in the repository describes the design as a whole.
+//
 // Start with New and Engine.Run; cmd/ringfeed is the command-line front end.
 package ringfeed

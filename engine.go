@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -26,17 +27,6 @@ import (
 	"github.com/ringfeed/ringfeed/ring"
 )
 
-// Hooks are user callbacks run inline on the processor goroutine that owns
-// the symbol, after the state they describe was updated. Each call is timed
-// against Config.HookBudget. The arguments are valid only during the call
-// and must not be retained or touched from another goroutine.
-type Hooks struct {
-	OnBook   func(symbol string, b *book.Book)
-	OnKline  func(symbol, interval string, w *kline.Window)
-	OnTicker func(symbol string, t *parse.Ticker)
-	OnTrade  func(symbol string, t *parse.Trade)
-}
-
 // Engine is a running market-data engine: connections (each with its
 // reader goroutine and ring), processors, and the admin server. Create it
 // with New, register hooks, then call Run once.
@@ -47,7 +37,10 @@ type Engine struct {
 	conns []*connection
 	procs []*processor
 	bySym []*symState // every symbol, indexed by id (read-only after New)
-	hooks Hooks
+	hooks hookSet
+	// cats are the per-category engines when this one serves several
+	// categories (see multi.go); nil otherwise.
+	cats []*Engine
 
 	set     *metrics.Set
 	m       *engineMetrics
@@ -56,6 +49,11 @@ type Engine struct {
 	clock   wallClock
 	probe   *session.Probe
 	limiter *session.Limiter
+
+	// synced and syncedF copy figures kept elsewhere into counters
+	// before a scrape (see engineMetrics).
+	synced  []syncedCounter
+	syncedF []func()
 
 	klineLoader *klineLoader
 	rec         *recorder
@@ -74,6 +72,8 @@ type Engine struct {
 	admin     *http.Server
 	ready     chan struct{}
 	readyOnce sync.Once
+	// runStarted is set when Run starts: hooks register only before.
+	runStarted atomic.Bool
 }
 
 // connection is one WebSocket connection: its topics, its ring, its
@@ -86,6 +86,9 @@ type connection struct {
 	sink   *ringSink
 	sess   *session.Session
 	proc   *processor
+	// labels name the connection in metrics: conn="0",category="linear".
+	labels   string
+	ringHigh atomic.Int64 // highest occupancy the reporter sampled
 	// feed replaces the session in replay mode: it parses frames into the
 	// ring and returns when they are all fed.
 	feed func(ctx context.Context) error
@@ -94,6 +97,9 @@ type connection struct {
 // New validates cfg and builds the engine: symbol table, shards,
 // preallocated rings, books and windows. Nothing connects until Run.
 func New(cfg Config) (*Engine, error) {
+	if len(cfg.Streams) > 0 {
+		return newMulti(cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -119,13 +125,16 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	if cfg.Record != "" {
-		rec, err := newRecorder(cfg.Record, len(e.conns), e.clock)
+		rec, err := newRecorder(&e.cfg, len(e.conns))
 		if err != nil {
 			return nil, err
 		}
 		e.rec = rec
 	}
-	e.limiter = session.NewWindowLimiter(cfg.ConnectLimit, session.ConnectWindow)
+	e.limiter = cfg.limiter
+	if e.limiter == nil {
+		e.limiter = session.NewWindowLimiter(cfg.ConnectLimit, session.ConnectWindow)
+	}
 	roots, err := loadCAFile(cfg.CAFile)
 	if err != nil {
 		return nil, err
@@ -154,7 +163,7 @@ func New(cfg Config) (*Engine, error) {
 		sc.Limiter = e.limiter
 		sc.Probe = e.probe
 		sc.Metrics = e.set
-		sc.Labels = fmt.Sprintf(`conn="%d",category=%q`, c.idx, cfg.Category)
+		sc.Labels = c.labels
 		sc.Logger = e.log.With("conn", c.idx)
 		sc.Tap = e.tap(c.idx)
 		s, err := session.New(sc)
@@ -216,10 +225,11 @@ func (e *Engine) shard() error {
 	for gi, g := range groups {
 		p := e.procs[gi%np]
 		c := &connection{idx: gi, proc: p}
+		c.labels = fmt.Sprintf(`conn="%d",category=%q`, gi, cfg.Category)
 		// The processor waits on its bell and the reader applies its own
 		// bounded wait (ringSink), so the ring's wait options are unused.
 		c.ring = ring.New[parse.Event](cfg.RingSize)
-		c.sink = newRingSink(c.ring, p.bell, cfg.RingFullWait, e.m)
+		c.sink = newRingSink(c.ring, p.bell, cfg.RingFullWait, e.m.forConn(c.labels))
 		seenTopic := map[string]bool{}
 		for _, name := range g {
 			id, _ := e.syms.Lookup([]byte(name))
@@ -236,17 +246,13 @@ func (e *Engine) shard() error {
 						b:     book.New(book.Config{Depth: d, Policy: cfg.GapPolicy}),
 					})
 				case "kline":
-					kiv, err := kline.ParseInterval(arg)
-					if err != nil {
-						return cfgErr("Topics", "%v", err)
-					}
 					piv, err := parse.ParseInterval([]byte(arg))
 					if err != nil {
 						return cfgErr("Topics", "%v", err)
 					}
 					st.klines = append(st.klines, &klineState{
 						code: arg, iv: piv, topic: topic,
-						w:        kline.NewWindow(cfg.KlineWindow, kiv),
+						w:        kline.NewWindow(cfg.KlineWindow, piv.Kline()),
 						needFill: !cfg.NoKlineHistory,
 					})
 				case "tickers":
@@ -332,22 +338,6 @@ func (e *Engine) cpuFor(proc int) (int, bool) {
 	return 1 + proc%(n-1), true
 }
 
-// OnBook registers fn to run after every applied book message. Call before
-// Run.
-func (e *Engine) OnBook(fn func(symbol string, b *book.Book)) { e.hooks.OnBook = fn }
-
-// OnKline registers fn to run after every kline update.
-func (e *Engine) OnKline(fn func(symbol, interval string, w *kline.Window)) { e.hooks.OnKline = fn }
-
-// OnTicker registers fn to run after every ticker message.
-func (e *Engine) OnTicker(fn func(symbol string, t *parse.Ticker)) { e.hooks.OnTicker = fn }
-
-// OnTrade registers fn to run for every new (not repeated) trade.
-func (e *Engine) OnTrade(fn func(symbol string, t *parse.Trade)) { e.hooks.OnTrade = fn }
-
-// Symbols returns the engine's symbol table (read-only).
-func (e *Engine) Symbols() *parse.Symbols { return e.syms }
-
 // Ready is closed once Run has started every goroutine and the admin
 // server (if any) listens, or once Run has returned, whichever comes
 // first: a Run that fails at start (the admin port taken, say) closes it
@@ -372,6 +362,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.runOnce.Do(func() { first = true })
 	if !first {
 		return ErrRunning
+	}
+	e.runStarted.Store(true)
+	if len(e.cats) > 0 {
+		return e.runMulti(ctx)
 	}
 	defer e.markReady()
 	if err := e.listenAdmin(); err != nil {
@@ -564,5 +558,5 @@ func (e *Engine) tap(i int) func(p []byte, recvNs int64) {
 		return nil
 	}
 	br, clock := e.rec.rings[i], e.clock
-	return func(p []byte, recvNs int64) { br.put(clock.wallNs(recvNs), p) }
+	return func(p []byte, recvNs int64) { br.Put(clock.wallNs(recvNs), p) }
 }

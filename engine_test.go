@@ -160,12 +160,12 @@ func normDecimal(s string) string {
 	return s
 }
 
-func levelsEqual(got, want [][2]string) error {
+func levelsEqual(got []Level, want [][2]string) error {
 	if len(got) != len(want) {
 		return fmt.Errorf("got %d levels; want %d", len(got), len(want))
 	}
 	for i := range got {
-		if !decimalEq(got[i][0], want[i][0]) || !decimalEq(got[i][1], want[i][1]) {
+		if !decimalEq(got[i].Price.String(), want[i][0]) || !decimalEq(got[i].Size.String(), want[i][1]) {
 			return fmt.Errorf("level %d: got %v; want %v", i, got[i], want[i])
 		}
 	}
@@ -254,8 +254,8 @@ func (h *harness) klinesDiff(cat, interval string) error {
 		gk, wk := got.Klines[len(got.Klines)-n:], rows[len(rows)-n:]
 		for i := range n {
 			g, w := gk[i], wk[i]
-			if g.Start != w.Start || !decimalEq(g.Open, w.Open) || !decimalEq(g.High, w.High) || !decimalEq(g.Low, w.Low) ||
-				!decimalEq(g.Close, w.Close) || !decimalEq(g.Volume, w.Volume) || !decimalEq(g.Turnover, w.Turnover) || g.Confirm != w.Confirm {
+			if g.Start != w.Start || !decimalEq(g.Open.String(), w.Open) || !decimalEq(g.High.String(), w.High) || !decimalEq(g.Low.String(), w.Low) ||
+				!decimalEq(g.Close.String(), w.Close) || !decimalEq(g.Volume.String(), w.Volume) || !decimalEq(g.Turnover.String(), w.Turnover) || g.Confirm != w.Confirm {
 				return fmt.Errorf("%s candle %d: got %+v; want %+v", s, i, g, w)
 			}
 		}
@@ -287,7 +287,7 @@ func (h *harness) tickersDiff(cat string) error {
 			if !ok {
 				return fmt.Errorf("%s: ticker field %s missing (sim %q)", s, k, w)
 			}
-			if g != w && !decimalEq(g, w) {
+			if g.String() != w && !decimalEq(g.String(), w) {
 				return fmt.Errorf("%s: ticker %s: got %q; want %q", s, k, g, w)
 			}
 		}

@@ -154,7 +154,7 @@ func (l *klineLoader) fetch(ctx context.Context, symbol, interval string, limit 
 		out = append(out, kline.Candle{
 			Start: start, End: iv.End(start),
 			Open: v[0], High: v[1], Low: v[2], Close: v[3], Volume: v[4], Turnover: v[5],
-			Confirmed: i > 0,
+			Confirm: i > 0,
 		})
 	}
 	return out, nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
@@ -29,6 +30,15 @@ func TestPipelineAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Hooks of every kind, two for books, reading through their refs:
+	// a hook that does not allocate itself costs no allocation.
+	var sink Decimal
+	var hooked int
+	e.OnBook(func(b BookRef) { l, _ := b.BestBid(); sink = l.Price; hooked++ })
+	e.OnBook(func(b BookRef) { var top [4]Level; hooked += b.Levels(book.Ask, top[:]) })
+	e.OnKline(func(k KlineRef) { c, _ := k.Newest(); sink = c.Close })
+	e.OnTicker(func(tk TickerRef) { v, _ := tk.Get(parse.TickLastPrice); sink = v.Value })
+	e.OnTrade(func(tr TradeRef) { sink = tr.Price(); hooked += len(tr.ID()) })
 	c := e.conns[0]
 	p := c.proc
 	parser := parse.NewParser(e.syms)
@@ -62,6 +72,9 @@ func TestPipelineAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("got %v allocs per message; want 0", allocs)
+	}
+	if hooked == 0 || sink.IsZero() {
+		t.Errorf("hooks did not run (%d calls, last value %v)", hooked, sink)
 	}
 
 	// And across the live engine, process-wide. Periodic work (the

@@ -35,8 +35,8 @@ const resyncRetry = 5 * time.Second
 
 // processor owns a fixed set of connections (their rings) and every symbol
 // on them. It is the single writer of their books, windows, tickers and
-// tapes (DESIGN.md rule 1). Other goroutines reach it through queries,
-// served between batches, or the seqlock top of book.
+// tapes (docs/design.md: single writer). Other goroutines reach it through
+// queries, served between batches, or the seqlock top of book.
 type processor struct {
 	id    int
 	e     *Engine
@@ -300,8 +300,8 @@ func (p *processor) applyBook(st *symState, ev *parse.Event) {
 			bs.staleSince = 0
 			p.e.m.recovered.Inc()
 		}
-		if p.e.hooks.OnBook != nil {
-			p.hook(hookBook, st.name, func() { p.e.hooks.OnBook(st.name, b) })
+		if len(p.e.hooks.book) > 0 {
+			p.hook(hookBook, st.name, func() { p.e.hooks.runBook(BookRef{symRef{p.e, st}, bs}) })
 		}
 	case err == book.ErrStale:
 		// Ignored until the snapshot the resync brings.
@@ -334,20 +334,15 @@ func (p *processor) applyKline(st *symState, ev *parse.Event) {
 		p.e.m.unexpected.Inc()
 		return
 	}
-	c := &ev.Candle
 	ks.silent.set(false)
-	out := ks.w.Update(kline.Candle{
-		Start: c.Start, End: c.End,
-		Open: c.Open, High: c.High, Low: c.Low, Close: c.Close,
-		Volume: c.Volume, Turnover: c.Turnover, Confirmed: c.Confirm,
-	})
+	out := ks.w.Update(kline.Candle(ev.Candle))
 	if out == kline.Appended && ks.w.LastGap().Missing > 0 {
 		ks.needFill = true
 	}
 	p.e.m.klineOutcome(out).Inc()
 	p.done(ev)
-	if p.e.hooks.OnKline != nil && ev.Flags&parse.Last != 0 {
-		p.hook(hookKline, st.name, func() { p.e.hooks.OnKline(st.name, ks.code, ks.w) })
+	if len(p.e.hooks.kline) > 0 && ev.Flags&parse.Last != 0 {
+		p.hook(hookKline, st.name, func() { p.e.hooks.runKline(KlineRef{symRef{p.e, st}, ks}) })
 	}
 }
 
@@ -358,8 +353,8 @@ func (p *processor) applyTicker(st *symState, ev *parse.Event) {
 	}
 	st.ticker.apply(ev)
 	p.done(ev)
-	if p.e.hooks.OnTicker != nil {
-		p.hook(hookTicker, st.name, func() { p.e.hooks.OnTicker(st.name, &st.ticker.t) })
+	if len(p.e.hooks.ticker) > 0 {
+		p.hook(hookTicker, st.name, func() { p.e.hooks.runTicker(TickerRef{symRef{p.e, st}, st.ticker}) })
 	}
 }
 
@@ -371,8 +366,8 @@ func (p *processor) applyTrade(st *symState, ev *parse.Event) {
 	st.tradeSilent.set(false)
 	if st.tape.Add(&ev.Trade, ev.Seq) {
 		p.e.m.trades.Inc()
-		if p.e.hooks.OnTrade != nil {
-			p.hook(hookTrade, st.name, func() { p.e.hooks.OnTrade(st.name, &ev.Trade) })
+		if len(p.e.hooks.trade) > 0 {
+			p.hook(hookTrade, st.name, func() { p.e.hooks.runTrade(TradeRef{symRef{p.e, st}, &ev.Trade, ev.Seq}) })
 		}
 	} else {
 		p.e.m.tradeDups.Inc()
@@ -475,8 +470,8 @@ const (
 var hookNames = [numHooks]string{"book", "kline", "ticker", "trade"}
 
 // hook runs a user hook inline and times it against the budget; calls over
-// it are counted and logged (rate-limited): the old system's "callback
-// timeouts", except that here a slow hook only delays this processor.
+// it are counted and logged (rate-limited). A callback-style client would
+// time such calls out; here a slow hook only delays this processor.
 func (p *processor) hook(k hookKind, sym string, fn func()) {
 	start := wsconn.Nanotime()
 	fn()

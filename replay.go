@@ -2,12 +2,15 @@ package ringfeed
 
 import (
 	"context"
+	"errors"
+	"io"
 	"sort"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/valyala/fastjson"
 
+	"github.com/ringfeed/ringfeed/capture"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
 )
@@ -17,16 +20,43 @@ type Dump struct {
 	Books   []BookView   `json:"books"`
 	Klines  []KlinesView `json:"klines"`
 	Tickers []TickerView `json:"tickers"`
+	// Trades holds each symbol's trade tape, newest first.
+	Trades []TradesView `json:"trades,omitempty"`
 }
 
 // ReplayResult summarises a replay.
 type ReplayResult struct {
 	Frames      int
 	ParseErrors int
-	Elapsed     time.Duration
-	Stats       Stats
-	Dump        Dump
+	// Skipped counts frames left out: topics replay does not know (a
+	// stream Bybit added since, such as liquidations) and topics or
+	// symbols the configuration does not name. They are not errors.
+	Skipped int
+	// UnknownTopics lists the distinct unknown topics seen (at most
+	// maxUnknownTopics).
+	UnknownTopics []string
+	// Truncated holds a warning for each input that ended inside a
+	// record: every complete frame before the cut was replayed.
+	Truncated []error
+	Elapsed   time.Duration
+	Stats     Stats
+	Dump      Dump
 }
+
+// maxUnknownTopics bounds ReplayResult.UnknownTopics.
+const maxUnknownTopics = 20
+
+// replayBatch is how many frames the replay feeder parses between
+// publishes. Publishing (and waking the processor) after every frame made
+// the two goroutines trade the ring's cache lines ~200,000 times a second;
+// a batch of 64 frames (~50 µs of parsing) keeps the processor busy on
+// the previous batch while the next is parsed (BenchmarkReplay/replay-8).
+const replayBatch = 64
+
+// replayRingSize is the replay's ring: small enough that the slots the
+// two goroutines hand back and forth stay in their caches (8,192 slots
+// of 1 KiB, the live default, do not), large enough for several batches.
+var replayRingSize = 512
 
 // MsgsPerSec is the replay's throughput: messages applied per second of
 // wall time from the first frame fed to the last one applied.
@@ -48,16 +78,115 @@ func (r ReplayResult) StaleBooks() int {
 	return n
 }
 
+// FrameSource yields a replay's frames in order: Next returns io.EOF after
+// the last one. A frame's Data need only stay valid until the next call
+// (capture.Reader's contract); the replay does not retain it.
+type FrameSource interface {
+	Next() (Frame, error)
+}
+
+type sliceSource struct {
+	frames []Frame
+	i      int
+}
+
+func (s *sliceSource) Next() (Frame, error) {
+	if s.i == len(s.frames) {
+		return Frame{}, io.EOF
+	}
+	s.i++
+	return s.frames[s.i-1], nil
+}
+
+// fileSource streams capture files one after the other, collecting a
+// warning for each that was cut off.
+type fileSource struct {
+	paths []string
+	r     *capture.Reader
+	warn  []error
+}
+
+func (s *fileSource) Next() (Frame, error) {
+	for {
+		if s.r == nil {
+			if len(s.paths) == 0 {
+				return Frame{}, io.EOF
+			}
+			r, err := capture.Open(s.paths[0])
+			if err != nil {
+				return Frame{}, err
+			}
+			s.r = r
+		}
+		f, err := s.r.Next()
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, io.EOF) {
+			return Frame{}, &replayInputError{s.paths[0], err}
+		}
+		if t := s.r.Truncated(); t != nil {
+			s.warn = append(s.warn, &replayInputError{s.paths[0], t})
+		}
+		s.r.Close()
+		s.r, s.paths = nil, s.paths[1:]
+	}
+}
+
+func (s *fileSource) Close() error {
+	if s.r != nil {
+		return s.r.Close()
+	}
+	return nil
+}
+
+// replayInputError names the file a read error or warning is about.
+type replayInputError struct {
+	path string
+	err  error
+}
+
+func (e *replayInputError) Error() string { return e.path + ": " + e.err.Error() }
+func (e *replayInputError) Unwrap() error { return e.err }
+
 // Replay feeds frames through the same pipeline a live connection uses
 // (parser → ring → processor) on one connection and one processor, so the
 // result is deterministic, and returns the figures and the final state.
 // Symbols and topics the config does not name are discovered from the
 // frames. speed 0 replays as fast as possible; otherwise frames with
 // receive times are paced at speed × real time. Receive times for latency
-// are taken when each frame is fed, as a live reader would.
+// are taken as frames are fed, once per batch as a live reader takes one
+// per socket read.
 func Replay(ctx context.Context, cfg Config, frames []Frame, speed float64) (ReplayResult, error) {
+	return ReplaySource(ctx, cfg, func() (FrameSource, error) { return &sliceSource{frames: frames}, nil }, speed)
+}
+
+// ReplayFiles replays capture or NDJSON files (plain or zstd, see package
+// capture) in order as one stream, reading them as it goes rather than
+// loading them first. A file cut off inside a record is replayed up to
+// the cut and reported in ReplayResult.Truncated.
+func ReplayFiles(ctx context.Context, cfg Config, paths []string, speed float64) (ReplayResult, error) {
+	return ReplaySource(ctx, cfg, func() (FrameSource, error) { return &fileSource{paths: paths}, nil }, speed)
+}
+
+// ReplaySource is Replay over frames from open, which is called once to
+// discover symbols and topics when the config does not name them, and
+// once for the replay. A source with a Close method is closed after each
+// pass.
+func ReplaySource(ctx context.Context, cfg Config, open func() (FrameSource, error), speed float64) (ReplayResult, error) {
+	var res ReplayResult
 	if len(cfg.Symbols) == 0 || len(cfg.Topics) == 0 {
-		syms, topics := discover(frames)
+		src, err := open()
+		if err != nil {
+			return res, err
+		}
+		d := newDiscovery(cfg.Category)
+		err = d.run(src)
+		closeSource(src)
+		if err != nil {
+			return res, err
+		}
+		syms, topics := d.result()
 		if len(cfg.Symbols) == 0 {
 			cfg.Symbols = syms
 		}
@@ -72,54 +201,181 @@ func Replay(ctx context.Context, cfg Config, frames []Frame, speed float64) (Rep
 	// A replay must not drop: the feeder waits for the processor as long
 	// as it takes, so every run applies every frame.
 	cfg.RingFullWait = time.Hour
+	// One connection, so one reader parses and one processor applies,
+	// each on a core of its own. (Two readers, each parsing half of the
+	// symbols, ran at a fifth of one reader's rate with other jobs on the
+	// 2-core machine: three busy goroutines on two cores.)
 	cfg.SymbolsPerConn = max(1, len(cfg.Symbols))
+	if cfg.RingSize == 0 {
+		cfg.RingSize = replayRingSize
+	}
 	cfg.replay = true
 	e, err := New(cfg)
 	if err != nil {
-		return ReplayResult{}, err
-	}
-	res := ReplayResult{Frames: len(frames)}
-	c := e.conns[0]
-	c.feed = func(ctx context.Context) error {
-		p := parse.NewParser(e.syms)
-		c.sink.Reset()
-		var first, base int64
-		for i := range frames {
-			if ctx.Err() != nil {
-				return nil
-			}
-			f := &frames[i]
-			if speed > 0 && f.RecvUnixNs != 0 {
-				if first == 0 {
-					first, base = f.RecvUnixNs, wsconn.Nanotime()
-				}
-				due := base + int64(float64(f.RecvUnixNs-first)/speed)
-				if d := due - wsconn.Nanotime(); d > 0 {
-					time.Sleep(time.Duration(d))
-				}
-			}
-			r, err := p.Parse(f.Data, wsconn.Nanotime(), c.sink)
-			if err != nil {
-				res.ParseErrors++
-				c.sink.Abort(r, err)
-			} else {
-				c.sink.Commit()
-			}
-			c.sink.Flush()
-		}
-		return nil
-	}
-	start := time.Now()
-	if err := e.Run(ctx); err != nil {
 		return res, err
 	}
+	src, err := open()
+	if err != nil {
+		return res, err
+	}
+	defer closeSource(src)
+	f := &replayFeed{e: e, c: e.conns[0], src: src, want: newTopicFilter(e.cfg.Topics), speed: speed}
+	f.c.feed = f.run
+	start := time.Now()
+	err = e.Run(ctx)
 	res.Elapsed = time.Since(start)
+	if err != nil {
+		return res, err
+	}
+	if f.err != nil {
+		return res, f.err
+	}
+	res.Frames, res.ParseErrors, res.Skipped, res.UnknownTopics = f.res.Frames, f.res.ParseErrors, f.res.Skipped, f.res.UnknownTopics
+	if w, ok := src.(interface{ warnings() []error }); ok {
+		res.Truncated = w.warnings()
+	}
 	res.Stats = e.Stats()
 	res.Dump = e.Dump(context.Background())
 	return res, nil
 }
 
-// Dump returns every book, kline window and ticker in the API's shapes.
+// replayFeed is a replay's reader: it parses every frame of src into the
+// connection's ring, publishing once per batch.
+type replayFeed struct {
+	e     *Engine
+	c     *connection
+	src   FrameSource
+	want  *topicFilter
+	speed float64
+	res   ReplayResult // Frames, ParseErrors, Skipped, UnknownTopics
+	err   error        // a read error
+}
+
+func (f *replayFeed) run(ctx context.Context) error {
+	p := parse.NewParser(f.e.syms)
+	sink := f.c.sink
+	sink.Reset()
+	res := &f.res
+	var first, base, now int64
+	for n := 0; ; n++ {
+		fr, err := f.src.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				f.err = err
+			}
+			return nil
+		}
+		if n%replayBatch == 0 {
+			if ctx.Err() != nil {
+				return nil
+			}
+			sink.Flush()
+			now = wsconn.Nanotime()
+		}
+		res.Frames++
+		if f.speed > 0 && fr.RecvUnixNs != 0 {
+			if first == 0 {
+				first, base = fr.RecvUnixNs, wsconn.Nanotime()
+			}
+			due := base + int64(float64(fr.RecvUnixNs-first)/f.speed)
+			if d := due - wsconn.Nanotime(); d > 0 {
+				sink.Flush()
+				time.Sleep(time.Duration(d))
+			}
+			now = wsconn.Nanotime()
+		}
+		r, err := p.Parse(fr.Data, now, sink)
+		switch {
+		case err == nil && (r.Class != parse.ClassData || f.want.has(&r)):
+			sink.Commit()
+		case err == nil, errors.Is(err, parse.ErrUnknownSymbol):
+			sink.Abort(parse.Result{}, nil) // roll back, no drop marker
+			res.Skipped++
+		case errors.Is(err, parse.ErrUnknownTopic):
+			sink.Abort(parse.Result{}, nil)
+			res.Skipped++
+			if len(res.UnknownTopics) < maxUnknownTopics {
+				res.UnknownTopics = appendTopic(res.UnknownTopics, fr.Data)
+			}
+		default:
+			res.ParseErrors++
+			sink.Abort(r, err)
+		}
+	}
+}
+
+func (s *fileSource) warnings() []error { return s.warn }
+
+func closeSource(src FrameSource) {
+	if c, ok := src.(io.Closer); ok {
+		c.Close()
+	}
+}
+
+// appendTopic adds the frame's topic to list unless it is there.
+func appendTopic(list []string, frame []byte) []string {
+	t := topicOf(frame, nil)
+	if t == nil {
+		return list
+	}
+	for _, s := range list {
+		if s == string(t) {
+			return list
+		}
+	}
+	return append(list, string(t))
+}
+
+// topicFilter says whether a parsed message is of a configured topic.
+type topicFilter struct {
+	depths    []uint16
+	intervals [32]bool
+	ticker    bool
+	trade     bool
+}
+
+func newTopicFilter(topics []string) *topicFilter {
+	f := &topicFilter{}
+	for _, t := range topics {
+		ti, err := parse.ParseTopic([]byte(t + ".X"))
+		if err != nil {
+			continue
+		}
+		switch ti.Kind {
+		case parse.KindBook:
+			f.depths = append(f.depths, ti.Depth)
+		case parse.KindKline:
+			f.intervals[ti.Interval] = true
+		case parse.KindTicker:
+			f.ticker = true
+		case parse.KindTrade:
+			f.trade = true
+		}
+	}
+	return f
+}
+
+func (f *topicFilter) has(r *parse.Result) bool {
+	switch r.Kind {
+	case parse.KindBook:
+		for _, d := range f.depths {
+			if d == r.Depth {
+				return true
+			}
+		}
+		return false
+	case parse.KindKline:
+		return int(r.Interval) < len(f.intervals) && f.intervals[r.Interval]
+	case parse.KindTicker:
+		return f.ticker
+	case parse.KindTrade:
+		return f.trade
+	}
+	return false
+}
+
+// Dump returns every book, kline window, ticker and trade tape in the
+// API's shapes.
 func (e *Engine) Dump(ctx context.Context) Dump {
 	var d Dump
 	for _, st := range e.bySym {
@@ -141,46 +397,129 @@ func (e *Engine) Dump(ctx context.Context) Dump {
 				d.Tickers = append(d.Tickers, v)
 			}
 		}
+		if st.tape != nil {
+			if v, err := e.Trades(ctx, st.name, 0); err == nil {
+				d.Trades = append(d.Trades, v)
+			}
+		}
 	}
 	return d
 }
 
-// discover lists the symbols and topic kinds a capture carries.
-func discover(frames []Frame) (symbols, topics []string) {
-	var p fastjson.Parser
-	syms := map[string]bool{}
-	kinds := map[string]bool{}
-	for _, f := range frames {
-		v, err := p.ParseBytes(f.Data)
-		if err != nil {
-			continue
-		}
-		t := string(v.GetStringBytes("topic"))
-		if t == "" {
-			continue
-		}
-		i := strings.LastIndexByte(t, '.')
-		if i < 0 {
-			continue
-		}
-		kind, sym := t[:i], t[i+1:]
-		kinds[kind] = true
-		if kind == "publicTrade" {
-			// Option trades come on publicTrade.{BASE}: the symbols
-			// are in the trades.
-			for _, tr := range v.GetArray("data") {
-				if s := string(tr.GetStringBytes("s")); s != "" {
-					syms[s] = true
-				}
+// topicOf returns a frame's topic without building a value tree when the
+// frame starts with it, as Bybit's do; otherwise through fj (nil: none).
+func topicOf(frame []byte, fj *fastjson.Parser) []byte {
+	const pre = `{"topic":"`
+	if len(frame) > len(pre) && string(frame[:len(pre)]) == pre {
+		for i := len(pre); i < len(frame); i++ {
+			switch frame[i] {
+			case '"':
+				return frame[len(pre):i]
+			case '\\':
+				i = len(frame)
 			}
-			continue
 		}
-		syms[sym] = true
 	}
-	for s := range syms {
+	if fj == nil {
+		return nil
+	}
+	v, err := fj.ParseBytes(frame)
+	if err != nil {
+		return nil
+	}
+	return v.GetStringBytes("topic")
+}
+
+// discovery lists the symbols and topic kinds a capture carries, skipping
+// topics the engine cannot serve. It looks at each distinct topic once;
+// only option trades (whose topic names a base coin) are opened to read
+// their symbols.
+type discovery struct {
+	cat    Category
+	fj     fastjson.Parser
+	seen   map[string]bool
+	syms   map[string]bool
+	kinds  map[string]bool
+	option bool
+}
+
+func newDiscovery(cat Category) *discovery {
+	return &discovery{cat: cat, seen: map[string]bool{}, syms: map[string]bool{}, kinds: map[string]bool{}, option: cat == Option}
+}
+
+func (d *discovery) run(src FrameSource) error {
+	for {
+		f, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		d.frame(f.Data)
+	}
+}
+
+func (d *discovery) frame(b []byte) {
+	t := topicOf(b, &d.fj)
+	if t == nil {
+		return
+	}
+	if d.seen[string(t)] {
+		if d.option && len(t) > 12 && string(t[:12]) == "publicTrade." {
+			d.tradeSymbols(b)
+		}
+		return
+	}
+	d.seen[string(t)] = true
+	ti, err := parse.ParseTopic(t)
+	if err != nil {
+		return
+	}
+	var kind string
+	switch ti.Kind {
+	case parse.KindBook:
+		kind = "orderbook." + strconv.Itoa(int(ti.Depth))
+	case parse.KindKline:
+		kind = "kline." + ti.Interval.String()
+	case parse.KindTicker:
+		kind = "tickers"
+	case parse.KindTrade:
+		kind = "publicTrade"
+	}
+	if validTopic(d.cat, kind, true) != nil {
+		return
+	}
+	if ti.Kind == parse.KindTrade && d.option {
+		d.kinds[kind] = true
+		d.tradeSymbols(b)
+		return
+	}
+	if !validSymbol(string(ti.Symbol)) {
+		return
+	}
+	d.kinds[kind] = true
+	d.syms[string(ti.Symbol)] = true
+}
+
+// tradeSymbols adds the symbols of an option trade frame's trades.
+func (d *discovery) tradeSymbols(b []byte) {
+	v, err := d.fj.ParseBytes(b)
+	if err != nil {
+		return
+	}
+	for _, tr := range v.GetArray("data") {
+		if s := string(tr.GetStringBytes("s")); validSymbol(s) {
+			d.syms[s] = true
+		}
+	}
+}
+
+func (d *discovery) result() (symbols, topics []string) {
+	for s := range d.syms {
 		symbols = append(symbols, s)
 	}
-	for k := range kinds {
+	for k := range d.kinds {
 		topics = append(topics, k)
 	}
 	sort.Strings(symbols)

@@ -3,11 +3,14 @@ package ringfeed
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/ringfeed/ringfeed/capture"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 )
 
@@ -52,7 +55,7 @@ func TestCaptureReplayMatchesLive(t *testing.T) {
 	}
 	for i := range live.Books {
 		l, r := live.Books[i], res.Dump.Books[i]
-		if l.U != r.U || l.Stale != r.Stale || levelsEqual(l.Bids, r.Bids) != nil || levelsEqual(l.Asks, r.Asks) != nil {
+		if l.U != r.U || l.Stale != r.Stale || !slices.Equal(l.Bids, r.Bids) || !slices.Equal(l.Asks, r.Asks) {
 			t.Errorf("%s: live u=%d stale=%v %d/%d levels; replay u=%d stale=%v %d/%d levels",
 				l.Symbol, l.U, l.Stale, len(l.Bids), len(l.Asks), r.U, r.Stale, len(r.Bids), len(r.Asks))
 		}
@@ -100,4 +103,96 @@ func readCaptureFile(t *testing.T, path string) []Frame {
 		t.Fatal(err)
 	}
 	return frames
+}
+
+// Bybit's historical depth-500 files replay (the live stream offers no
+// depth 500), and topics the engine does not know are skipped and
+// counted instead of aborting the replay (issue 14 item 8).
+func TestReplayHistoricalDepthAndUnknownTopics(t *testing.T) {
+	frames := []Frame{
+		{Data: []byte(`{"topic":"orderbook.500.BTCUSDT","type":"snapshot","ts":1700000000000,"data":{"s":"BTCUSDT","b":[["65000.1","1.5"],["65000.0","2"]],"a":[["65000.2","0.5"]],"u":1,"seq":10},"cts":1700000000000}`)},
+		{Data: []byte(`{"topic":"liquidation.BTCUSDT","type":"snapshot","ts":1700000000001,"data":{"price":"65000.1","side":"Buy","size":"0.1","symbol":"BTCUSDT","updatedTime":1700000000001}}`)},
+		{Data: []byte(`{"topic":"orderbook.500.BTCUSDT","type":"delta","ts":1700000000002,"data":{"s":"BTCUSDT","b":[["65000.0","0"]],"a":[["65000.3","4"]],"u":2,"seq":11},"cts":1700000000002}`)},
+		{Data: []byte(`{"topic":"allLiquidation.BTCUSDT","type":"snapshot","ts":1700000000003,"data":[]}`)},
+		{Data: []byte(`{"topic":"liquidation.BTCUSDT","type":"snapshot","ts":1700000000004,"data":{}}`)},
+	}
+	for _, cfg := range []Config{
+		{Category: Linear, Logger: quietLogger()},
+		{Category: Linear, Symbols: []string{"BTCUSDT"}, Topics: []string{"orderbook.500"}, Logger: quietLogger()},
+	} {
+		res, err := Replay(context.Background(), cfg, frames, 0)
+		if err != nil {
+			t.Fatalf("topics %v: %v", cfg.Topics, err)
+		}
+		if res.Frames != 5 || res.Stats.Messages != 2 || res.ParseErrors != 0 || res.Skipped != 3 {
+			t.Errorf("topics %v: got frames=%d messages=%d parse_errors=%d skipped=%d; want 5, 2, 0, 3",
+				cfg.Topics, res.Frames, res.Stats.Messages, res.ParseErrors, res.Skipped)
+		}
+		if want := []string{"liquidation.BTCUSDT", "allLiquidation.BTCUSDT"}; fmt.Sprint(res.UnknownTopics) != fmt.Sprint(want) {
+			t.Errorf("unknown topics %v; want %v", res.UnknownTopics, want)
+		}
+		if len(res.Dump.Books) != 1 {
+			t.Fatalf("got %d books; want 1", len(res.Dump.Books))
+		}
+		b := res.Dump.Books[0]
+		if b.Depth != 500 || b.U != 2 || b.Stale || len(b.Bids) != 1 || len(b.Asks) != 2 || b.Bids[0].Price.String() != "65000.1" {
+			t.Errorf("book: depth %d u %d stale %v bids %v asks %v", b.Depth, b.U, b.Stale, b.Bids, b.Asks)
+		}
+	}
+	// The live engine still refuses a depth Bybit does not stream.
+	if _, err := New(Config{Category: Linear, Symbols: []string{"BTCUSDT"}, Topics: []string{"orderbook.500"}, Admin: "off", Logger: quietLogger()}); err == nil {
+		t.Error("New accepted orderbook.500 for a live engine")
+	}
+}
+
+// A recording rotated by size (and compressed) is a numbered series of
+// files that ReplayFiles replays in order, each file whole.
+func TestRecordRotatesAndReplaysInOrder(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "live.cap.zst")
+	rate, _ := bybitsim.ParseRate("max")
+	h := startHarness(t, bybitsim.Config{Seed: 5, Rate: rate},
+		Config{Symbols: []string{"BTCUSDT", "ETHUSDT"}, Topics: []string{"orderbook.50", "publicTrade"},
+			Record: base, RecordRotateSize: 1 << 20})
+	// Bounded wait until the third file exists: two were rotated out.
+	waitFor(t, 30*time.Second, "a third capture file", func() bool {
+		_, err := os.Stat(capture.Name(base, 3, true))
+		return err == nil
+	})
+	h.stop()
+	var paths []string
+	for n := 1; ; n++ {
+		p := capture.Name(base, n, true)
+		if _, err := os.Stat(p); err != nil {
+			break
+		}
+		paths = append(paths, p)
+	}
+	if len(paths) < 3 {
+		t.Fatalf("got %d capture files; want ≥ 3", len(paths))
+	}
+	total := 0
+	for _, p := range paths[:len(paths)-1] {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames, err := ReadCapture(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		total += len(frames)
+	}
+	if total == 0 {
+		t.Fatal("the rotated files hold no frames")
+	}
+	res, err := ReplayFiles(context.Background(), Config{Category: Linear, Logger: quietLogger()}, paths, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ParseErrors != 0 || len(res.Truncated) != 0 || res.Frames < total {
+		t.Errorf("replay of %d files: %d frames (≥ %d in all but the last), %d parse errors, truncated %v",
+			len(paths), res.Frames, total, res.ParseErrors, res.Truncated)
+	}
 }

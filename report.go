@@ -3,7 +3,6 @@ package ringfeed
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,14 +82,6 @@ func (e *Engine) report(ctx context.Context) {
 	}
 }
 
-func (e *Engine) sampleRings() {
-	for _, c := range e.conns {
-		if n := int64(c.ring.Len()); n > e.rep.ringHigh.Load() {
-			e.rep.ringHigh.Store(n)
-		}
-	}
-}
-
 func (e *Engine) messages() uint64 {
 	var n uint64
 	for _, p := range e.procs {
@@ -101,6 +92,9 @@ func (e *Engine) messages() uint64 {
 
 // Stats returns the current figures. Safe from any goroutine.
 func (e *Engine) Stats() Stats {
+	if len(e.cats) > 0 {
+		return e.multiStats()
+	}
 	s := Stats{
 		Messages:     e.messages(),
 		Latency:      e.lat.lastWindow(),
@@ -108,7 +102,7 @@ func (e *Engine) Stats() Stats {
 		FeedDelay:    e.delay.lastWindow(),
 		Conns:        len(e.conns),
 		RingHigh:     int(e.rep.ringHigh.Load()),
-		RingDrops:    e.m.ringDrops.Get(),
+		RingDrops:    e.ringDrops(),
 		Resyncs:      e.m.resyncs.Get(),
 	}
 	if !e.started.IsZero() {
@@ -167,35 +161,19 @@ func (e *Engine) registerGauges() {
 		q(x.name+`{quantile="1"}`, x.a, func(s LatencyStats) int64 { return s.Max })
 	}
 	e.set.NewGauge(`ringfeed_handling_latency_count`, func() float64 { return float64(e.lat.cumulative().Count) })
-	for _, c := range e.conns {
-		r := c.ring
-		e.set.NewGauge(`ringfeed_ring_occupancy{conn="`+strconv.Itoa(c.idx)+`"}`, func() float64 { return float64(r.Len()) })
-	}
-	e.set.NewGauge(`ringfeed_ring_high_water`, func() float64 { return float64(e.rep.ringHigh.Load()) })
-	e.set.NewGauge(`ringfeed_books_stale`, func() float64 { return float64(e.Stats().StaleBooks) })
-	e.set.NewGauge(`ringfeed_messages_applied_total`, func() float64 { return float64(e.messages()) })
-	for k := range numHooks {
-		e.set.NewGauge(`ringfeed_hook_seconds_total{hook="`+hookNames[k]+`"}`, func() float64 {
-			var t int64
-			for _, p := range e.procs {
-				t += p.hookNs[k].Load()
-			}
-			return float64(t) / 1e9
-		})
-		e.set.NewGauge(`ringfeed_hook_calls_total{hook="`+hookNames[k]+`"}`, func() float64 {
-			var t uint64
-			for _, p := range e.procs {
-				t += p.hookCalls[k].Load()
-			}
-			return float64(t)
-		})
-	}
+	e.registerEngineGauges()
 }
 
 // ResetLatency discards the latency and feed-delay figures collected so
 // far, so a benchmark can measure after its warm-up. Values a processor
 // recorded but has not handed over yet may still arrive.
 func (e *Engine) ResetLatency() {
+	for _, c := range e.cats {
+		c.ResetLatency()
+	}
+	if len(e.cats) > 0 {
+		return
+	}
 	e.lat.reset()
 	e.delay.reset()
 }
@@ -205,6 +183,15 @@ func (e *Engine) ResetLatency() {
 // or the last ResetLatency. A processor that is parked hands over at its
 // next wake-up or housekeeping (at most 250 ms later).
 func (e *Engine) CollectLatency() LatencyStats {
+	if len(e.cats) > 0 {
+		var worst LatencyStats
+		for _, c := range e.cats {
+			if s := c.CollectLatency(); s.P99 >= worst.P99 {
+				worst = s
+			}
+		}
+		return worst
+	}
 	e.lat.tick()
 	e.delay.tick()
 	return e.lat.cumulative()

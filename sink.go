@@ -21,7 +21,7 @@ const maxMarkers = 256
 // once per socket read (Flush). When the ring is full it waits a bounded
 // time, then drops the message, and remembers a marker for the affected
 // stream that goes into the ring as soon as there is room, so the
-// processor marks that stream stale (DESIGN.md rule 2). Owned by the
+// processor marks that stream stale (docs/design.md: bounded reader wait). Owned by the
 // reader goroutine.
 type ringSink struct {
 	r    *ring.SPSC[parse.Event]

@@ -15,7 +15,7 @@ import (
 // is still reserved (it used to roll back published slots and panic), and
 // the drop marker must reach the processor once there is room.
 func TestSinkAbortAfterPartialPublish(t *testing.T) {
-	m := newEngineMetrics(newMetricsSetForTest())
+	m := newEngineMetrics(newMetricsSetForTest()).forConn(`conn="0",category="linear"`)
 	r := ring.New[parse.Event](4)
 	s := newRingSink(r, newBell(), time.Millisecond, m)
 	for i := 0; i < 4; i++ {

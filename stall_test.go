@@ -32,7 +32,7 @@ func TestStalledProcessorKeepsConnectionAndResyncs(t *testing.T) {
 			Dial:         wsconn.Options{IdleTimeout: 10 * time.Second},
 		},
 	}, func(e *Engine) {
-		e.OnBook(func(string, *book.Book) {
+		e.OnBook(func(BookRef) {
 			if stalled.CompareAndSwap(false, true) {
 				// The test's stand-in for a user hook that hangs.
 				select {
@@ -103,6 +103,6 @@ func TestBadDeltaMarksOnlyThatBookStale(t *testing.T) {
 		t.Errorf("BBBUSDT: stale (%v); want live", b.Reason())
 	}
 	if got := e.m.staleBy(book.ReasonBadNumber).Get(); got != 1 {
-		t.Errorf("books_stale_total{reason=bad-number}: got %d; want 1", got)
+		t.Errorf("books_stale_total{reason=bad_number}: got %d; want 1", got)
 	}
 }

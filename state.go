@@ -7,7 +7,7 @@ import (
 )
 
 // symState is everything the engine keeps for one symbol. It is owned by
-// one processor: only that goroutine touches it (DESIGN.md rule 1).
+// one processor: only that goroutine touches it (docs/design.md: single writer).
 type symState struct {
 	name   string
 	id     uint32

@@ -105,6 +105,7 @@ func ExampleScenarioByName() {
 	// book1000-8/max 8 [orderbook.1000]
 	// mixed-8/max 8 [orderbook.1 orderbook.50 publicTrade tickers kline.1]
 	// mixed-200/mixed 200 [orderbook.1 orderbook.50 publicTrade tickers kline.1]
+	// replay-8/mixed 8 [orderbook.50 publicTrade tickers kline.1]
 	// mixed-200/100000 true
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/ringfeed/ringfeed"
-	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 )
 
@@ -111,9 +110,9 @@ func ringfeedLatencies(t *testing.T, sc Scenario) (all, heads []int64, own ringf
 	capture := t.TempDir() + "/cdf.capture"
 	l := startLive(t, sc, func(c *ringfeed.Config) { c.Record = capture }, func(e *ringfeed.Engine) {
 		clock = newWallClock() // next to the engine's own, taken in New
-		e.OnBook(func(symbol string, b *book.Book) {
+		e.OnBook(func(b ringfeed.BookRef) {
 			if capturing.Load() && len(recs) < cap(recs) {
-				recs = append(recs, applied{syms[symbol], b.Header().U, wsconn.Nanotime()})
+				recs = append(recs, applied{syms[b.Symbol()], b.Header().U, wsconn.Nanotime()})
 			}
 		})
 	})

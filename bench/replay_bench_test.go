@@ -2,16 +2,22 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/valyala/fastjson"
 
 	"github.com/ringfeed/ringfeed"
+	"github.com/ringfeed/ringfeed/capture"
+	"github.com/ringfeed/ringfeed/parse"
 )
 
 // replayCases are the recorded feeds the replay benchmarks run: the same
@@ -25,6 +31,7 @@ var replayCases = []struct {
 	{Book50x8, 100_000},
 	{Book1000x8, 10_000},
 	{Mixed200, 100_000},
+	{Replay8, 200_000},
 }
 
 var feedCache struct {
@@ -75,8 +82,78 @@ func feed(tb testing.TB, sc Scenario, n int) []ringfeed.Frame {
 // ReplayResult.MsgsPerSec, the figure the CLI prints. Handling latency in
 // a replay is mostly queueing: frames are fed as fast as the ring takes
 // them, so it is reported but is not the live figure.
+//
+// floor is the bar issue 17 sets: a bare fastjson.Parser.ParseBytes of
+// every frame in one goroutine, nothing extracted, measured in the same
+// run; floor-x on the ringfeed line is ringfeed's msgs/s over the floor's
+// frames/s (≥ 1 means the whole engine replays faster than a generic
+// parse of the same bytes).
 func BenchmarkReplay(b *testing.B) {
 	for _, c := range replayCases {
+		b.Run(c.sc.Name+"/floor", func(b *testing.B) {
+			frames := feed(b, c.sc, c.frames)
+			b.SetBytes(FeedBytes(frames))
+			b.ReportAllocs()
+			var p fastjson.Parser
+			var n int
+			var elapsed time.Duration
+			runtime.LockOSThread()
+			cpu0 := threadCPU()
+			for b.Loop() {
+				start := time.Now()
+				for _, f := range frames {
+					if _, err := p.ParseBytes(f.Data); err != nil {
+						b.Fatal(err)
+					}
+				}
+				elapsed += time.Since(start)
+				n += len(frames)
+			}
+			cpu := float64(threadCPU()-cpu0) / float64(n)
+			runtime.UnlockOSThread()
+			fps := float64(n) / elapsed.Seconds()
+			b.ReportMetric(fps, "msgs/s")
+			b.ReportMetric(1e9/fps, "ns/msg")
+			b.ReportMetric(cpu, "cpu-ns/msg")
+			lastFloor[c.sc.Name] = fps
+			lastFloorCPU[c.sc.Name] = cpu
+		})
+		// parse is the replay reader's work alone: ringfeed's parser
+		// over every frame into a reused sink, one goroutine.
+		// cpu-floor-x is the floor's thread CPU per frame over this
+		// one's: the replay's ceiling against the floor with a core for
+		// the reader, steadier than wall-clock rates with other jobs on
+		// the machine.
+		b.Run(c.sc.Name+"/parse", func(b *testing.B) {
+			frames := feed(b, c.sc, c.frames)
+			b.SetBytes(FeedBytes(frames))
+			b.ReportAllocs()
+			syms := parse.NewSymbols()
+			for _, s := range c.sc.SymbolNames() {
+				if _, err := syms.Add(s, 8, 8); err != nil { // the engine's scales without instruments-info
+					b.Fatal(err)
+				}
+			}
+			p := parse.NewParser(syms)
+			sink := &loopSink{}
+			var n int
+			runtime.LockOSThread()
+			cpu0 := threadCPU()
+			for b.Loop() {
+				for _, f := range frames {
+					if _, err := p.Parse(f.Data, 1, sink); err != nil && !errors.Is(err, parse.ErrUnknownSymbol) {
+						b.Fatal(err)
+					}
+				}
+				n += len(frames)
+			}
+			cpu := float64(threadCPU()-cpu0) / float64(n)
+			runtime.UnlockOSThread()
+			b.ReportMetric(cpu, "cpu-ns/msg")
+			if f := lastFloorCPU[c.sc.Name]; f > 0 {
+				b.ReportMetric(f/cpu, "cpu-floor-x")
+			}
+		})
 		b.Run(c.sc.Name+"/ringfeed", func(b *testing.B) {
 			frames := feed(b, c.sc, c.frames)
 			b.SetBytes(FeedBytes(frames))
@@ -102,7 +179,44 @@ func BenchmarkReplay(b *testing.B) {
 			mps := float64(msgs) / elapsed.Seconds()
 			reportReplay(b, mps, last.Stats.LatencyTotal, m0, m1, msgs)
 			lastReplay[c.sc.Name] = mps
+			if f := lastFloor[c.sc.Name]; f > 0 {
+				b.ReportMetric(mps/f, "floor-x")
+			}
 		})
+		if c.sc.Name == Replay8.Name {
+			// The same frames read from files as `ringfeed replay FILE`
+			// reads them (streamed, not loaded first): NDJSON (memory-
+			// mapped) and a zstd capture (decompressed as it goes).
+			for _, file := range []string{"feed.ndjson", "feed.cap.zst"} {
+				b.Run(c.sc.Name+"/ringfeed-"+file, func(b *testing.B) {
+					frames := feed(b, c.sc, c.frames)
+					path := filepath.Join(b.TempDir(), file)
+					if err := writeFeedFile(path, frames); err != nil {
+						b.Fatal(err)
+					}
+					b.SetBytes(FeedBytes(frames))
+					b.ReportAllocs()
+					var msgs uint64
+					var elapsed time.Duration
+					for b.Loop() {
+						res, err := ringfeed.ReplayFiles(context.Background(), c.sc.ReplayConfig(), []string{path}, 0)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if res.ParseErrors != 0 || res.StaleBooks() != 0 || res.Frames != len(frames) {
+							b.Fatalf("replay: %d frames, %d parse errors, %d stale books", res.Frames, res.ParseErrors, res.StaleBooks())
+						}
+						msgs += res.Stats.Messages
+						elapsed += res.Elapsed
+					}
+					mps := float64(msgs) / elapsed.Seconds()
+					b.ReportMetric(mps, "msgs/s")
+					if f := lastFloor[c.sc.Name]; f > 0 {
+						b.ReportMetric(mps/f, "floor-x")
+					}
+				})
+			}
+		}
 		b.Run(c.sc.Name+"/peer", func(b *testing.B) {
 			frames := feed(b, c.sc, c.frames)
 			b.SetBytes(FeedBytes(frames))
@@ -142,6 +256,33 @@ func BenchmarkReplay(b *testing.B) {
 // speed-up figure.
 var lastReplay = map[string]float64{}
 
+// lastFloor and lastFloorCPU hold the last floor frames/s and thread CPU
+// ns per frame per feed for floor-x and cpu-floor-x.
+var lastFloor, lastFloorCPU = map[string]float64{}, map[string]float64{}
+
+// threadCPU is the calling thread's CPU time in ns (Linux; the caller
+// locks its goroutine to the thread).
+func threadCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// loopSink hands out 64 reused slots in turn, as a ring the processor
+// keeps up with would.
+type loopSink struct {
+	ev [64]parse.Event
+	n  int
+}
+
+func (s *loopSink) Next() *parse.Event {
+	e := &s.ev[s.n&63]
+	s.n++
+	return e
+}
+
 func reportReplay(b *testing.B, mps float64, lat ringfeed.LatencyStats, m0, m1 runtime.MemStats, msgs uint64) {
 	b.Helper()
 	if msgs == 0 {
@@ -158,3 +299,22 @@ func reportReplay(b *testing.B, mps float64, lat ringfeed.LatencyStats, m0, m1 r
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// writeFeedFile writes frames as NDJSON, or as a capture when the name
+// says so (".cap", ".cap.zst": compressed).
+func writeFeedFile(path string, frames []ringfeed.Frame) error {
+	if strings.HasSuffix(path, ".ndjson") {
+		return WriteNDJSONFile(path, frames)
+	}
+	w, err := capture.Create(path, capture.WriterOptions{Compress: strings.HasSuffix(path, ".zst")})
+	if err != nil {
+		return err
+	}
+	for _, f := range frames {
+		if err := w.WriteFrame(f.RecvUnixNs, f.Data); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	return w.Close()
+}

@@ -173,7 +173,7 @@ func TestPeerMatchesRingfeed(t *testing.T) {
 // sameLevels compares the peer's float levels with ringfeed's decimal
 // strings exactly: the float's shortest representation is the decimal it
 // was parsed from.
-func sameLevels(got []PeerLevel, want [][2]string) error {
+func sameLevels(got []PeerLevel, want []ringfeed.Level) error {
 	if len(got) != len(want) {
 		return fmt.Errorf("got %d levels; want %d", len(got), len(want))
 	}
@@ -186,7 +186,7 @@ func sameLevels(got []PeerLevel, want [][2]string) error {
 	}
 	f := func(x float64) int64 { return dec(strconv.FormatFloat(x, 'f', -1, 64)) }
 	for i := range want {
-		if f(got[i].Price) != dec(want[i][0]) || f(got[i].Size) != dec(want[i][1]) {
+		if f(got[i].Price) != dec(want[i].Price.String()) || f(got[i].Size) != dec(want[i].Size.String()) {
 			return fmt.Errorf("level %d: got %v; want %v", i, got[i], want[i])
 		}
 	}

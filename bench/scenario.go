@@ -35,6 +35,11 @@ var (
 	// levels at 20 ms, trades as they happen, tickers at 100 ms and 1-minute
 	// klines every second (Bybit's cadences when the rate is "mixed").
 	TopicsMixed = []string{"orderbook.1", "orderbook.50", "publicTrade", "tickers", "kline.1"}
+	// TopicsReplay is the recorded day issue 17 measures replay on: 50
+	// levels, trades, tickers and 1-minute klines at Bybit's cadences
+	// (orderbook.50 ~65 % of frames, trades ~20 %, tickers ~12 %, kline
+	// ~3 %, ~280 B a frame).
+	TopicsReplay = []string{"orderbook.50", "publicTrade", "tickers", "kline.1"}
 )
 
 // String names the scenario as benchmarks do: "book50-8/max".
@@ -134,11 +139,12 @@ var (
 	Book1000x8 = Scenario{Name: "book1000-8", Symbols: 8, Topics: TopicsBook1000, Rate: "max"}
 	Mixed8     = Scenario{Name: "mixed-8", Symbols: 8, Topics: TopicsMixed, Rate: "max"}
 	Mixed200   = Scenario{Name: "mixed-200", Symbols: 200, Topics: TopicsMixed, Rate: "mixed"}
+	Replay8    = Scenario{Name: "replay-8", Symbols: 8, Topics: TopicsReplay, Rate: "mixed"}
 )
 
 // Scenarios lists the suite's workloads.
 func Scenarios() []Scenario {
-	return []Scenario{Book50x8, Book50x200, Book1000x8, Mixed8, Mixed200}
+	return []Scenario{Book50x8, Book50x200, Book1000x8, Mixed8, Mixed200, Replay8}
 }
 
 // ScenarioByName returns the workload called name.

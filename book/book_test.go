@@ -403,7 +403,7 @@ func TestCountersAcrossReset(t *testing.T) {
 	_ = b.ApplyDelta(Header{U: 11}, lv(99, 0), nil)
 	b.Reset()
 	if b.Len(Bid) != 0 || b.Header() != (Header{}) || b.Reason() != ReasonNoSnapshot {
-		t.Fatalf("after Reset: got len %d header %+v reason %v; want empty, zero, no-snapshot", b.Len(Bid), b.Header(), b.Reason())
+		t.Fatalf("after Reset: got len %d header %+v reason %v; want empty, zero, no_snapshot", b.Len(Bid), b.Header(), b.Reason())
 	}
 	c := b.Counters()
 	if c.Snapshots != 1 || c.Deltas != 1 || c.AbsentDeletes != 1 || c.Levels != 1 {

@@ -14,7 +14,7 @@ import (
 func ExampleNew() {
 	b := book.New(book.Config{Depth: 50}) // an orderbook.50 book
 	fmt.Println(b.Stale(), b.Reason().String(), b.Depth())
-	// Output: true no-snapshot 50
+	// Output: true no_snapshot 50
 }
 
 func ExampleBook_ApplySnapshot() {
@@ -94,7 +94,7 @@ func ExampleBook_Reset() {
 	_ = b.ApplySnapshot(book.Header{U: 10}, []book.Level{{100, 1}}, nil)
 	b.Reset() // resubscribing: wait for a new snapshot
 	fmt.Println(b.Len(book.Bid), b.Reason().String(), b.Counters().Snapshots)
-	// Output: 0 no-snapshot 1
+	// Output: 0 no_snapshot 1
 }
 
 func ExampleBook_CopyTop() {

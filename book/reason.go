@@ -41,15 +41,15 @@ const NumReasons = int(numReasons)
 
 var reasonNames = [numReasons]string{
 	ReasonNone:                "none",
-	ReasonNoSnapshot:          "no-snapshot",
-	ReasonDeltaBeforeSnapshot: "delta-before-snapshot",
+	ReasonNoSnapshot:          "no_snapshot",
+	ReasonDeltaBeforeSnapshot: "delta_before_snapshot",
 	ReasonGap:                 "gap",
-	ReasonOutOfOrder:          "out-of-order",
-	ReasonSeqBackwards:        "seq-backwards",
+	ReasonOutOfOrder:          "out_of_order",
+	ReasonSeqBackwards:        "seq_backwards",
 	ReasonCrossed:             "crossed",
 	ReasonIncomplete:          "incomplete",
 	ReasonDropped:             "dropped",
-	ReasonBadNumber:           "bad-number",
+	ReasonBadNumber:           "bad_number",
 	ReasonResync:              "resync",
 	ReasonSilent:              "silent",
 }

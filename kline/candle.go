@@ -3,12 +3,19 @@ package kline
 import "errors"
 
 // Candle is one kline. Prices, Volume and Turnover are int64 fixed point at
-// the caller's scale; Start and End are Unix milliseconds. Confirmed is
-// Bybit's "confirm": the candle is closed and its values final.
+// the caller's scale; Start, End and Timestamp are Unix milliseconds
+// (Timestamp is Bybit's "timestamp", the last trade included; 0 when
+// unknown, as for candles from REST history). Confirm is Bybit's
+// "confirm": the candle is closed and its values final.
+//
+// Its fields are parse.Candle's, so a parsed candle converts with
+// kline.Candle(c).
 type Candle struct {
-	Start, End                               int64
-	Open, High, Low, Close, Volume, Turnover int64
-	Confirmed                                bool
+	Start, End             int64
+	Open, High, Low, Close int64
+	Volume, Turnover       int64
+	Timestamp              int64
+	Confirm                bool
 }
 
 // MaxTime bounds candle times: starts must lie in [0, MaxTime), which is

@@ -18,7 +18,7 @@ func minute(m int64, closePx int64, confirmed bool) kline.Candle {
 	return kline.Candle{
 		Start: s, End: s + int64(kline.Minute) - 1,
 		Open: 964105, High: max(964105, closePx), Low: min(964105, closePx), Close: closePx,
-		Volume: 41207, Turnover: 39728305512, Confirmed: confirmed,
+		Volume: 41207, Turnover: 39728305512, Confirm: confirmed,
 	}
 }
 
@@ -118,7 +118,7 @@ func ExampleWindow_At() {
 	newest, _ := w.Newest()
 	prev, _ := w.At(1)
 	_, ok := w.At(3)
-	fmt.Println(newest.Close, newest.Confirmed, prev.Close, prev.Confirmed, ok)
+	fmt.Println(newest.Close, newest.Confirm, prev.Close, prev.Confirm, ok)
 	// Output: 964200 false 964100 true false
 }
 
@@ -162,13 +162,13 @@ func ExampleWindow_Load() {
 	// REST rows, newest first; no end time, only the open candle unconfirmed.
 	rows := []kline.Candle{minute(4, 964400, false), minute(3, 964300, true), minute(2, 964200, true), minute(1, 964100, true)}
 	rows[3].End = 0 // a zero End is taken as the interval's last millisecond
-	rows[0].Confirmed = true
+	rows[0].Confirm = true
 	if err := w.Load(rows); err != nil {
 		fmt.Println(err)
 		return
 	}
 	for _, c := range w.Last(nil, w.Len()) {
-		fmt.Println((c.Start-t0)/int64(kline.Minute), c.Close, c.Confirmed)
+		fmt.Println((c.Start-t0)/int64(kline.Minute), c.Close, c.Confirm)
 	}
 	err := w.Load([]kline.Candle{minute(1, 1, true), minute(2, 1, true)})
 	fmt.Println(errors.Is(err, kline.ErrOrder))

@@ -116,7 +116,7 @@ func FuzzUpdate(f *testing.F) {
 func fuzzCandle(g *gen, start int64, flags uint8) Candle {
 	low := 1000 + int64(flags)
 	c := Candle{Start: start, End: refNext(g.iv, start, 1) - 1, Open: low, High: low + 5, Low: low, Close: low + 5,
-		Confirmed: flags&1 != 0}
+		Confirm: flags&1 != 0}
 	switch flags >> 1 & 7 {
 	case 2:
 		c.Start++

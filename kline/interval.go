@@ -42,71 +42,69 @@ const weekAnchor = 4 * int64(Day)
 // ErrInterval is returned by [ParseInterval] for a code Bybit does not use.
 var ErrInterval = errors.New("kline: unknown interval code")
 
+// NumIntervals is the number of Bybit kline intervals.
+const NumIntervals = 13
+
+// intervals is the one table of Bybit's interval codes in the project:
+// parse, the engine's configuration and the simulator read it through
+// ParseInterval, String, Index, IntervalAt and Codes.
+var intervals = [NumIntervals]struct {
+	code string
+	iv   Interval
+}{
+	{"1", Minute}, {"3", Minute3}, {"5", Minute5}, {"15", Minute15}, {"30", Minute30},
+	{"60", Hour}, {"120", Hour2}, {"240", Hour4}, {"360", Hour6}, {"720", Hour12},
+	{"D", Day}, {"W", Week}, {"M", Month},
+}
+
 // ParseInterval returns the interval for a Bybit interval code, as used in
 // kline topics ("kline.5.BTCUSDT") and the REST interval parameter:
 // 1 3 5 15 30 60 120 240 360 720 D W M. Codes are case-sensitive, as
 // Bybit's are. It does not allocate.
 func ParseInterval(code string) (Interval, error) {
-	switch code {
-	case "1":
-		return Minute, nil
-	case "3":
-		return Minute3, nil
-	case "5":
-		return Minute5, nil
-	case "15":
-		return Minute15, nil
-	case "30":
-		return Minute30, nil
-	case "60":
-		return Hour, nil
-	case "120":
-		return Hour2, nil
-	case "240":
-		return Hour4, nil
-	case "360":
-		return Hour6, nil
-	case "720":
-		return Hour12, nil
-	case "D":
-		return Day, nil
-	case "W":
-		return Week, nil
-	case "M":
-		return Month, nil
+	for i := range intervals {
+		if intervals[i].code == code {
+			return intervals[i].iv, nil
+		}
 	}
 	return 0, ErrInterval
 }
 
+// Index returns the position of iv among the Bybit intervals, shortest
+// first (Minute is 0, Month is NumIntervals-1), or -1 when iv is not one
+// of them. parse numbers its compact interval codes this way.
+func (iv Interval) Index() int {
+	for i := range intervals {
+		if intervals[i].iv == iv {
+			return i
+		}
+	}
+	return -1
+}
+
+// IntervalAt returns the Bybit interval at index i (see [Interval.Index]),
+// or 0 (invalid) when i is out of range.
+func IntervalAt(i int) Interval {
+	if i < 0 || i >= NumIntervals {
+		return 0
+	}
+	return intervals[i].iv
+}
+
+// Codes returns the Bybit interval codes, shortest interval first, in a
+// new slice.
+func Codes() []string {
+	out := make([]string, NumIntervals)
+	for i := range intervals {
+		out[i] = intervals[i].code
+	}
+	return out
+}
+
 // code returns the Bybit code, or "" when iv is not a Bybit interval.
 func (iv Interval) code() string {
-	switch iv {
-	case Minute:
-		return "1"
-	case Minute3:
-		return "3"
-	case Minute5:
-		return "5"
-	case Minute15:
-		return "15"
-	case Minute30:
-		return "30"
-	case Hour:
-		return "60"
-	case Hour2:
-		return "120"
-	case Hour4:
-		return "240"
-	case Hour6:
-		return "360"
-	case Hour12:
-		return "720"
-	case Day:
-		return "D"
-	case Week:
-		return "W"
-	case Month:
-		return "M"
+	if i := iv.Index(); i >= 0 {
+		return intervals[i].code
 	}
 	return ""
 }

@@ -42,6 +42,20 @@ func TestParseInterval(t *testing.T) {
 			t.Fatalf("Interval(%d).Valid() = false; want true", iv)
 		}
 	}
+	// The table's order is Bybit's (shortest first) and Index, IntervalAt
+	// and Codes agree with it.
+	codes := Codes()
+	if len(codes) != NumIntervals || len(allIntervals) != NumIntervals {
+		t.Fatalf("Codes() has %d codes; want %d", len(codes), NumIntervals)
+	}
+	for i, tt := range allIntervals {
+		if codes[i] != tt.code || tt.iv.Index() != i || IntervalAt(i) != tt.iv {
+			t.Fatalf("index %d: Codes %q, Index %d, IntervalAt %d; want %q, %d, %d", i, codes[i], tt.iv.Index(), IntervalAt(i), tt.code, i, tt.iv)
+		}
+	}
+	if IntervalAt(-1) != 0 || IntervalAt(NumIntervals) != 0 || Interval(120_000).Index() != -1 {
+		t.Fatal("out-of-range IntervalAt or Index of a non-Bybit interval: want 0 and -1")
+	}
 	for _, code := range []string{"", "0", "2", "d", "w", "m", "1D", "60 ", " 1", "1m", "1440", "Y", "MM"} {
 		if iv, err := ParseInterval(code); err != ErrInterval {
 			t.Fatalf("ParseInterval(%q) = %d, %v; want 0, ErrInterval", code, iv, err)
@@ -170,7 +184,7 @@ func TestBybitDocsFrame(t *testing.T) {
 		if got := iv.End(d.Start); got != d.End {
 			t.Fatalf("%v.End(%d) = %d; want Bybit's end %d", iv, d.Start, got, d.End)
 		}
-		c := Candle{Start: d.Start, End: d.End, Confirmed: d.Confirm}
+		c := Candle{Start: d.Start, End: d.End, Confirm: d.Confirm}
 		if err := Validate(iv, c); err != nil {
 			t.Fatalf("Validate(Bybit candle) = %v; want nil", err)
 		}

@@ -89,7 +89,7 @@ func (r *refModel) gaps() int64 {
 // put stores c under the confirm rule and reports whether it was stored.
 func (r *refModel) put(c Candle) bool {
 	old, ok := r.m[c.Start]
-	if ok && old.Confirmed && !c.Confirmed {
+	if ok && old.Confirm && !c.Confirm {
 		return false
 	}
 	if !ok {
@@ -133,7 +133,7 @@ func (r *refModel) predict(c Candle) Outcome {
 			continue
 		}
 		switch {
-		case h.Confirmed && !c.Confirmed:
+		case h.Confirm && !c.Confirm:
 			return IgnoredStale
 		case i == len(v)-1:
 			return Replaced
@@ -215,7 +215,7 @@ func (g *gen) candle(start int64) Candle {
 		Open: low + g.rng.Int64N(high-low+1), Close: low + g.rng.Int64N(high-low+1),
 		High: high, Low: low,
 		Volume: g.rng.Int64N(1e6), Turnover: g.rng.Int64N(1e9),
-		Confirmed: g.rng.IntN(3) == 0,
+		Confirm: g.rng.IntN(3) == 0,
 	}
 	if g.rng.IntN(8) == 0 {
 		c.End = start + g.rng.Int64N(c.End-start+1) // a short End is still valid

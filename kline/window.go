@@ -167,7 +167,7 @@ func (w *Window) Last(dst []Candle, n int) []Candle {
 // confirmed resend replaces the values (the latest confirmed state wins).
 // A candle superseded by a newer start while unconfirmed stays unconfirmed
 // (its final update was missed; refetch it, e.g. when At(1) after an
-// Appended is not Confirmed).
+// Appended is not confirmed).
 //
 // Update does not allocate and takes O(1) time for the newest candle and for
 // late updates on a gap-free window.
@@ -199,7 +199,7 @@ func (w *Window) count(o Outcome) Outcome {
 
 // replace writes c over *p unless that would unconfirm a confirmed candle.
 func replace(p *Candle, c Candle, ok Outcome) Outcome {
-	if p.Confirmed && !c.Confirmed {
+	if p.Confirm && !c.Confirm {
 		return IgnoredStale
 	}
 	*p = c
@@ -328,7 +328,7 @@ func (w *Window) insert(k int, c Candle) {
 // Load merges REST history into the window. history must be newest-first,
 // as Bybit's /v5/market/kline returns it, with strictly decreasing starts.
 // A zero End is taken as the interval's last millisecond, since REST rows
-// carry no end time; set Confirmed on every row but the still-open one.
+// carry no end time; set Confirm on every row but the still-open one.
 //
 // The result is what Updating with each row, oldest first, would give:
 // the window holds the newest Cap candles of the union of what it held and

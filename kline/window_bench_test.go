@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// sortSlice is the baseline: the old system's per-update pandas
+// sortSlice is the baseline: a dataframe-style client's per-update pandas
 // concat + drop_duplicates(keep="last") + sort_values + tail(cap), done the
 // cheapest way Go allows (one reused slice, stable sort, dedupe, trim).
 // pandas allocated new frames on top of this.

@@ -29,7 +29,7 @@ func TestWindowMatchesReference(t *testing.T) {
 // c1 makes a valid one-minute candle at minute m after base with close px.
 func c1(m int64, px int64, confirmed bool) Candle {
 	s := base + m*int64(Minute)
-	return Candle{Start: s, End: s + int64(Minute) - 1, Open: px, High: px, Low: px, Close: px, Confirmed: confirmed}
+	return Candle{Start: s, End: s + int64(Minute) - 1, Open: px, High: px, Low: px, Close: px, Confirm: confirmed}
 }
 
 // starts lists the window's starts as minutes after base, oldest first.
@@ -130,12 +130,12 @@ func TestConfirmedValues(t *testing.T) {
 	w := NewWindow(2, Minute)
 	w.Update(c1(0, 10, true))
 	w.Update(c1(0, 20, false)) // late, older state: ignored
-	if c, _ := w.Newest(); c.Close != 10 || !c.Confirmed {
-		t.Fatalf("after unconfirmed resend: close %d confirmed %v; want 10 true", c.Close, c.Confirmed)
+	if c, _ := w.Newest(); c.Close != 10 || !c.Confirm {
+		t.Fatalf("after unconfirmed resend: close %d confirmed %v; want 10 true", c.Close, c.Confirm)
 	}
 	w.Update(c1(0, 30, true)) // confirmed resend: the latest wins
-	if c, _ := w.Newest(); c.Close != 30 || !c.Confirmed {
-		t.Fatalf("after confirmed resend: close %d confirmed %v; want 30 true", c.Close, c.Confirmed)
+	if c, _ := w.Newest(); c.Close != 30 || !c.Confirm {
+		t.Fatalf("after confirmed resend: close %d confirmed %v; want 30 true", c.Close, c.Confirm)
 	}
 }
 
@@ -290,8 +290,8 @@ func TestLoadConfirmRule(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	got := w.Last(nil, 2)
-	if got[0].Close != 10 || !got[0].Confirmed {
-		t.Fatalf("confirmed candle after unconfirmed row: close %d confirmed %v; want 10 true", got[0].Close, got[0].Confirmed)
+	if got[0].Close != 10 || !got[0].Confirm {
+		t.Fatalf("confirmed candle after unconfirmed row: close %d confirmed %v; want 10 true", got[0].Close, got[0].Confirm)
 	}
 	if got[1].Close != 20 {
 		t.Fatalf("unconfirmed candle after row: close %d; want 20", got[1].Close)

@@ -26,15 +26,14 @@ import (
 // publishes the first slots of a message early (a full ring) never shows
 // the consumer a half-written header.
 
-// Envelope members seen. fastjson's Get returns the first of duplicate
-// keys; rather than mimic that, the single-pass path gives up on them.
+// Envelope members seen, as bits of the env* fields (keys.go). fastjson's
+// Get returns the first of duplicate keys; rather than mimic that, the
+// single-pass path gives up on them.
 const (
-	seenTopic = 1 << iota
-	seenType
-	seenTS
-	seenCTS
-	seenCS
-	seenData
+	seenTopic = 1 << envTopic
+	seenType  = 1 << envType
+	seenTS    = 1 << envTS
+	seenData  = 1 << envData
 )
 
 // tradeScratch is one trade read by the single-pass path.
@@ -45,206 +44,228 @@ type tradeScratch struct {
 	skipped int // option trades skipped before this one
 }
 
+// envelope is what fastEnvelope reads of a data frame's outer object.
+type envelope struct {
+	ti      TopicInfo
+	h       header
+	seen    uint8 // seen* bits
+	id      uint32
+	cts, cs []byte // raw numbers: only books read cts, only tickers cs
+	u, seq  int64  // a book's update id and sequence
+	isArray bool   // a ticker's data is an array
+}
+
 // fastParse is the single-pass path. ok false means "use the fastjson
 // path"; no slot has been taken then. With ok true, err is nil or, when
 // the sink ran out of slots, the ErrNoRoom the fastjson path would return
 // for the same frame, with the same Result.
 func (p *Parser) fastParse(frame []byte, recvNs int64, sink Sink) (r Result, ok bool, err error) {
 	r.Sym = NoSymbol
-	s := scan{b: frame}
-	if empty, ok := s.open('{', '}'); !ok || empty {
+	var e envelope
+	e.h.recvNs = recvNs
+	if !p.fastEnvelope(frame, &e) {
 		return r, false, nil
 	}
-	var (
-		ti      TopicInfo
-		h       header
-		seen    uint8
-		id      uint32
-		cts, cs []byte // raw numbers: only books read cts, only tickers cs
-		u, seq  int64
-		isArray bool // a ticker's data is an array
-	)
-	h.recvNs = recvNs
-	for more := true; more; {
-		k, ok := s.key()
-		if !ok {
-			return r, false, nil
-		}
-		var bit uint8
-		switch string(k) {
-		case "topic":
-			bit = seenTopic
-			t, ok := s.str()
-			if !ok || seen&bit != 0 || ti.parse(t) != nil {
-				return r, false, nil
-			}
-			if id, ok = p.syms.Lookup(ti.Symbol); !ok {
-				if ti.Kind != KindTrade {
-					return r, false, nil
-				}
-				id = NoSymbol // an option base coin: each trade names its symbol
-			}
-		case "type":
-			bit = seenType
-			t, ok := s.str()
-			if !ok {
-				return r, false, nil
-			}
-			switch string(t) {
-			case "snapshot":
-				h.flags = Snapshot
-			case "delta":
-			default:
-				return r, false, nil
-			}
-		case "ts":
-			bit = seenTS
-			if h.ts, ok = s.uint(); !ok {
-				return r, false, nil
-			}
-		case "cts":
-			bit = seenCTS
-			if cts, ok = s.raw(); !ok {
-				return r, false, nil
-			}
-		case "cs":
-			bit = seenCS
-			if cs, ok = s.raw(); !ok {
-				return r, false, nil
-			}
-		case "data":
-			bit = seenData
-			if seen&seenTopic == 0 {
-				return r, false, nil
-			}
-			switch ti.Kind {
-			case KindBook:
-				u, seq, ok = p.fastBook(&s, &ti, id)
-			case KindKline:
-				ok = p.fastKlines(&s, id)
-			case KindTicker:
-				isArray, ok = p.fastTickers(&s, &ti, id)
-			case KindTrade:
-				ok = p.fastTrades(&s, &ti, id)
-			}
-			if !ok {
-				return r, false, nil
-			}
-		default:
-			if !s.skip(0) {
-				return r, false, nil
-			}
-		}
-		if seen&bit != 0 {
-			return r, false, nil
-		}
-		seen |= bit
-		if more, ok = s.more('}'); !ok {
-			return r, false, nil
-		}
-	}
-	if s.ws(); s.i != len(s.b) || seen&(seenData|seenTS) != seenData|seenTS {
-		return r, false, nil
-	}
-	r.Class, r.Kind, r.Depth, r.Interval = ClassData, ti.Kind, ti.Depth, ti.Interval
-	switch ti.Kind {
+	r.Class, r.Kind, r.Depth, r.Interval = ClassData, e.ti.Kind, e.ti.Depth, e.ti.Interval
+	switch e.ti.Kind {
 	case KindBook:
-		if seen&seenType == 0 {
+		if e.seen&seenType == 0 {
 			return r, false, nil
 		}
-		if cts != nil {
-			if h.cts, err = parseUint(cts); err != nil {
+		if e.cts != nil {
+			if e.h.cts, err = parseUint(e.cts); err != nil {
 				return r, false, nil
 			}
 		}
-		h.seq = seq
-		r.Sym = id
-		err = p.emitBook(sink, &ti, id, u, &h, &r)
+		e.h.seq = e.seq
+		r.Sym = e.id
+		err = p.emitBook(sink, &e.ti, e.id, e.u, &e.h, &r)
 		return r, true, err
 	case KindKline:
-		r.Sym = id
-		err = p.emitKlines(sink, &ti, id, &h, &r)
+		r.Sym = e.id
+		err = p.emitKlines(sink, &e.ti, e.id, &e.h, &r)
 		return r, true, err
 	case KindTicker:
-		if seen&seenType == 0 {
+		if e.seen&seenType == 0 {
 			return r, false, nil
 		}
-		if cs != nil {
-			if h.seq, err = parseUint(cs); err != nil {
+		if e.cs != nil {
+			if e.h.seq, err = parseUint(e.cs); err != nil {
 				return r, false, nil
 			}
 		}
-		r.Sym = id
-		err = p.emitTickers(sink, id, isArray, &h, &r)
+		r.Sym = e.id
+		err = p.emitTickers(sink, e.id, e.isArray, &e.h, &r)
 		return r, true, err
 	default:
 		if len(p.trd) == 0 && p.skipped > 0 {
 			return r, false, nil // no trade of a registered symbol: an error
 		}
-		r.Sym = id // NoSymbol for an option base coin
-		err = p.emitTrades(sink, &h, &r)
+		r.Sym = e.id // NoSymbol for an option base coin
+		err = p.emitTrades(sink, &e.h, &r)
 		return r, true, err
 	}
+}
+
+// fastEnvelope reads the outer object: topic, type, ts, cts, cs, and the
+// data (into the Parser's scratch, by kind). false means "use the
+// fastjson path".
+func (p *Parser) fastEnvelope(frame []byte, e *envelope) bool {
+	s := scan{b: frame}
+	if empty, ok := s.open('{', '}'); !ok || empty {
+		return false
+	}
+	// Keys are predicted from the last frame; once the topic names the
+	// kind, from the last frame of that kind.
+	order, pos := &p.envOrder[KindNone], 0
+	for more := true; more; {
+		f, ok := order.key(&s, &pos, envKey)
+		if !ok {
+			return false
+		}
+		switch f {
+		case envTopic:
+			t, ok := s.str()
+			if !ok || e.seen&seenTopic != 0 || e.ti.parse(t) != nil {
+				return false
+			}
+			if e.id, ok = p.symbol(e.ti.Symbol); !ok {
+				if e.ti.Kind != KindTrade {
+					return false
+				}
+				e.id = NoSymbol // an option base coin: each trade names its symbol
+			}
+			order, pos = &p.envOrder[e.ti.Kind], 0
+		case envType:
+			t, ok := s.str()
+			if !ok {
+				return false
+			}
+			switch string(t) {
+			case "snapshot":
+				e.h.flags = Snapshot
+			case "delta":
+			default:
+				return false
+			}
+		case envTS:
+			if e.h.ts, ok = s.uint(); !ok {
+				return false
+			}
+		case envCTS:
+			if e.cts, ok = s.raw(); !ok {
+				return false
+			}
+		case envCS:
+			if e.cs, ok = s.raw(); !ok {
+				return false
+			}
+		case envData:
+			if e.seen&seenTopic == 0 || !p.fastData(&s, e) {
+				return false
+			}
+		default:
+			if !s.skip(0) {
+				return false
+			}
+		}
+		if f >= 0 {
+			bit := uint8(1) << f
+			if e.seen&bit != 0 && f != envTopic {
+				return false
+			}
+			e.seen |= bit
+		}
+		if more, ok = s.more('}'); !ok {
+			return false
+		}
+	}
+	s.ws()
+	return s.i == len(s.b) && e.seen&(seenData|seenTS) == seenData|seenTS
+}
+
+// symbol is p.syms.Lookup with a small direct-mapped memo in front: a
+// feed names the same few symbols over and over, and the map lookup
+// (hashing the name) was ~5 % of a frame's parse in the CPU profile of
+// BenchmarkReplay/replay-8/parse. A slot holds an id whose registered
+// name is compared with the topic's, so a collision only costs the map
+// lookup; ids never change once registered.
+func (p *Parser) symbol(name []byte) (uint32, bool) {
+	if len(name) == 0 {
+		return p.syms.Lookup(name)
+	}
+	h := (uint(len(name))*37 + uint(name[0])*7 + uint(name[len(name)/2])*31 + uint(name[len(name)-1])) % uint(len(p.symMemo))
+	if c := p.symMemo[h]; c != 0 && string(name) == p.syms.names[c-1] {
+		return c - 1, true
+	}
+	id, ok := p.syms.Lookup(name)
+	if ok {
+		p.symMemo[h] = id + 1
+	}
+	return id, ok
+}
+
+// fastData reads the data member of the topic's kind.
+func (p *Parser) fastData(s *scan, e *envelope) (ok bool) {
+	switch e.ti.Kind {
+	case KindBook:
+		e.u, e.seq, ok = p.fastBook(s, &e.ti, e.id)
+	case KindKline:
+		ok = p.fastKlines(s, e.id)
+	case KindTicker:
+		e.isArray, ok = p.fastTickers(s, &e.ti, e.id)
+	case KindTrade:
+		ok = p.fastTrades(s, &e.ti, e.id)
+	}
+	return ok
 }
 
 // fastBook reads a book's data object: its levels into p.lv (bids, then
 // asks from p.nb on).
 func (p *Parser) fastBook(s *scan, ti *TopicInfo, id uint32) (u, seq int64, ok bool) {
-	const (
-		seenS = 1 << iota
-		seenB
-		seenA
-		seenU
-		seenSeq
-	)
 	if empty, ok := s.open('{', '}'); !ok || empty {
 		return 0, 0, false
 	}
 	ps, ss := p.syms.Scales(id)
 	p.lv = p.lv[:0]
 	var seen uint8
+	pos := 0
 	for more := true; more; {
-		k, ok := s.key()
+		f, ok := p.bookOrder.key(s, &pos, bookKey)
 		if !ok {
 			return 0, 0, false
 		}
-		var bit uint8
-		switch string(k) {
-		case "s":
-			bit = seenS
-			v, ok := s.str()
-			if !ok || !bytes.Equal(v, ti.Symbol) {
-				return 0, 0, false
-			}
-		case "b":
-			bit = seenB
-			if seen&seenA != 0 || !p.fastSide(s, ps, ss) {
-				return 0, 0, false
-			}
+		switch f {
+		case bkS:
+			v, ok1 := s.str()
+			ok = ok1 && bytes.Equal(v, ti.Symbol)
+		case bkB:
+			ok = seen&(1<<bkA) == 0 && p.fastSide(s, ps, ss)
 			p.nb = len(p.lv)
-		case "a":
-			bit = seenA
-			if !p.fastSide(s, ps, ss) {
-				return 0, 0, false
-			}
-		case "u":
-			bit = seenU
+		case bkA:
+			ok = p.fastSide(s, ps, ss)
+		case bkU:
 			u, ok = s.uint()
-		case "seq":
-			bit = seenSeq
+		case bkSeq:
 			seq, ok = s.uint()
 		default:
 			ok = s.skip(1)
 		}
-		if !ok || seen&bit != 0 {
+		if !ok {
 			return 0, 0, false
 		}
-		seen |= bit
+		if f >= 0 {
+			if seen&(1<<f) != 0 {
+				return 0, 0, false
+			}
+			seen |= 1 << f
+		}
 		if more, ok = s.more('}'); !ok {
 			return 0, 0, false
 		}
 	}
-	return u, seq, seen&(seenB|seenA|seenU) == seenB|seenA|seenU
+	const need = 1<<bkB | 1<<bkA | 1<<bkU
+	return u, seq, seen&need == need
 }
 
 // fastSide appends one side's [["price","size"],…] to p.lv.
@@ -310,7 +331,7 @@ func (p *Parser) fastKlines(s *scan, id uint32) bool {
 			return false
 		}
 		p.cand = append(p.cand, Candle{})
-		if !fastCandle(s, &p.cand[n], ps, ss) {
+		if !p.fastCandle(s, &p.cand[n], ps, ss) {
 			return false
 		}
 		if more, ok = s.more(']'); !ok {
@@ -322,44 +343,52 @@ func (p *Parser) fastKlines(s *scan, id uint32) bool {
 
 // fastCandle reads one candle object, member by member in order as the
 // fastjson path's Visit does (of a repeated member, the last counts).
-func fastCandle(s *scan, c *Candle, ps, ss int) bool {
+func (p *Parser) fastCandle(s *scan, c *Candle, ps, ss int) bool {
+	if empty, ok := s.open('{', '}'); !ok || empty {
+		return false
+	}
 	var seen uint16
-	return s.object(false, func(k []byte) (ok bool) {
-		switch string(k) {
-		case "start":
-			seen |= 1 << 0
+	pos := 0
+	for more := true; more; {
+		f, ok := p.candleOrder.key(s, &pos, candleKey)
+		if !ok {
+			return false
+		}
+		switch f {
+		case cnStart:
 			c.Start, ok = s.uint()
-		case "end":
-			seen |= 1 << 1
+		case cnEnd:
 			c.End, ok = s.uint()
-		case "open":
-			seen |= 1 << 2
+		case cnOpen:
 			c.Open, ok = s.dec(ps)
-		case "close":
-			seen |= 1 << 3
+		case cnClose:
 			c.Close, ok = s.dec(ps)
-		case "high":
-			seen |= 1 << 4
+		case cnHigh:
 			c.High, ok = s.dec(ps)
-		case "low":
-			seen |= 1 << 5
+		case cnLow:
 			c.Low, ok = s.dec(ps)
-		case "volume":
-			seen |= 1 << 6
+		case cnVolume:
 			c.Volume, ok = s.dec(ss)
-		case "turnover":
-			seen |= 1 << 7
+		case cnTurnover:
 			c.Turnover, ok = s.dec(ValueScale)
-		case "confirm":
-			seen |= 1 << 8
+		case cnConfirm:
 			c.Confirm, ok = s.bool()
-		case "timestamp":
+		case cnTimestamp:
 			c.Timestamp, ok = s.uint()
 		default:
 			ok = s.skip(1)
 		}
-		return ok
-	}) && seen == candleRequired
+		if !ok {
+			return false
+		}
+		if f >= 0 && f <= cnConfirm {
+			seen |= 1 << f
+		}
+		if more, ok = s.more('}'); !ok {
+			return false
+		}
+	}
+	return seen == candleRequired
 }
 
 // emitKlines writes one slot per candle, as parseKline does.
@@ -390,7 +419,7 @@ func (p *Parser) fastTickers(s *scan, ti *TopicInfo, id uint32) (isArray, ok boo
 	p.tick = p.tick[:0]
 	if s.ws(); s.i < len(s.b) && s.b[s.i] == '{' {
 		p.tick = append(p.tick, Ticker{})
-		return false, fastTicker(s, ti, &p.tick[0], ss)
+		return false, p.fastTicker(s, ti, &p.tick[0], ss)
 	}
 	empty, ok := s.open('[', ']')
 	if !ok {
@@ -401,7 +430,7 @@ func (p *Parser) fastTickers(s *scan, ti *TopicInfo, id uint32) (isArray, ok boo
 			return true, false
 		}
 		p.tick = append(p.tick, Ticker{})
-		if !fastTicker(s, ti, &p.tick[n], ss) {
+		if !p.fastTicker(s, ti, &p.tick[n], ss) {
 			return true, false
 		}
 		if more, ok = s.more(']'); !ok {
@@ -413,30 +442,48 @@ func (p *Parser) fastTickers(s *scan, ti *TopicInfo, id uint32) (isArray, ok boo
 
 // fastTicker reads one ticker object: each known member marks its field
 // present (and empty when ""), member by member as tickerEvent's Visit.
-func fastTicker(s *scan, ti *TopicInfo, t *Ticker, ss int) bool {
-	return s.object(true, func(k []byte) bool {
-		if string(k) == "symbol" {
-			v, ok := s.str()
-			return ok && bytes.Equal(v, ti.Symbol)
-		}
-		f, known := tickerKey(k)
-		if !known {
-			return s.skip(1)
-		}
-		raw, ok := s.str()
-		if !ok {
+func (p *Parser) fastTicker(s *scan, ti *TopicInfo, t *Ticker, ss int) bool {
+	empty, ok := s.open('{', '}')
+	if !ok || empty {
+		return ok
+	}
+	pos := 0
+	for more := true; more; {
+		k, ok := p.tickOrder.key(s, &pos, tickerResolve)
+		if !ok || !fastTickerMember(s, ti, t, k, ss) {
 			return false
 		}
-		// Exactly tickerValue's effect, repeated members included.
-		t.Present |= 1 << f
-		if len(raw) == 0 {
-			t.Empty |= 1 << f
-			return true
+		if more, ok = s.more('}'); !ok {
+			return false
 		}
-		n, err := tickerConvert(f, raw, ss)
-		t.Values[f] = n
-		return err == nil
-	})
+	}
+	return true
+}
+
+// fastTickerMember reads the value of the member with key k
+// (tickerResolve's numbering).
+func fastTickerMember(s *scan, ti *TopicInfo, t *Ticker, k int8, ss int) bool {
+	if k == tickSymbol {
+		v, ok := s.str()
+		return ok && bytes.Equal(v, ti.Symbol)
+	}
+	if k < 0 {
+		return s.skip(1)
+	}
+	f := TickerField(k)
+	raw, ok := s.str()
+	if !ok {
+		return false
+	}
+	// Exactly tickerValue's effect, repeated members included.
+	t.Present |= 1 << f
+	if len(raw) == 0 {
+		t.Empty |= 1 << f
+		return true
+	}
+	n, err := tickerConvert(f, raw, ss)
+	t.Values[f] = n
+	return err == nil
 }
 
 // emitTickers writes one slot per ticker object, as parseTicker does.
@@ -472,7 +519,7 @@ func (p *Parser) fastTrades(s *scan, ti *TopicInfo, topicID uint32) bool {
 			return false
 		}
 		var t fastTrade
-		if !t.read(s) {
+		if !t.read(s, &p.trdOrder) {
 			return false
 		}
 		id := topicID
@@ -552,41 +599,53 @@ type fastTrade struct {
 }
 
 // read reads one trade object, member by member as rawTrade's Visit does.
-func (t *fastTrade) read(s *scan) bool {
+func (t *fastTrade) read(s *scan, order *keyOrder) bool {
+	if empty, ok := s.open('{', '}'); !ok || empty {
+		return false
+	}
 	var seen uint8
-	return s.object(false, func(k []byte) (ok bool) {
-		switch string(k) {
-		case "T":
-			seen |= 1 << 0
+	pos := 0
+	for more := true; more; {
+		f, ok := order.key(s, &pos, tradeKey)
+		if !ok {
+			return false
+		}
+		switch f {
+		case trT:
 			t.t, ok = s.uint()
-		case "S":
-			seen |= 1 << 1
+		case trS:
 			t.side, ok = s.str()
-		case "v":
-			seen |= 1 << 2
+		case trV:
 			t.size, ok = s.str()
-		case "p":
-			seen |= 1 << 3
+		case trP:
 			t.price, ok = s.str()
-		case "i":
-			seen |= 1 << 4
+		case trI:
 			t.tid, ok = s.str()
-		case "s":
+		case trSym:
 			t.sym, ok = s.str()
 			t.hasSym = true
-		case "L":
+		case trL:
 			var b []byte
 			b, ok = s.str()
 			t.tick = parseTick(b)
-		case "BT":
+		case trBT:
 			t.bt, ok = s.bool()
-		case "RPI":
+		case trRPI:
 			t.rpi, ok = s.bool()
-		case "seq":
+		case trSeq:
 			t.seq, ok = s.uint()
 		default:
 			ok = s.skip(1)
 		}
-		return ok
-	}) && seen == tradeRequired
+		if !ok {
+			return false
+		}
+		if f >= 0 && f < int8(len(tradeFields)) {
+			seen |= 1 << f
+		}
+		if more, ok = s.more('}'); !ok {
+			return false
+		}
+	}
+	return seen == tradeRequired
 }

@@ -32,7 +32,8 @@ func (p *Parser) parseKline(o *fastjson.Object, ti *TopicInfo, h *header, sink S
 	return p.emitKlines(sink, ti, id, h, r)
 }
 
-// Candle members, in the bit order of candle's seen mask.
+// Candle members, in the bit order of candle's seen mask (candleKey's
+// first fields).
 var candleFields = [...]field{
 	fKlineStart, fKlineEnd, fKlineOpen, fKlineClose, fKlineHigh, fKlineLow,
 	fKlineVolume, fKlineTurnover, fKlineConfirm,
@@ -47,35 +48,30 @@ func (p *Parser) candle(o *fastjson.Object, c *Candle, ps, ss int) error {
 		if err != nil {
 			return
 		}
-		switch string(k) {
-		case "start":
-			seen |= 1 << 0
+		f := candleKey(k)
+		if f >= 0 && f <= cnConfirm {
+			seen |= 1 << f
+		}
+		switch f {
+		case cnStart:
 			c.Start, err = p.intValue(v, fKlineStart)
-		case "end":
-			seen |= 1 << 1
+		case cnEnd:
 			c.End, err = p.intValue(v, fKlineEnd)
-		case "open":
-			seen |= 1 << 2
+		case cnOpen:
 			c.Open, err = p.decValue(v, ps, false, fKlineOpen)
-		case "close":
-			seen |= 1 << 3
+		case cnClose:
 			c.Close, err = p.decValue(v, ps, false, fKlineClose)
-		case "high":
-			seen |= 1 << 4
+		case cnHigh:
 			c.High, err = p.decValue(v, ps, false, fKlineHigh)
-		case "low":
-			seen |= 1 << 5
+		case cnLow:
 			c.Low, err = p.decValue(v, ps, false, fKlineLow)
-		case "volume":
-			seen |= 1 << 6
+		case cnVolume:
 			c.Volume, err = p.decValue(v, ss, false, fKlineVolume)
-		case "turnover":
-			seen |= 1 << 7
+		case cnTurnover:
 			c.Turnover, err = p.decValue(v, ValueScale, false, fKlineTurnover)
-		case "confirm":
-			seen |= 1 << 8
+		case cnConfirm:
 			c.Confirm, err = boolValue(v, fKlineConfirm)
-		case "timestamp":
+		case cnTimestamp:
 			c.Timestamp, err = p.intValue(v, fKlineTimestamp)
 		}
 	})

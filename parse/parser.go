@@ -148,6 +148,12 @@ type Parser struct {
 	tick    []Ticker
 	trd     []tradeScratch
 	skipped int // option trades skipped
+
+	// Key prediction (keys.go): the envelope before its topic, the
+	// envelope of each kind after it, and each data object.
+	envOrder                                    [KindTrade + 1]keyOrder
+	bookOrder, candleOrder, tickOrder, trdOrder keyOrder
+	symMemo                                     [64]uint32 // see symbol: id+1, 0 empty
 }
 
 // NewParser returns a Parser resolving symbols in syms. It panics if syms is

@@ -129,40 +129,27 @@ func (s *scan) open(c, end byte) (empty, ok bool) {
 	return false, true
 }
 
-// object reads an object, calling member for each key with the cursor at
-// the member's value, which member must consume; member returns false to
-// give up. An empty object is refused unless empty is allowed.
-func (s *scan) object(allowEmpty bool, member func(key []byte) bool) bool {
-	empty, ok := s.open('{', '}')
-	if !ok || empty {
-		return ok && allowEmpty
-	}
-	for more := true; more; {
-		k, ok := s.key()
-		if !ok || !member(k) {
-			return false
-		}
-		if more, ok = s.more('}'); !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // uint reads an unsigned JSON integer with parseUint's rules (what the
 // fastjson path applies to the same token).
+// The digits are converted as they are found (one pass, not parseUint's
+// second): at most 19 digits, no leading zero, at most MaxInt64.
 func (s *scan) uint() (int64, bool) {
 	s.ws()
-	j := s.i
-	for j < len(s.b) && s.b[j]-'0' <= 9 {
-		j++
+	b, i := s.b, s.i
+	var v uint64
+	j := i
+	for ; j < len(b); j++ {
+		d := b[j] - '0'
+		if d > 9 {
+			break
+		}
+		v = v*10 + uint64(d)
 	}
-	n, err := parseUint(s.b[s.i:j])
-	if err != nil {
+	if n := j - i; n == 0 || n > 19 || (n > 1 && b[i] == '0') || v > math.MaxInt64 {
 		return 0, false
 	}
 	s.i = j
-	return n, true
+	return int64(v), true
 }
 
 // bool reads true or false.

@@ -1,8 +1,14 @@
 package parse
 
-import "bytes"
+import (
+	"bytes"
 
-// Interval is a kline interval code (the token in "kline.{interval}.{symbol}").
+	"github.com/ringfeed/ringfeed/kline"
+)
+
+// Interval is a kline interval as a one-byte code for event slots: 1 + the
+// interval's kline.Interval.Index, so Interval1 is kline.Minute and
+// IntervalM kline.Month. The codes and lengths come from kline's table.
 type Interval uint8
 
 const (
@@ -23,35 +29,33 @@ const (
 	numIntervals
 )
 
-var intervalTokens = [numIntervals]string{"", "1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"}
+// The codes above must follow kline's table one for one.
+var _ [int(numIntervals) - 1 - kline.NumIntervals]struct{}
+var _ [kline.NumIntervals - int(numIntervals) + 1]struct{}
 
-var intervalMinutes = [numIntervals]int64{0, 1, 3, 5, 15, 30, 60, 120, 240, 360, 720, 1440, 10080, 0}
+// Kline returns the interval as a kline.Interval; 0 (invalid) for
+// IntervalNone or an invalid code.
+func (iv Interval) Kline() kline.Interval { return kline.IntervalAt(int(iv) - 1) }
 
 // String returns the Bybit token ("1", "60", "D", …), "" for an invalid code.
 func (iv Interval) String() string {
-	if iv < numIntervals {
-		return intervalTokens[iv]
+	if k := iv.Kline(); k != 0 {
+		return k.String()
 	}
 	return ""
 }
 
 // Millis returns the interval's length in ms; 0 for IntervalM (months vary:
 // use the candle's End) and for invalid codes.
-func (iv Interval) Millis() int64 {
-	if iv < numIntervals {
-		return intervalMinutes[iv] * 60_000
-	}
-	return 0
-}
+func (iv Interval) Millis() int64 { return max(int64(iv.Kline()), 0) }
 
 // ParseInterval maps a Bybit token ("1" … "720", "D", "W", "M") to its code.
 func ParseInterval(tok []byte) (Interval, error) {
-	for iv := Interval1; iv < numIntervals; iv++ {
-		if string(tok) == intervalTokens[iv] {
-			return iv, nil
-		}
+	k, err := kline.ParseInterval(string(tok))
+	if err != nil {
+		return IntervalNone, ErrUnknownTopic
 	}
-	return IntervalNone, ErrUnknownTopic
+	return Interval(k.Index() + 1), nil
 }
 
 // TopicInfo is a topic split into its parts.
@@ -140,7 +144,7 @@ func AppendTopic(dst []byte, kind Kind, param int, symbol string) []byte {
 			panic("parse: AppendTopic: invalid kline interval code " + itoa(param))
 		}
 		dst = append(dst, "kline."...)
-		dst = append(dst, intervalTokens[param]...)
+		dst = append(dst, Interval(param).String()...)
 	case KindTicker:
 		dst = append(dst, "tickers"...)
 	case KindTrade:

@@ -58,7 +58,8 @@ func (p *Parser) addTrade(m *tradeMembers, id uint32, side Side, price, size int
 	t.IDLen = uint8(copy(t.IDBuf[:], m.tid))
 }
 
-// Required trade members, in the bit order of rawTrade.seen.
+// Required trade members, in the bit order of rawTrade.seen (tradeKey's
+// first fields).
 var tradeFields = [...]field{fTradeT, fTradeSide, fTradeSize, fTradePrice, fTradeID}
 
 const tradeRequired = 1<<len(tradeFields) - 1
@@ -140,37 +141,36 @@ func (p *Parser) rawTrade(o *fastjson.Object, rt *rawTrade) error {
 		if err != nil || len(k) == 0 {
 			return
 		}
-		switch string(k) {
-		case "T":
-			rt.seen |= 1 << 0
+		f := tradeKey(k)
+		if f >= 0 && f < int8(len(tradeFields)) {
+			rt.seen |= 1 << f
+		}
+		switch f {
+		case trT:
 			rt.t, err = p.intValue(v, fTradeT)
-		case "S":
-			rt.seen |= 1 << 1
+		case trS:
 			rt.side, err = strValue(v, fTradeSide)
-		case "v":
-			rt.seen |= 1 << 2
+		case trV:
 			rt.size = v
-		case "p":
-			rt.seen |= 1 << 3
+		case trP:
 			rt.price = v
-		case "i":
-			rt.seen |= 1 << 4
+		case trI:
 			rt.tid, err = strValue(v, fTradeID)
-		case "s":
+		case trSym:
 			rt.sym, err = strValue(v, fTradeSym)
 			if err == nil && rt.sym == nil {
 				rt.sym = []byte{} // present but empty: distinct from absent
 			}
-		case "L":
+		case trL:
 			var b []byte
 			if b, err = strValue(v, fTradeTick); err == nil {
 				rt.tick = parseTick(b)
 			}
-		case "BT":
+		case trBT:
 			rt.bt, err = boolValue(v, fTradeBT)
-		case "RPI":
+		case trRPI:
 			rt.rpi, err = boolValue(v, fTradeRPI)
-		case "seq":
+		case trSeq:
 			rt.seq, err = p.intValue(v, fTradeSeq)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringfeed/ringfeed"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 )
 
@@ -24,20 +25,9 @@ type (
 		Bids   [][2]string `json:"bids"`
 		Asks   [][2]string `json:"asks"`
 	}
-	candleView struct {
-		Start    int64  `json:"start"`
-		End      int64  `json:"end"`
-		Open     string `json:"open"`
-		High     string `json:"high"`
-		Low      string `json:"low"`
-		Close    string `json:"close"`
-		Volume   string `json:"volume"`
-		Turnover string `json:"turnover"`
-		Confirm  bool   `json:"confirm"`
-	}
 	klinesView struct {
-		Gaps   int64        `json:"gaps"`
-		Klines []candleView `json:"klines"`
+		Gaps   int64                 `json:"gaps"`
+		Klines []ringfeed.CandleView `json:"klines"`
 	}
 	tickerView struct {
 		Stale  bool              `json:"stale"`
@@ -214,7 +204,7 @@ func (r *runner) klineRefs(k klineKey) ([]bybitsim.KlineRow, map[int64][7]string
 // candleMatch checks a candle of ringfeed's window against the stream's
 // candle with its start, else the REST row. It returns "" and "stream" or
 // "rest" when one matches, or the stream's (else REST's) difference.
-func candleMatch(g candleView, sent []bybitsim.KlineRow, rest map[int64][7]string) (string, string) {
+func candleMatch(g ringfeed.CandleView, sent []bybitsim.KlineRow, rest map[int64][7]string) (string, string) {
 	d := fmt.Sprintf("candle %d: neither the stream nor REST has it", g.Start)
 	for i := len(sent) - 1; i >= 0; i-- {
 		if w := sent[i]; w.Start == g.Start {
@@ -236,7 +226,7 @@ func candleMatch(g candleView, sent []bybitsim.KlineRow, rest map[int64][7]strin
 }
 
 // candleDiff names the first field that differs; "" when equal.
-func candleDiff(got candleView, start, end int64, open, high, low, cls, vol, turn string, confirm bool) string {
+func candleDiff(got ringfeed.CandleView, start, end int64, open, high, low, cls, vol, turn string, confirm bool) string {
 	switch {
 	case got.Start != start:
 		return fmt.Sprintf("start got %d; want %d", got.Start, start)
@@ -245,8 +235,8 @@ func candleDiff(got candleView, start, end int64, open, high, low, cls, vol, tur
 	case got.Confirm != confirm:
 		return fmt.Sprintf("%d confirm got %v; want %v", start, got.Confirm, confirm)
 	}
-	for _, f := range [][3]string{{"open", got.Open, open}, {"high", got.High, high}, {"low", got.Low, low},
-		{"close", got.Close, cls}, {"volume", got.Volume, vol}, {"turnover", got.Turnover, turn}} {
+	for _, f := range [][3]string{{"open", got.Open.String(), open}, {"high", got.High.String(), high}, {"low", got.Low.String(), low},
+		{"close", got.Close.String(), cls}, {"volume", got.Volume.String(), vol}, {"turnover", got.Turnover.String(), turn}} {
 		if !decEqual(f[1], f[2]) {
 			return fmt.Sprintf("%d %s got %s; want %s", start, f[0], f[1], f[2])
 		}

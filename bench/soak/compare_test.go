@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/ringfeed/ringfeed"
+)
 
 func TestDecEqual(t *testing.T) {
 	f := func(a, b string, want bool) {
@@ -66,7 +70,8 @@ func TestLevelsDiff(t *testing.T) {
 }
 
 func TestCandleDiff(t *testing.T) {
-	c := candleView{Start: 60000, End: 119999, Open: "1.0", High: "2", Low: "0.5", Close: "1.50", Volume: "3", Turnover: "4.5", Confirm: true}
+	d := func(v int64, scale int) ringfeed.Decimal { return ringfeed.NewDecimal(v, scale) }
+	c := ringfeed.CandleView{Start: 60000, End: 119999, Open: d(10, 1), High: d(2, 0), Low: d(5, 1), Close: d(150, 2), Volume: d(3, 0), Turnover: d(45, 1), Confirm: true}
 	if d := candleDiff(c, 60000, 119999, "1", "2.0", "0.50", "1.5", "3.000", "4.50", true); d != "" {
 		t.Errorf("equal candle: got diff %q; want none", d)
 	}

@@ -86,8 +86,8 @@ func (m samples) conn(metric string, i int, kv ...string) float64 {
 // Stale and resubscribe reasons as ringfeed labels them (book.Reason and
 // the session's resubscribe reasons).
 var (
-	staleReasons = []string{"gap", "crossed", "dropped", "resync", "out-of-order", "seq-backwards",
-		"incomplete", "bad-number", "delta-before-snapshot", "no-snapshot", "none"}
+	staleReasons = []string{"gap", "crossed", "dropped", "resync", "out_of_order", "seq_backwards",
+		"incomplete", "bad_number", "delta_before_snapshot", "no_snapshot", "none"}
 	resubReasons = []string{"reconnect", "resync", "silence"}
 	// msgKinds maps the simulator's stream kinds to ringfeed's
 	// messages_total{kind}.

@@ -123,7 +123,7 @@ var behaviours = map[string][2]string{
 // effectKeys are the counters whose change a fault window reports.
 var effectKeys = []string{
 	"connects", "failed_connects", "stale:gap", "stale:crossed", "stale:dropped", "stale:resync",
-	"stale:out-of-order", "stale:seq-backwards", "stale:incomplete", "stale:bad-number", "stale:delta-before-snapshot",
+	"stale:out_of_order", "stale:seq_backwards", "stale:incomplete", "stale:bad_number", "stale:delta_before_snapshot",
 	"resub:reconnect", "resub:resync", "resub:silence", "parse_errors", "binary_frames",
 	"oversize", "protocol_errors", "trade_dups", "ring_drops", "sub_failures",
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed"
-	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/session"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/ring"
@@ -21,26 +20,26 @@ import (
 
 // options are the command line settings beyond ringfeed.Config.
 type options struct {
-	cfg        ringfeed.Config
-	sim        bool
-	simRate    string
-	simSeed    uint64
-	duration   time.Duration
-	status     time.Duration
-	logLevel   string
-	logFormat  string
-	config     string
-	dump       string
-	chaos      string
-	topicsSet  bool // --topics given (flag, environment or file)
-	stallFor   time.Duration
-	stallEvery time.Duration
-	speed      string
-	gap        string
-	symbols    string
-	topics     string
-	cpus       string
-	version    bool
+	cfg          ringfeed.Config
+	sim          bool
+	simRate      string
+	simSeed      uint64
+	duration     time.Duration
+	status       time.Duration
+	logLevel     string
+	logFormat    string
+	config       string
+	recordRotate string
+	chaos        string
+	topicsSet    bool // --topics given (flag, environment or file)
+	stallFor     time.Duration
+	stallEvery   time.Duration
+	gap          string
+	symbols      string
+	streams      []string
+	topics       string
+	cpus         string
+	version      bool
 	// klineHistory is --kline-history; the library's field is its
 	// negation, so that the zero Config has history on too.
 	klineHistory bool
@@ -55,11 +54,11 @@ func flagErr(name, format string, args ...any) error {
 	return &usageError{"--" + name + ": " + fmt.Sprintf(format, args...)}
 }
 
-// The flags are registered in groups so that a subcommand can build its
-// own flag set from the groups that apply to it: registerShared holds what
-// a live run and a replay both use, registerLive the network, admin and
-// simulator flags, registerReplay the replay-only ones. Every group takes
-// the FlagSet and the options it writes into.
+// The flags are registered in groups: registerShared holds the pipeline's
+// settings, registerLive the network, admin and simulator flags. Every
+// group takes the FlagSet and the options it writes into. `ringfeed
+// replay` and `ringfeed export` have flag sets of their own (replay.go,
+// export.go): only what they read.
 
 // registerShared declares the flags of the pipeline itself: what to
 // process and how, logging, and --config.
@@ -93,6 +92,10 @@ func registerLive(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&c.RESTURL, "rest-url", "", "REST base `URL`: http://… or https://…, or 'mainnet' or 'testnet' (default mainnet)")
 	fs.StringVar(&c.CAFile, "ca-file", "", "extra PEM certificate authority `file` for wss and https, read at start (verification is always on)")
 	fs.StringVar(&c.Admin, "admin", ringfeed.DefaultAdmin, "admin HTTP `address` host:port (/metrics, /debug/pprof/, /v1/..., /healthz), or 'off'; must be loopback unless --admin-public")
+	fs.Func("stream", "serve a category with its own symbols and topics, as `category:SYMBOLS:TOPICS`, e.g. spot:BTCUSDT:orderbook.50,publicTrade; repeat for several categories in one process (instead of --category, --symbols and --topics)", func(s string) error {
+		o.streams = append(o.streams, s) // parsed by finish, so errors name --stream
+		return nil
+	})
 	fs.BoolVar(&c.AdminPublic, "admin-public", false, "allow a non-loopback --admin address: exposes /debug/pprof and the state API without authentication")
 	fs.DurationVar(&c.RingFullWait, "ring-full-wait", ringfeed.DefaultRingFullWait, "how long a reader waits on a full ring before dropping and resyncing")
 	fs.IntVar(&c.SymbolsPerConn, "symbols-per-conn", ringfeed.DefaultSymbolsPerConn, "symbols sharded onto one connection")
@@ -110,19 +113,14 @@ func registerLive(fs *flag.FlagSet, o *options) {
 	fs.DurationVar(&p.ConnectTimeout, "probe-connect-timeout", session.DefaultProbeConnectTimeout, "network probe connect timeout")
 	fs.DurationVar(&p.Timeout, "probe-timeout", session.DefaultProbeTimeout, "network probe and REST request timeout (at least --probe-connect-timeout)")
 	fs.BoolVar(&o.klineHistory, "kline-history", true, "fill kline windows from REST at start and after gaps")
-	fs.StringVar(&c.Record, "record", "", "capture raw frames with receive times to `file`")
+	fs.StringVar(&c.Record, "record", "", "capture raw frames with receive times to `file` (zstd when it ends in .zst; flushed every second)")
+	fs.StringVar(&o.recordRotate, "record-rotate", "", "start a new numbered --record file past a `size or age` (e.g. 512MiB, 2GB, 1h); empty: never")
 	fs.BoolVar(&o.sim, "sim", false, "run against the embedded Bybit simulator on 127.0.0.1")
 	fs.StringVar(&o.simRate, "sim-rate", "mixed", "simulator `rate`: mixed (realistic mix), max (as fast as possible), N (messages/s in total) or N/stream (messages/s per stream), 0 < N <= 1e7")
 	fs.Uint64Var(&o.simSeed, "sim-seed", 1, "simulator `seed`")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long; 0: run until SIGINT or SIGTERM")
 	fs.DurationVar(&o.status, "status", 2*time.Second, "status line interval; 0: off")
 	fs.StringVar(&o.chaos, "chaos-hook-stall", "", "testing only: a book hook that sleeps D once every E, as `D/E` (e.g. 2s/30s), to rehearse a stalled consumer; empty: off")
-}
-
-// registerReplay declares the flags only `ringfeed replay` reads.
-func registerReplay(fs *flag.FlagSet, o *options) {
-	fs.StringVar(&o.dump, "dump", "", "replay: write final books, klines and tickers as JSON to `file`")
-	fs.StringVar(&o.speed, "speed", "max", "replay: 'max' or a multiple of real time such as 1 or 10")
 }
 
 // newFlagSet declares every flag on o, plus --version, and the usage text
@@ -132,7 +130,6 @@ func newFlagSet(name string, o *options, out io.Writer) *flag.FlagSet {
 	fs.SetOutput(out)
 	registerShared(fs, o)
 	registerLive(fs, o)
-	registerReplay(fs, o)
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() { printUsage(fs, name) }
 	return fs
@@ -143,7 +140,7 @@ func newFlagSet(name string, o *options, out io.Writer) *flag.FlagSet {
 func printUsage(fs *flag.FlagSet, name string) {
 	w := fs.Output()
 	if name == "ringfeed" {
-		fmt.Fprintf(w, "usage: ringfeed [flags]\n       ringfeed replay [flags] FILE\n\n")
+		fmt.Fprintf(w, "usage: ringfeed [flags]\n       ringfeed replay [flags] FILE...   (see ringfeed replay -h)\n       ringfeed export [flags] FILE...   (see ringfeed export -h)\n\n")
 	} else {
 		fmt.Fprintf(w, "usage: %s [flags]\n\n", name)
 	}
@@ -280,6 +277,7 @@ var flagOf = map[string]string{
 	"Category":                      "category",
 	"Symbols":                       "symbols",
 	"Topics":                        "topics",
+	"Streams":                       "stream",
 	"WSURL":                         "ws-url",
 	"RESTURL":                       "rest-url",
 	"CAFile":                        "ca-file",
@@ -370,19 +368,26 @@ func rejectZero(fs *flag.FlagSet) error {
 
 func (o *options) finish() error {
 	c := &o.cfg
-	if c.Category == "" {
+	for _, s := range o.streams {
+		st, err := ringfeed.ParseStream(s)
+		if err != nil {
+			return flagErr("stream", "%v", err)
+		}
+		c.Streams = append(c.Streams, st)
+	}
+	if len(c.Streams) > 0 {
+		if c.Category != "" || o.symbols != "" {
+			return flagErr("stream", "replaces --category and --symbols: give every category as a --stream")
+		}
+		o.topics = "" // each stream names its own
+	} else if c.Category == "" {
 		c.Category = ringfeed.Linear
 	}
 	c.NoKlineHistory = !o.klineHistory
 	o.cfg.Symbols = splitList(o.symbols)
 	o.cfg.Topics = splitList(o.topics)
-	switch o.gap {
-	case "strict":
-		c.GapPolicy = book.Strict
-	case "monotonic":
-		c.GapPolicy = book.Monotonic
-	default:
-		return flagErr("gap-policy", "unknown policy %q (want strict or monotonic)", o.gap)
+	if err := gapPolicy(o.gap, c); err != nil {
+		return err
 	}
 	for _, s := range splitList(o.cpus) {
 		n, err := strconv.Atoi(s)
@@ -397,15 +402,8 @@ func (o *options) finish() error {
 	if o.status < 0 {
 		return flagErr("status", "must not be negative")
 	}
-	switch o.logLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return flagErr("log-level", "unknown level %q", o.logLevel)
-	}
-	switch o.logFormat {
-	case "text", "json":
-	default:
-		return flagErr("log-format", "unknown format %q (want text or json)", o.logFormat)
+	if err := checkLog(o.logLevel, o.logFormat); err != nil {
+		return err
 	}
 	if o.chaos != "" {
 		d, e, ok := strings.Cut(o.chaos, "/")
@@ -416,9 +414,9 @@ func (o *options) finish() error {
 		}
 		o.stallFor, o.stallEvery = sd, se
 	}
-	if o.speed != "max" {
-		if v, err := strconv.ParseFloat(o.speed, 64); err != nil || v <= 0 {
-			return flagErr("speed", "want 'max' or a positive number, got %q", o.speed)
+	if o.recordRotate != "" {
+		if err := parseRotate(o.recordRotate, c); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,6 +1,6 @@
 // Command ringfeed runs the ringfeed market-data engine against Bybit's v5
 // public WebSocket streams, the embedded simulator (--sim), or a capture
-// (ringfeed replay FILE).
+// (ringfeed replay FILE...), and converts captures (ringfeed export).
 //
 // Exit status: 0 on a clean stop, 2 on bad configuration (the message
 // names the flag), 1 on a fatal error.
@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,13 +16,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"strconv"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ringfeed/ringfeed"
-	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 )
 
@@ -37,9 +35,13 @@ func main() {
 // environment as KEY=value strings (os.Environ).
 func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
 	name := "ringfeed"
-	replay := len(args) > 0 && args[0] == "replay"
-	if replay {
-		name, args = "ringfeed replay", args[1:]
+	if len(args) > 0 {
+		switch args[0] {
+		case "replay":
+			return runReplay(ctx, args[1:], stdout, stderr)
+		case "export":
+			return runExport(args[1:], stdout, stderr)
+		}
 	}
 	o, rest, err := parseArgs(name, args, environ, stderr)
 	if err != nil {
@@ -54,13 +56,6 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		return 0
 	}
 	log := newLogger(o, stderr)
-	if replay {
-		if len(rest) != 1 {
-			fmt.Fprintln(stderr, "ringfeed: usage: ringfeed replay [flags] FILE")
-			return 2
-		}
-		return runReplay(ctx, o, rest[0], log, stdout, stderr)
-	}
 	if len(rest) > 0 {
 		fmt.Fprintf(stderr, "ringfeed: unexpected argument %q (flags go before arguments; see -h)\n", rest[0])
 		return 2
@@ -94,7 +89,7 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 	if o.stallEvery > 0 {
 		log.Warn("chaos: a book hook will stall the processor", "for", o.stallFor, "every", o.stallEvery)
 		next := time.Now().Add(o.stallEvery)
-		e.OnBook(func(string, *book.Book) {
+		e.OnBook(func(ringfeed.BookRef) {
 			if now := time.Now(); now.After(next) {
 				next = now.Add(o.stallEvery)
 				time.Sleep(o.stallFor) // the stall being rehearsed
@@ -136,15 +131,7 @@ func isUsage(err error) bool {
 	return errors.As(err, &u)
 }
 
-func newLogger(o *options, w io.Writer) *slog.Logger {
-	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(o.logLevel))
-	ho := &slog.HandlerOptions{Level: lvl}
-	if o.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, ho))
-	}
-	return slog.New(slog.NewTextHandler(w, ho))
-}
+func newLogger(o *options, w io.Writer) *slog.Logger { return logger(o.logLevel, o.logFormat, w) }
 
 // startSim starts the embedded simulator and points the engine at it.
 func startSim(o *options, log *slog.Logger) (*bybitsim.Server, error) {
@@ -155,14 +142,27 @@ func startSim(o *options, log *slog.Logger) (*bybitsim.Server, error) {
 	if o.cfg.WSURL != "" || o.cfg.RESTURL != "" {
 		return nil, flagErr("sim", "cannot be combined with --ws-url or --rest-url")
 	}
-	sim, err := bybitsim.Start(bybitsim.Config{Seed: o.simSeed, Rate: rate,
-		Instruments: simInstruments(string(o.cfg.Category), o.cfg.Symbols)})
+	ins := simInstruments(string(o.cfg.Category), o.cfg.Symbols)
+	for i, st := range o.cfg.Streams {
+		if i == 0 {
+			ins = simInstruments(string(st.Category), st.Symbols)
+			continue
+		}
+		// The simulator's default instruments are in every list: add
+		// only the made-up ones of this category.
+		for _, in := range simInstruments(string(st.Category), st.Symbols) {
+			if !slices.ContainsFunc(ins, func(x bybitsim.Instrument) bool { return x.Category == in.Category && x.Symbol == in.Symbol }) {
+				ins = append(ins, in)
+			}
+		}
+	}
+	sim, err := bybitsim.Start(bybitsim.Config{Seed: o.simSeed, Rate: rate, Instruments: ins})
 	if err != nil {
 		return nil, err
 	}
-	o.cfg.WSURL = sim.URL(string(o.cfg.Category))
+	o.cfg.WSURL = sim.URL(string(o.cfg.Category)) // with --stream, each category's path replaces the last segment
 	o.cfg.RESTURL = sim.RESTURL()
-	if len(o.cfg.Symbols) == 0 {
+	if len(o.cfg.Symbols) == 0 && len(o.cfg.Streams) == 0 {
 		o.cfg.Symbols = sim.Symbols(string(o.cfg.Category))
 	}
 	log.Info("simulator started", "ws", o.cfg.WSURL, "rest", o.cfg.RESTURL, "symbols", o.cfg.Symbols, "rate", o.simRate)
@@ -222,47 +222,4 @@ func summary(w io.Writer, s ringfeed.Stats) {
 	if s.RecordDrops > 0 {
 		fmt.Fprintf(w, "summary: capture dropped %d frames (disk too slow)\n", s.RecordDrops)
 	}
-}
-
-func runReplay(ctx context.Context, o *options, path string, log *slog.Logger, stdout, stderr io.Writer) int {
-	f, err := os.Open(path)
-	if err != nil {
-		fmt.Fprintln(stderr, "ringfeed: replay:", err)
-		return 2
-	}
-	frames, err := ringfeed.ReadCapture(f)
-	f.Close()
-	if err != nil {
-		fmt.Fprintln(stderr, "ringfeed: replay:", err)
-		return 1
-	}
-	speed := 0.0
-	if o.speed != "max" {
-		speed, _ = strconv.ParseFloat(o.speed, 64)
-	}
-	o.cfg.Logger = log
-	if !o.topicsSet {
-		// The live default topics would filter the capture; replay
-		// whatever it holds unless told otherwise.
-		o.cfg.Topics = nil
-	}
-	res, err := ringfeed.Replay(ctx, o.cfg, frames, speed)
-	if err != nil {
-		return fail(stderr, "replay: ", err)
-	}
-	fmt.Fprintf(stdout, "replay: frames=%d messages=%d parse_errors=%d elapsed=%s msgs/s=%.0f\n",
-		res.Frames, res.Stats.Messages, res.ParseErrors, res.Elapsed.Round(time.Microsecond), res.MsgsPerSec())
-	summary(stdout, res.Stats)
-	fmt.Fprintf(stdout, "replay: books=%d stale=%d\n", len(res.Dump.Books), res.StaleBooks())
-	if o.dump != "" {
-		b, err := json.MarshalIndent(res.Dump, "", "  ")
-		if err == nil {
-			err = os.WriteFile(o.dump, b, 0o644)
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, "ringfeed: --dump:", err)
-			return 1
-		}
-	}
-	return 0
 }

@@ -54,6 +54,9 @@ func TestBadConfigurationExits2NamingTheFlag(t *testing.T) {
 		{args: []string{"--no-such-flag"}, flag: "no-such-flag"},
 		{args: []string{"--symbols", "BTCUSDT"}, env: map[string]string{"RINGFEED_RING_SIZE": "3"}, flag: "--ring-size"},
 		{args: []string{"--symbols", "BTCUSDT", "--sim", "--sim-rate", "fast"}, flag: "--sim-rate"},
+		{args: []string{"--stream", "spot:BTCUSDT"}, flag: "--stream"},
+		{args: []string{"--stream", "spot:BTCUSDT:orderbook.50", "--symbols", "ETHUSDT"}, flag: "--stream"},
+		{args: []string{"--stream", "spot:BTCUSDT:orderbook.50", "--stream", "spot:ETHUSDT:orderbook.50"}, flag: "--stream"},
 	}
 	for _, c := range cases {
 		code, _, stderr := runCLI(t, c.env, c.args...)
@@ -359,5 +362,18 @@ func TestAdminPortCheckedBeforeREST(t *testing.T) {
 	}
 	if n := requests.Load(); n != 0 {
 		t.Errorf("REST saw %d requests before the admin port was checked", n)
+	}
+}
+
+// --stream runs several categories in one process, here against the
+// simulator: both categories' books go live.
+func TestSimSeveralCategories(t *testing.T) {
+	code, out, stderr := runCLI(t, nil, "--sim", "--duration", "3s", "--status", "0", "--admin", "off",
+		"--stream", "linear:BTCUSDT,ETHUSDT:orderbook.50", "--stream", "spot:BTCUSDT:orderbook.1,publicTrade", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %s", code, stderr)
+	}
+	if !strings.Contains(out, "connections=2 ") || !strings.Contains(out, "stale_books=0/3") || strings.Contains(out, "messages=0 ") {
+		t.Fatalf("want two connections and three live books:\n%s", out)
 	}
 }

@@ -3,16 +3,18 @@ package bybitsim
 import (
 	"math/rand/v2"
 	"time"
+
+	"github.com/ringfeed/ringfeed/kline"
 )
 
-// interval is a kline interval: minutes 1..720, then D, W, M.
+// interval is a kline interval: its index in kline's table of Bybit
+// intervals (1..720 minutes, then D, W, M). The codes and lengths come from
+// that table; the candle arithmetic below is the simulator's own (the time
+// package for months), so a mistake in kline's calendar code shows up as a
+// mismatch in the engine-versus-simulator tests instead of cancelling out.
 type interval uint8
 
-const numIntervals = 13
-
-var intervalNames = [numIntervals]string{"1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"}
-
-var intervalMinutes = [numIntervals]int64{1, 3, 5, 15, 30, 60, 120, 240, 360, 720, 1440, 10080, 0}
+const numIntervals = kline.NumIntervals
 
 const (
 	ivDay   interval = 10
@@ -25,15 +27,17 @@ const (
 )
 
 func parseInterval(s string) (interval, bool) {
-	for i, n := range intervalNames {
-		if n == s {
-			return interval(i), true
-		}
+	k, err := kline.ParseInterval(s)
+	if err != nil {
+		return 0, false
 	}
-	return 0, false
+	return interval(k.Index()), true
 }
 
-func (iv interval) String() string { return intervalNames[iv] }
+func (iv interval) String() string { return kline.IntervalAt(int(iv)).String() }
+
+// millis is the length of a fixed interval (not ivMonth).
+func (iv interval) millis() int64 { return int64(kline.IntervalAt(int(iv))) }
 
 func floorDiv(a, b int64) int64 {
 	q := a / b
@@ -53,7 +57,7 @@ func (iv interval) start(t int64) int64 {
 		w := 7 * 1440 * minute
 		return floorDiv(t-monday, w)*w + monday
 	}
-	d := intervalMinutes[iv] * minute
+	d := iv.millis()
 	return floorDiv(t, d) * d
 }
 
@@ -62,7 +66,7 @@ func (iv interval) next(start int64) int64 {
 	if iv == ivMonth {
 		return time.UnixMilli(start).UTC().AddDate(0, 1, 0).UnixMilli()
 	}
-	return start + intervalMinutes[iv]*minute
+	return start + iv.millis()
 }
 
 // prev returns the start of the candle before the one starting at start.
@@ -70,7 +74,7 @@ func (iv interval) prev(start int64) int64 {
 	if iv == ivMonth {
 		return time.UnixMilli(start).UTC().AddDate(0, -1, 0).UnixMilli()
 	}
-	return start - intervalMinutes[iv]*minute
+	return start - iv.millis()
 }
 
 // candle holds prices in the market's price units, vol in qty units, turn

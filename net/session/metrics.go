@@ -73,6 +73,15 @@ const (
 
 var reasonNames = [numReasons]string{"silence", "resync", "reconnect"}
 
+// Label values of messages_ignored_total{reason}: messages that are
+// normal traffic but carry nothing the engine serves.
+const (
+	ignoredUnsubscribed = iota // option trades of strikes not subscribed
+	numIgnored
+)
+
+var ignoredReasons = [numIgnored]string{"unsubscribed_symbol"}
+
 // parseReasons maps parse's sentinel errors to parse_errors_total{reason}.
 var parseReasons = [...]struct {
 	err   error
@@ -123,6 +132,7 @@ type sessionMetrics struct {
 	pingsSent         *metrics.Counter
 	pongs             *metrics.Counter
 	parseErrors       [len(parseReasons)]*metrics.Counter
+	ignored           [numIgnored]*metrics.Counter
 	messages          [len(msgKinds)]*metrics.Counter
 	unknownOps        *metrics.Counter
 	noRoom            *metrics.Counter
@@ -132,6 +142,29 @@ type sessionMetrics struct {
 	wsMu sync.Mutex
 	ws   wsconn.Stats
 	cur  *wsconn.Conn
+	// wsCounters mirror figures wsconn counts itself; SyncMetrics copies
+	// them in before a scrape.
+	wsCounters []wsCounter
+}
+
+// wsCounter is a counter whose value wsconn keeps. VictoriaMetrics/metrics
+// has no callback counter, and a callback gauge would be exposed with
+// TYPE gauge, so the value is copied in before each scrape instead.
+type wsCounter struct {
+	c *metrics.Counter
+	f func(st *wsconn.Stats) int64
+}
+
+func (m *sessionMetrics) wsCounter(set *metrics.Set, name string, f func(st *wsconn.Stats) int64) {
+	m.wsCounters = append(m.wsCounters, wsCounter{set.NewCounter(name), f})
+}
+
+// sync copies the wsconn figures into their counters.
+func (m *sessionMetrics) sync() {
+	st := m.wsStats()
+	for _, w := range m.wsCounters {
+		w.c.Set(uint64(max(w.f(&st), 0)))
+	}
 }
 
 func newSessionMetrics(set *metrics.Set, n namer, s *Session) (*sessionMetrics, error) {
@@ -155,6 +188,9 @@ func newSessionMetrics(set *metrics.Set, n namer, s *Session) (*sessionMetrics, 
 	for i, r := range parseReasons {
 		m.parseErrors[i] = set.NewCounter(n.name("ringfeed_parse_errors_total", "reason", r.label))
 	}
+	for i, r := range ignoredReasons {
+		m.ignored[i] = set.NewCounter(n.name("ringfeed_messages_ignored_total", "reason", r))
+	}
 	for i, k := range msgKinds {
 		if k == "none" {
 			continue
@@ -170,12 +206,6 @@ func newSessionMetrics(set *metrics.Set, n namer, s *Session) (*sessionMetrics, 
 	set.NewGauge(n.name("ringfeed_pong_rtt_seconds"), func() float64 {
 		return time.Duration(s.rttNs.Load()).Seconds()
 	})
-	ws := func(f func(st *wsconn.Stats) int64) func() float64 {
-		return func() float64 {
-			st := m.wsStats()
-			return float64(f(&st))
-		}
-	}
 	for _, g := range []struct {
 		op string
 		f  func(st *wsconn.Stats) int64
@@ -187,13 +217,13 @@ func newSessionMetrics(set *metrics.Set, n namer, s *Session) (*sessionMetrics, 
 		{"pong", func(st *wsconn.Stats) int64 { return st.PongFrames }},
 		{"close", func(st *wsconn.Stats) int64 { return st.CloseFrames }},
 	} {
-		set.NewGauge(n.name("ringfeed_frames_total", "opcode", g.op), ws(g.f))
+		m.wsCounter(set, n.name("ringfeed_frames_total", "opcode", g.op), g.f)
 	}
-	set.NewGauge(n.name("ringfeed_bytes_total"), ws(func(st *wsconn.Stats) int64 {
+	m.wsCounter(set, n.name("ringfeed_bytes_total"), func(st *wsconn.Stats) int64 {
 		return st.TextBytes + st.BinaryBytes + st.ContinuationBytes + st.PingBytes + st.PongBytes + st.CloseBytes
-	}))
-	set.NewGauge(n.name("ringfeed_oversize_total"), ws(func(st *wsconn.Stats) int64 { return st.Oversize }))
-	set.NewGauge(n.name("ringfeed_protocol_errors_total"), ws(func(st *wsconn.Stats) int64 { return st.ProtocolErrors }))
+	})
+	m.wsCounter(set, n.name("ringfeed_oversize_total"), func(st *wsconn.Stats) int64 { return st.Oversize })
+	m.wsCounter(set, n.name("ringfeed_protocol_errors_total"), func(st *wsconn.Stats) int64 { return st.ProtocolErrors })
 	return m, nil
 }
 

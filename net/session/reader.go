@@ -132,6 +132,12 @@ func (r *reader) fail(m wsconn.Message, res *parse.Result, err error) {
 			return
 		}
 	}
+	if r.s.cfg.Category == "option" && res.Kind == parse.KindTrade && errors.Is(err, parse.ErrUnknownSymbol) {
+		// publicTrade.{BASE} carries every strike of the base coin:
+		// a batch of strikes not subscribed is normal traffic.
+		r.m.ignored[ignoredUnsubscribed].Inc()
+		return
+	}
 	r.m.parseErrors[reasonIndex(err)].Inc()
 	if ok, dropped := r.parseLog.Allow(wsconn.Nanotime(), logEvery); ok {
 		r.s.log.Warn("session: bad message skipped", "err", err, "sample", sample(m.Payload), "suppressed", dropped)

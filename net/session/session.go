@@ -227,6 +227,12 @@ type Stats struct {
 	ParseErrors, UnknownOps, Dropped     int64         // Dropped: sink had no room
 }
 
+// SyncMetrics brings the counters wsconn keeps (frames, bytes, oversize,
+// protocol errors) up to date in Config.Metrics. Call it before writing the
+// set: they are exported as counters, which VictoriaMetrics/metrics cannot
+// compute on scrape. Safe for concurrent use.
+func (s *Session) SyncMetrics() { s.m.sync() }
+
 // Stats returns a snapshot of the session's counters. Safe for concurrent
 // use.
 func (s *Session) Stats() Stats {

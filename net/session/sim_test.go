@@ -125,6 +125,7 @@ func (h *harness) stop() {
 // (`ringfeed_connects_total{result="ok"}`).
 func (h *harness) metric(name string) float64 {
 	h.t.Helper()
+	h.s.SyncMetrics()
 	var buf bytes.Buffer
 	h.set.WritePrometheus(&buf)
 	base, extra, _ := strings.Cut(name, "{")
