@@ -315,6 +315,7 @@ func (c *Config) validateEngineOwned() error {
 		{"Probe.Metrics", p.Metrics != nil},
 		{"Probe.Labels", p.Labels != ""},
 		{"Probe.Logger", p.Logger != nil},
+		{"Probe.Client", p.Client != nil},
 	} {
 		if f.set {
 			return cfgErr(f.name, "is set by the engine; leave it zero (see Config.Session and Config.Probe)")

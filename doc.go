@@ -11,7 +11,7 @@
 // its own preallocated ring.SPSC, and publishes once per socket read.
 // Processor goroutines each own a fixed set of rings and every symbol on
 // them: they apply events to book.Book, kline.Window, the merged ticker and
-// the trade tape, record handling latency (frame receive → applied) in an
+// tape.Tape, record handling latency (frame receive → applied) in an
 // HDR histogram, and run user hooks inline.
 //
 // # Contract
@@ -29,9 +29,14 @@
 //     reporting allocate.
 //   - A book is either consistent or marked stale: a u gap, a delta before
 //     a snapshot, a crossed book, a bad number or a dropped event make it
-//     stale until the snapshot its resync brings.
-//   - Prices and sizes are int64 fixed point; values that do not fit their
-//     scale exactly are rejected, never rounded.
+//     stale until the snapshot its resync brings; a duplicate or older
+//     delta is dropped and counted.
+//   - Data lost on the way is refilled from REST off the processors
+//     (net/rest; trades from recent-trade, candles from kline) and applied
+//     by the owning processor; what REST no longer has is counted.
+//   - Prices and sizes are int64 fixed point at each instrument's own
+//     scales; values that do not fit their scale exactly are rejected,
+//     never rounded (a ticker field is left absent, the message applied).
 //
 // # Library surface
 //

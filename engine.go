@@ -21,10 +21,12 @@ import (
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/internal/ratelog"
 	"github.com/ringfeed/ringfeed/kline"
+	"github.com/ringfeed/ringfeed/net/rest"
 	"github.com/ringfeed/ringfeed/net/session"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
 	"github.com/ringfeed/ringfeed/ring"
+	"github.com/ringfeed/ringfeed/tape"
 )
 
 // Engine is a running market-data engine: connections (each with its
@@ -55,7 +57,11 @@ type Engine struct {
 	synced  []syncedCounter
 	syncedF []func()
 
-	klineLoader *klineLoader
+	refill *refiller // REST work off the processors; nil in replay
+	anom   *anomalyMetrics
+	// unfitFields counts ticker fields left absent because their value
+	// did not fit the field's scale.
+	unfitFields *metrics.Counter
 	rec         *recorder
 	// rootCAs are Config.CAFile's certificates, read once in New, for
 	// every TLS client (sessions, probe, REST).
@@ -89,6 +95,9 @@ type connection struct {
 	// labels name the connection in metrics: conn="0",category="linear".
 	labels   string
 	ringHigh atomic.Int64 // highest occupancy the reporter sampled
+	// resets counts the reset markers its processor applied; the first
+	// is the first connection, which lost nothing.
+	resets int
 	// feed replaces the session in replay mode: it parses frames into the
 	// ring and returns when they are all fed.
 	feed func(ctx context.Context) error
@@ -112,6 +121,8 @@ func New(cfg Config) (*Engine, error) {
 		ready: make(chan struct{}),
 	}
 	e.m = newEngineMetrics(e.set)
+	e.anom = newAnomalyMetrics(e.set)
+	e.unfitFields = e.set.NewCounter(`ringfeed_ticker_fields_unrepresentable_total`)
 	e.logLimit.every = 5 * time.Second
 
 	for _, s := range cfg.Symbols {
@@ -140,8 +151,23 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.rootCAs = roots
+	// One REST client for the probe, instruments-info and every refill:
+	// one set of timeouts, one retry policy, one request budget.
+	rc, err := rest.New(rest.Config{
+		URL:            cfg.RESTURL,
+		ConnectTimeout: or(cfg.Probe.ConnectTimeout, session.DefaultProbeConnectTimeout),
+		Timeout:        cfg.restTimeout(),
+		RootCAs:        roots,
+		Metrics:        e.set,
+	})
+	if err != nil {
+		return nil, cfgErr("RESTURL", "%v", err)
+	}
+	if !cfg.replay {
+		e.refill = newRefiller(e, rc)
+	}
 	pc := cfg.Probe
-	pc.URL, pc.RootCAs, pc.Metrics, pc.Logger = cfg.RESTURL, roots, e.set, e.log
+	pc.URL, pc.RootCAs, pc.Metrics, pc.Logger, pc.Client = cfg.RESTURL, roots, e.set, e.log, rc
 	probe, err := session.NewProbe(pc)
 	if err != nil {
 		return nil, cfgErr("Probe", "%v", err)
@@ -179,9 +205,6 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.lat = newLatAggregate(recs)
 	e.delay = newLatAggregate(drecs)
-	if !cfg.NoKlineHistory {
-		e.klineLoader = newKlineLoader(e)
-	}
 	e.registerGauges()
 	return e, nil
 }
@@ -254,6 +277,7 @@ func (e *Engine) shard() error {
 						code: arg, iv: piv, topic: topic,
 						w:        kline.NewWindow(cfg.KlineWindow, piv.Kline()),
 						needFill: !cfg.NoKlineHistory,
+						full:     !cfg.NoKlineHistory,
 					})
 				case "tickers":
 					st.ticker = &tickerState{topic: topic, stale: true}
@@ -261,7 +285,7 @@ func (e *Engine) shard() error {
 					if cfg.Category == Option {
 						topic = "publicTrade." + baseCoin(name)
 					}
-					st.tape = NewTape(cfg.TradeTape)
+					st.tape = tape.New(cfg.TradeTape)
 					st.trade = topic
 				}
 				if !seenTopic[topic] {
@@ -420,11 +444,11 @@ func (e *Engine) Run(ctx context.Context) error {
 			_ = e.probe.RunOnce(runCtx)
 		}()
 	}
-	if e.klineLoader != nil {
+	if e.refill != nil {
 		aux.Add(1)
 		go func() {
 			defer aux.Done()
-			e.klineLoader.run(runCtx)
+			e.refill.run(runCtx)
 		}()
 	}
 

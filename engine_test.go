@@ -233,6 +233,13 @@ func (h *harness) converge(d time.Duration, what string, diff func() error) {
 	}
 }
 
+func (h *harness) compareTickers(cat string) {
+	h.t.Helper()
+	if err := h.tickersDiff(cat); err != nil {
+		h.t.Error(err)
+	}
+}
+
 // klinesDiff compares the engine's kline windows with the candles the
 // simulator sent and describes the first difference.
 func (h *harness) klinesDiff(cat, interval string) error {

@@ -219,8 +219,8 @@ func (r TickerRef) Get(f parse.TickerField) (TickerValue, bool) {
 	if f >= parse.NumTickerFields || !r.ts.t.Has(f) {
 		return TickerValue{}, false
 	}
-	_, ss := r.scales()
-	return tickerValue(&r.ts.t, f, ss), true
+	ps, ss := r.scales()
+	return tickerValue(&r.ts.t, f, ps, ss), true
 }
 
 // TradeRef is a read-only reference to one trade just taped, handed to

@@ -9,6 +9,7 @@ import (
 	"github.com/ringfeed/ringfeed/kline"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
+	"github.com/ringfeed/ringfeed/tape"
 )
 
 // Marker kinds the engine's readers put in a ring besides parsed data. The
@@ -20,8 +21,9 @@ const (
 	// stream silent (U == markSilent). Seq holds the message's
 	// parse.Kind, Depth/Interval its stream.
 	kindDropped parse.Kind = 200 + iota
-	// kindReset: the connection was (re)established; every book on it is
-	// stale until its snapshot.
+	// kindReset: every stream of the connection lost data: it was
+	// (re)established (U 0), or the reader ran out of drop markers (U
+	// markNoRoom) while the connection stayed up.
 	kindReset
 )
 
@@ -230,7 +232,7 @@ func (p *processor) apply(c *connection, ev *parse.Event) {
 	p.events.Add(1)
 	if ev.Kind == kindReset {
 		// Connection-wide: carries no symbol.
-		p.reset(c)
+		p.reset(c, ev.U == markNoRoom)
 		return
 	}
 	if int(ev.Sym) >= len(p.syms) || p.syms[ev.Sym] == nil {
@@ -294,6 +296,7 @@ func (p *processor) applyBook(st *symState, ev *parse.Event) {
 	}
 	err := b.End()
 	p.done(ev)
+	p.anomalies(st, bs)
 	switch {
 	case err == nil:
 		if bs.staleSince != 0 {
@@ -303,8 +306,9 @@ func (p *processor) applyBook(st *symState, ev *parse.Event) {
 		if len(p.e.hooks.book) > 0 {
 			p.hook(hookBook, st.name, func() { p.e.hooks.runBook(BookRef{symRef{p.e, st}, bs}) })
 		}
-	case err == book.ErrStale:
-		// Ignored until the snapshot the resync brings.
+	case err == book.ErrStale, err == book.ErrDuplicate:
+		// Stale: ignored until the snapshot the resync brings.
+		// Duplicate: dropped, counted by anomalies, the book live.
 	default:
 		p.wentStale(st, bs, b.Reason())
 	}
@@ -338,6 +342,7 @@ func (p *processor) applyKline(st *symState, ev *parse.Event) {
 	out := ks.w.Update(kline.Candle(ev.Candle))
 	if out == kline.Appended && ks.w.LastGap().Missing > 0 {
 		ks.needFill = true
+		ks.full = ks.full || !p.e.cfg.NoKlineHistory
 	}
 	p.e.m.klineOutcome(out).Inc()
 	p.done(ev)
@@ -352,6 +357,9 @@ func (p *processor) applyTicker(st *symState, ev *parse.Event) {
 		return
 	}
 	st.ticker.apply(ev)
+	if ev.Ticker.Unfit != 0 {
+		p.unfitTicker(st, &ev.Ticker)
+	}
 	p.done(ev)
 	if len(p.e.hooks.ticker) > 0 {
 		p.hook(hookTicker, st.name, func() { p.e.hooks.runTicker(TickerRef{symRef{p.e, st}, st.ticker}) })
@@ -364,13 +372,19 @@ func (p *processor) applyTrade(st *symState, ev *parse.Event) {
 		return
 	}
 	st.tradeSilent.set(false)
-	if st.tape.Add(&ev.Trade, ev.Seq) {
+	switch st.tape.Add(&ev.Trade, ev.Seq) {
+	case tape.Taped:
 		p.e.m.trades.Inc()
 		if len(p.e.hooks.trade) > 0 {
 			p.hook(hookTrade, st.name, func() { p.e.hooks.runTrade(TradeRef{symRef{p.e, st}, &ev.Trade, ev.Seq}) })
 		}
-	} else {
+	case tape.Repeat:
 		p.e.m.tradeDups.Inc()
+	case tape.Overlap:
+		// Refilled from REST while it was still on its way.
+		if p.e.refill != nil {
+			p.e.refill.m.tradeOverlaps.Inc()
+		}
 	}
 	p.done(ev)
 }
@@ -392,10 +406,7 @@ func (p *processor) dropped(st *symState, ev *parse.Event) {
 		if st.ticker != nil {
 			// A lost delta leaves fields behind; only a snapshot
 			// (resubscribe) makes the ticker whole again.
-			st.ticker.stale = true
-			if st.conn.sess != nil {
-				st.conn.sess.Resync(st.ticker.topic)
-			}
+			p.tickerStale(st, wsconn.Nanotime(), true)
 		}
 	case parse.KindKline:
 		if ks := st.kline(ev.Interval); ks != nil {
@@ -403,28 +414,68 @@ func (p *processor) dropped(st *symState, ev *parse.Event) {
 		}
 	case parse.KindTrade:
 		p.e.m.tradesLost.Inc()
+		now := wsconn.Nanotime()
+		if p.e.cfg.Category != Option {
+			p.lostTrades(st, now)
+			break
+		}
+		// An option trade batch carries every option of the base coin
+		// (publicTrade.{BASE}); the marker names one of them.
+		for _, o := range st.conn.syms {
+			if o.trade == st.trade {
+				p.lostTrades(o, now)
+			}
+		}
 	}
 }
 
-// reset marks every book and ticker of connection c stale: a new
-// connection starts every stream with a snapshot.
-func (p *processor) reset(c *connection) {
+// tickerStale marks st's ticker stale and, with resync, asks the session
+// to resubscribe its topic for a fresh snapshot.
+func (p *processor) tickerStale(st *symState, now int64, resync bool) {
+	t := st.ticker
+	t.stale = true
+	t.lastResync = now
+	if resync && st.conn.sess != nil {
+		st.conn.sess.Resync(t.topic)
+	}
+}
+
+// reset handles a connection-wide reset marker: every stream of connection
+// c lost data. After a reconnect (overflow false) the session resubscribes
+// every topic, so books and tickers wait for their snapshots; after the
+// reader ran out of drop markers (overflow: the connection stayed up) no
+// snapshot comes by itself, so every book and ticker is resynced now. In
+// both cases the trade tapes are refilled and the kline windows refreshed
+// from REST.
+func (p *processor) reset(c *connection, overflow bool) {
+	now := wsconn.Nanotime()
+	c.resets++
+	lost := overflow || c.resets > 1
 	for _, st := range c.syms {
 		for _, bs := range st.books {
 			if bs.b.MarkStale(book.ReasonResync) {
-				bs.staleSince = wsconn.Nanotime()
+				bs.staleSince = now
 				bs.lastStale = book.ReasonResync
 				p.e.m.staleBy(book.ReasonResync).Inc()
 			}
-			// The session resubscribes everything after a reconnect;
-			// no per-topic resync is needed.
-			bs.lastResync = wsconn.Nanotime()
+			if overflow {
+				p.resync(st, bs, now)
+			} else {
+				bs.lastResync = now
+			}
 		}
 		if st.ticker != nil {
-			st.ticker.stale = true
+			p.tickerStale(st, now, overflow)
 		}
+		if !lost {
+			continue
+		}
+		p.lostTrades(st, now)
 		for _, ks := range st.klines {
 			ks.needFill = true
+			if !overflow && !p.e.cfg.NoKlineHistory {
+				ks.full = true // the connection may have been down for long
+			}
 		}
 	}
 }
@@ -446,12 +497,31 @@ func (p *processor) housekeep(now int64) {
 					p.resync(st, bs, now)
 				}
 			}
+			if t := st.ticker; t != nil && t.stale && now-t.lastResync > int64(resyncRetry) {
+				if t.lastResync == 0 {
+					t.lastResync = now // start-up: the subscription brings the snapshot
+				} else {
+					p.tickerStale(st, now, true)
+				}
+			}
+			if p.e.refill == nil {
+				continue
+			}
 			for _, ks := range st.klines {
-				if ks.needFill && !ks.filling && p.e.klineLoader != nil {
+				if ks.needFill && !ks.filling {
 					ks.filling = true
 					ks.needFill = false
-					p.e.klineLoader.request(p, st, ks)
+					p.e.refill.request(p.klineJob(st, ks))
 				}
+			}
+			if st.reloadInstrument {
+				st.reloadInstrument = false
+				p.e.refill.request(p.instrumentJob(st))
+			}
+			if tf := &st.tf; tf.need && !tf.filling && now-tf.since > tradeRefillSettle {
+				tf.filling = true
+				tf.need = false
+				p.e.refill.request(p.tradeJob(st))
 			}
 		}
 	}

@@ -36,7 +36,8 @@ type ringSink struct {
 
 	markers  [maxMarkers]parse.Event
 	nmarkers int
-	reset    bool // a kindReset marker is pending
+	reset    bool  // a kindReset marker is pending
+	resetU   int64 // its U: markNoRoom after a marker overflow, 0 after a reconnect
 	overflow bool
 }
 
@@ -171,6 +172,7 @@ func (s *ringSink) addMarker(res parse.Result, reason uint8) {
 	if s.nmarkers == maxMarkers {
 		s.overflow = true
 		s.reset = true
+		s.resetU = markNoRoom
 		s.nmarkers = 0
 		return
 	}
@@ -190,6 +192,7 @@ func (s *ringSink) placeMarkers(wait bool) bool {
 		e.Kind = kindReset
 		e.Sym = parse.NoSymbol
 		e.Flags = parse.First | parse.Last
+		e.U = s.resetU
 		s.reset = false
 	}
 	for s.nmarkers > 0 {
@@ -227,6 +230,7 @@ func (s *ringSink) Flush() {
 func (s *ringSink) Reset() {
 	s.nmarkers = 0
 	s.reset = true
+	s.resetU = 0
 	s.placeMarkers(true)
 	s.publish()
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/kline"
 	"github.com/ringfeed/ringfeed/parse"
+	"github.com/ringfeed/ringfeed/tape"
 )
 
 // symState is everything the engine keeps for one symbol. It is owned by
@@ -15,8 +16,12 @@ type symState struct {
 	books  []*bookState // one per subscribed depth; a handful at most
 	klines []*klineState
 	ticker *tickerState
-	tape   *Tape
+	tape   *tape.Tape
 	trade  string // publicTrade topic, "" if not subscribed
+	tf     tradeFill
+	// reloadInstrument: a book restarted (u == 1); instruments-info is
+	// re-read for this symbol at the next housekeeping.
+	reloadInstrument bool
 	// tradeSilent: the trade topic went silent; cleared by the next trade.
 	tradeSilent staleFlag
 }
@@ -29,6 +34,7 @@ type bookState struct {
 	staleSince int64 // Nanotime when it went stale; 0 while live
 	lastResync int64 // Nanotime of the last resync request
 	lastStale  book.Reason
+	seen       anomalyCounts // book counters already exported
 }
 
 type klineState struct {
@@ -40,6 +46,10 @@ type klineState struct {
 	// REST history loader tops it up.
 	needFill bool
 	filling  bool
+	// full: the next fill loads a whole window (start, a gap, a
+	// reconnect, unless NoKlineHistory); otherwise it refreshes the newest
+	// candles after lost messages.
+	full bool
 	// silent: the topic went silent; cleared by the next kline message.
 	silent staleFlag
 }

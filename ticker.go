@@ -15,7 +15,8 @@ type tickerState struct {
 	cs    int64 // cross sequence of the last message merged
 	// stale: a delta was lost or the connection was replaced; the next
 	// snapshot makes the ticker whole again.
-	stale bool
+	stale      bool
+	lastResync int64 // Nanotime of the last resync request
 	// live is the published negation of stale, for /healthz: stored here
 	// when a snapshot cures the ticker, copied from stale at every
 	// housekeeping pass otherwise (liveness.go).
@@ -50,11 +51,27 @@ func (s *tickerState) apply(ev *parse.Event) {
 		// A field that arrives empty becomes empty; one that arrives
 		// with a value stops being empty.
 		s.t.Empty = s.t.Empty&^in.Present | in.Empty
+		// A field whose new value cannot be represented is absent: its
+		// old value is no longer true.
+		s.t.Present &^= in.Unfit
+		s.t.Unfit = s.t.Unfit&^in.Present | in.Unfit
 		s.deltas++
 	}
 	s.silent.set(false)
 	s.ts = ev.TS
 	if ev.Seq != 0 {
 		s.cs = ev.Seq
+	}
+}
+
+// unfitTicker counts and logs (rate-limited) ticker fields whose value did
+// not fit their scale: they are left absent, the rest of the message
+// applied (issue 14 item 6).
+func (p *processor) unfitTicker(st *symState, in *parse.Ticker) {
+	p.e.unfitFields.Add(bits.OnesCount64(in.Unfit))
+	if ok, n := p.e.logLimit.allow("unfit:" + st.name); ok {
+		f := parse.TickerField(bits.TrailingZeros64(in.Unfit))
+		p.e.log.Warn("ticker field cannot be represented; left absent", "symbol", st.name, "field", f.String(),
+			"fields", bits.OnesCount64(in.Unfit), "suppressed", n)
 	}
 }

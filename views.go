@@ -371,26 +371,27 @@ func (e *Engine) ticker(ctx context.Context, symbol string) (TickerView, error) 
 	if err != nil {
 		return TickerView{}, err
 	}
-	_, ss := e.syms.Scales(id)
+	ps, ss := e.syms.Scales(id)
 	v := TickerView{Category: e.cfg.Category, Symbol: symbol, TS: ts, Seq: cs, Stale: stale, Fields: map[string]TickerValue{}}
 	for f := parse.TickerField(0); f < parse.NumTickerFields; f++ {
 		if t.Has(f) {
-			v.Fields[f.String()] = tickerValue(&t, f, ss)
+			v.Fields[f.String()] = tickerValue(&t, f, ps, ss)
 		}
 	}
 	return v, nil
 }
 
-// tickerValue types one ticker field: decimals at the field's scale, times
-// as integer ms, the tick direction by name.
-func tickerValue(t *parse.Ticker, f parse.TickerField, sizeScale int) TickerValue {
+// tickerValue types one ticker field: decimals at the field's scale (for
+// the symbol's price and size scales), times as integer ms, the tick
+// direction by name.
+func tickerValue(t *parse.Ticker, f parse.TickerField, priceScale, sizeScale int) TickerValue {
 	switch {
 	case t.IsEmpty(f):
 		return TickerValue{Empty: true}
 	case f == parse.TickTickDirection:
 		return TickerValue{Name: parse.TickDirection(t.Values[f]).String()}
 	}
-	return TickerValue{Value: NewDecimal(t.Values[f], f.Scale(sizeScale))}
+	return TickerValue{Value: NewDecimal(t.Values[f], f.ScaleFor(priceScale, sizeScale))}
 }
 
 // Trades returns up to limit newest trades of a symbol's tape (0: all),

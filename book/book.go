@@ -27,7 +27,10 @@
 // book, an unfinished split message, a negative size, or the caller's
 // MarkStale. While stale, deltas are ignored (counted) until a snapshot,
 // which always replaces the book and clears staleness. A message with
-// u == 1 is a snapshot (Bybit service restart) whatever its type.
+// u == 1 is a snapshot (Bybit service restart) whatever its type. A delta
+// whose u is not above the last one (a duplicate or older delta) is
+// dropped and counted, and the book stays live (protocol notes §6.4): End
+// returns ErrDuplicate.
 //
 // Contract:
 //   - Allocation: none per message or per level in steady state, with the
@@ -279,9 +282,16 @@ func (b *Book) BeginDelta(h Header) {
 		}
 		return
 	}
+	if h.U <= b.hdr.U {
+		// A duplicate or older delta (protocol notes §6.4): what it
+		// says is already in the book; drop it, count it, stay live.
+		b.cnt.Duplicates++
+		b.endErr = ErrDuplicate
+		return
+	}
 	if r := b.checkIDs(h); r != ReasonNone {
 		b.cnt.Ignored++
-		if r == ReasonGap || r == ReasonOutOfOrder {
+		if r == ReasonGap {
 			b.cnt.Gaps++
 		}
 		b.endErr = b.markStale(r)
@@ -291,13 +301,11 @@ func (b *Book) BeginDelta(h Header) {
 	b.msg = msgDelta
 }
 
-// checkIDs checks a delta's u against the last message's under the gap
-// policy, and its seq (when present) against the last seq seen.
+// checkIDs checks a newer delta's u against the last message's under the
+// gap policy, and its seq (when present) against the last seq seen.
 func (b *Book) checkIDs(h Header) Reason {
 	last := b.hdr.U
 	switch {
-	case h.U <= last:
-		return ReasonOutOfOrder
 	case b.policy == Strict && h.U != last+1:
 		return ReasonGap
 	case h.Seq != 0 && h.Seq < b.lastSeq:

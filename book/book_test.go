@@ -95,17 +95,23 @@ func TestStateMachine(t *testing.T) {
 		{kind: 's', u: 16, bids: snap, asks: ask},
 		{kind: 'd', u: 17, bids: lv(100, 8)},
 	})
-	f("strict duplicate and rewind", Config{}, []msg{
+	// §6.4: a duplicate or older delta is dropped and counted; the book
+	// stays live and unchanged, and the next delta continues from the
+	// last u applied.
+	f("strict duplicate and rewind are dropped, the book live", Config{}, []msg{
 		{kind: 's', u: 10, bids: snap, asks: ask},
-		{kind: 'd', u: 10, bids: lv(100, 5), wantErr: ReasonOutOfOrder, wantReason: ReasonOutOfOrder},
-		{kind: 's', u: 11, bids: snap, asks: ask},
-		{kind: 'd', u: 9, bids: lv(100, 5), wantErr: ReasonOutOfOrder, wantReason: ReasonOutOfOrder},
+		{kind: 'd', u: 10, bids: lv(100, 5), wantErr: ErrDuplicate},
+		{kind: 'd', u: 11, bids: lv(100, 6)},
+		{kind: 'd', u: 9, bids: lv(100, 5), wantErr: ErrDuplicate},
+		{kind: 'd', u: 11, bids: lv(100, 7), wantErr: ErrDuplicate},
+		{kind: 'd', u: 12, asks: lv(101, 9)},
 	})
-	f("monotonic accepts skips, not repeats", Config{Policy: Monotonic}, []msg{
+	f("monotonic accepts skips, drops repeats", Config{Policy: Monotonic}, []msg{
 		{kind: 's', u: 10, bids: snap, asks: ask},
 		{kind: 'd', u: 15, bids: lv(100, 5)},
 		{kind: 'd', u: 99, bids: lv(100, 6)},
-		{kind: 'd', u: 99, bids: lv(100, 7), wantErr: ReasonOutOfOrder, wantReason: ReasonOutOfOrder},
+		{kind: 'd', u: 99, bids: lv(100, 7), wantErr: ErrDuplicate},
+		{kind: 'd', u: 100, bids: lv(100, 8)},
 	})
 	f("seq going backwards", Config{}, []msg{
 		{kind: 's', u: 10, seq: 500, bids: snap, asks: ask},
@@ -412,5 +418,29 @@ func TestCountersAcrossReset(t *testing.T) {
 	q, _ := b.Top().Load()
 	if !q.Stale || q.BidSize != 0 {
 		t.Fatalf("published after Reset: got %+v; want stale and empty", q)
+	}
+}
+
+// A dropped duplicate leaves the book exactly as it was and counts once
+// (issue 14 item 9: it used to make the book stale and force a resync).
+func TestDuplicateDeltaLeavesBookUnchanged(t *testing.T) {
+	b := New(Config{})
+	if err := b.ApplySnapshot(Header{U: 10}, lv(100, 1), lv(101, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ApplyDelta(Header{U: 11}, lv(100, 6), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ApplyDelta(Header{U: 11}, lv(100, 7, 99, 3), lv(101, 0)); err != ErrDuplicate {
+		t.Fatalf("repeat of u 11: got %v; want ErrDuplicate", err)
+	}
+	if got := levels(b, Bid); len(got) != 1 || got[0] != (Level{100, 6}) {
+		t.Errorf("bids after the dropped duplicate: got %v; want [{100 6}]", got)
+	}
+	if got := levels(b, Ask); len(got) != 1 {
+		t.Errorf("asks after the dropped duplicate: got %v; want one level", got)
+	}
+	if c := b.Counters(); c.Duplicates != 1 || c.Gaps != 0 || c.Ignored != 0 || b.Stale() || b.Header().U != 11 {
+		t.Errorf("got %+v stale=%v u=%d; want 1 duplicate, live, u 11", c, b.Stale(), b.Header().U)
 	}
 }

@@ -80,10 +80,13 @@ func (m *model) beginDelta(h Header) {
 		}
 		return
 	}
+	if h.U <= m.hdr.U {
+		m.cnt.Duplicates++
+		m.endErr = ErrDuplicate
+		return
+	}
 	var r Reason
 	switch {
-	case h.U <= m.hdr.U:
-		r = ReasonOutOfOrder
 	case m.policy == Strict && h.U != m.hdr.U+1:
 		r = ReasonGap
 	case h.Seq != 0 && h.Seq < m.lastSeq:

@@ -49,6 +49,7 @@ func propertyStreams(t *testing.T, events int, seedBase uint64) {
 						seen.Levels += c.Levels
 						seen.Ignored += c.Ignored
 						seen.Gaps += c.Gaps
+						seen.Duplicates += c.Duplicates
 						seen.Crosses += c.Crosses
 						seen.AbsentDeletes += c.AbsentDeletes
 						seen.Evictions += c.Evictions
@@ -73,11 +74,15 @@ func propertyStreams(t *testing.T, events int, seedBase uint64) {
 	f("Levels", seen.Levels)
 	f("Ignored", seen.Ignored)
 	f("Gaps", seen.Gaps)
+	f("Duplicates", seen.Duplicates)
 	f("Crosses", seen.Crosses)
 	f("AbsentDeletes", seen.AbsentDeletes)
 	f("Evictions", seen.Evictions)
 	f("Abandoned", seen.Abandoned)
 	for r := ReasonDeltaBeforeSnapshot; r < numReasons; r++ {
+		if r == ReasonOutOfOrder {
+			continue // duplicates and older deltas are dropped, not stale
+		}
 		f("StaleBy["+r.String()+"]", seen.StaleBy[r])
 	}
 	t.Logf("totals: %+v", seen)

@@ -7,6 +7,12 @@ import "errors"
 // reason the book went stale is Book.Reason; only a snapshot cures it.
 var ErrStale = errors.New("book: stale; message ignored until the next snapshot")
 
+// ErrDuplicate is returned by End, ApplyDelta and ApplySnapshot when a
+// live book dropped a delta whose u was not above the last message's (a
+// duplicate or older delta, counted in Counters.Duplicates). The book is
+// unchanged and stays live.
+var ErrDuplicate = errors.New("book: duplicate or older delta dropped")
+
 // Reason says why a book is stale. It is an enum with a stable String form
 // meant as a metric label.
 //
@@ -24,7 +30,7 @@ const (
 	ReasonNoSnapshot                        // no snapshot yet (new book, after Reset)
 	ReasonDeltaBeforeSnapshot               // a delta arrived before any snapshot
 	ReasonGap                               // delta u skipped ahead (Strict: u > previous+1)
-	ReasonOutOfOrder                        // delta u did not increase (u <= previous)
+	ReasonOutOfOrder                        // not produced since duplicate or older deltas are dropped (ErrDuplicate); kept so labels stay stable
 	ReasonSeqBackwards                      // delta seq went below the previous message's seq
 	ReasonCrossed                           // best bid >= best ask after a message
 	ReasonIncomplete                        // a split message was not finished (delta during a snapshot, level outside a message)
@@ -116,7 +122,8 @@ type Counters struct {
 	Deltas        uint64 // deltas applied
 	Ignored       uint64 // deltas not applied: the book was or became stale at Begin
 	Levels        uint64 // level changes applied by deltas (set, replace or delete)
-	Gaps          uint64 // u continuity breaks (ReasonGap and ReasonOutOfOrder)
+	Gaps          uint64 // u continuity breaks (ReasonGap)
+	Duplicates    uint64 // duplicate or older deltas dropped (ErrDuplicate), the book live
 	Crosses       uint64 // messages that left the book crossed
 	AbsentDeletes uint64 // deltas deleting a price the book did not hold (tolerated)
 	Evictions     uint64 // levels removed by the depth cap

@@ -415,11 +415,11 @@ func (p *Parser) emitKlines(sink Sink, ti *TopicInfo, id uint32, h *header, r *R
 // fastTickers reads a ticker's data, one object or (some spot and option
 // frames) an array of them, into p.tick.
 func (p *Parser) fastTickers(s *scan, ti *TopicInfo, id uint32) (isArray, ok bool) {
-	_, ss := p.syms.Scales(id)
+	ps, ss := p.syms.Scales(id)
 	p.tick = p.tick[:0]
 	if s.ws(); s.i < len(s.b) && s.b[s.i] == '{' {
 		p.tick = append(p.tick, Ticker{})
-		return false, p.fastTicker(s, ti, &p.tick[0], ss)
+		return false, p.fastTicker(s, ti, &p.tick[0], ps, ss)
 	}
 	empty, ok := s.open('[', ']')
 	if !ok {
@@ -430,7 +430,7 @@ func (p *Parser) fastTickers(s *scan, ti *TopicInfo, id uint32) (isArray, ok boo
 			return true, false
 		}
 		p.tick = append(p.tick, Ticker{})
-		if !p.fastTicker(s, ti, &p.tick[n], ss) {
+		if !p.fastTicker(s, ti, &p.tick[n], ps, ss) {
 			return true, false
 		}
 		if more, ok = s.more(']'); !ok {
@@ -442,7 +442,7 @@ func (p *Parser) fastTickers(s *scan, ti *TopicInfo, id uint32) (isArray, ok boo
 
 // fastTicker reads one ticker object: each known member marks its field
 // present (and empty when ""), member by member as tickerEvent's Visit.
-func (p *Parser) fastTicker(s *scan, ti *TopicInfo, t *Ticker, ss int) bool {
+func (p *Parser) fastTicker(s *scan, ti *TopicInfo, t *Ticker, ps, ss int) bool {
 	empty, ok := s.open('{', '}')
 	if !ok || empty {
 		return ok
@@ -450,7 +450,7 @@ func (p *Parser) fastTicker(s *scan, ti *TopicInfo, t *Ticker, ss int) bool {
 	pos := 0
 	for more := true; more; {
 		k, ok := p.tickOrder.key(s, &pos, tickerResolve)
-		if !ok || !fastTickerMember(s, ti, t, k, ss) {
+		if !ok || !fastTickerMember(s, ti, t, k, ps, ss) {
 			return false
 		}
 		if more, ok = s.more('}'); !ok {
@@ -462,7 +462,7 @@ func (p *Parser) fastTicker(s *scan, ti *TopicInfo, t *Ticker, ss int) bool {
 
 // fastTickerMember reads the value of the member with key k
 // (tickerResolve's numbering).
-func fastTickerMember(s *scan, ti *TopicInfo, t *Ticker, k int8, ss int) bool {
+func fastTickerMember(s *scan, ti *TopicInfo, t *Ticker, k int8, ps, ss int) bool {
 	if k == tickSymbol {
 		v, ok := s.str()
 		return ok && bytes.Equal(v, ti.Symbol)
@@ -481,7 +481,12 @@ func fastTickerMember(s *scan, ti *TopicInfo, t *Ticker, k int8, ss int) bool {
 		t.Empty |= 1 << f
 		return true
 	}
-	n, err := tickerConvert(f, raw, ss)
+	n, err := tickerConvert(f, raw, ps, ss)
+	if unfit(err) {
+		t.Present &^= 1 << f
+		t.Unfit |= 1 << f
+		return true
+	}
 	t.Values[f] = n
 	return err == nil
 }

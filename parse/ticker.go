@@ -83,9 +83,15 @@ const (
 //
 // Unknown keys are ignored (Bybit keeps adding fields), as are
 // curPreListingPhase (a string enum) and symbol (checked against the topic).
+//
+// A member whose value cannot be represented at its field's scale (out of
+// int64 range, or more decimals than the scale) does not reject the
+// message: its bit is set in Unfit instead of Present, its value is 0, and
+// the other fields stand.
 type Ticker struct {
 	Present uint64
 	Empty   uint64
+	Unfit   uint64
 	Values  [NumTickerFields]int64
 }
 
@@ -274,14 +280,21 @@ func (f TickerField) String() string {
 }
 
 // Scale returns the number of decimals of f's values, given the symbol's
-// size scale (used by the size fields).
-func (f TickerField) Scale(sizeScale int) int {
+// size scale (used by the size fields), for a symbol whose price scale is
+// at most StatPriceScale; see ScaleFor.
+func (f TickerField) Scale(sizeScale int) int { return f.ScaleFor(0, sizeScale) }
+
+// ScaleFor returns the number of decimals of f's values for a symbol with
+// the given price and size scales: prices get StatPriceScale or the
+// symbol's price scale if larger (a coin priced 0.0000123456 needs 10),
+// sizes the size scale, the other kinds their fixed scales.
+func (f TickerField) ScaleFor(priceScale, sizeScale int) int {
 	if f >= NumTickerFields {
 		return 0
 	}
 	switch tickerKinds[f] {
 	case tkPrice:
-		return StatPriceScale
+		return max(StatPriceScale, priceScale)
 	case tkRate:
 		return RateScale
 	case tkValue:
@@ -300,13 +313,13 @@ func (p *Parser) parseTicker(o *fastjson.Object, ti *TopicInfo, h *header, sink 
 	if err != nil {
 		return err
 	}
-	_, ss := p.syms.Scales(id)
+	ps, ss := p.syms.Scales(id)
 	p.tick = p.tick[:0]
 	isArray := false
 	switch dv.Type() {
 	case fastjson.TypeObject:
 		d, _ := dv.Object()
-		if err := p.ticker(d, ti, ss); err != nil {
+		if err := p.ticker(d, ti, ps, ss); err != nil {
 			return err
 		}
 	case fastjson.TypeArray:
@@ -320,7 +333,7 @@ func (p *Parser) parseTicker(o *fastjson.Object, ti *TopicInfo, h *header, sink 
 				return fail(fData, ErrType)
 			}
 			d, _ := v.Object()
-			if err := p.ticker(d, ti, ss); err != nil {
+			if err := p.ticker(d, ti, ps, ss); err != nil {
 				return err
 			}
 		}
@@ -331,7 +344,7 @@ func (p *Parser) parseTicker(o *fastjson.Object, ti *TopicInfo, h *header, sink 
 }
 
 // ticker reads one ticker object into a new entry of p.tick.
-func (p *Parser) ticker(d *fastjson.Object, ti *TopicInfo, ss int) error {
+func (p *Parser) ticker(d *fastjson.Object, ti *TopicInfo, ps, ss int) error {
 	if sv := d.Get("symbol"); sv != nil {
 		if err := checkSym(sv, ti.Symbol, fTickerSymbol); err != nil {
 			return err
@@ -348,14 +361,14 @@ func (p *Parser) ticker(d *fastjson.Object, ti *TopicInfo, ss int) error {
 		if !ok {
 			return
 		}
-		err = p.tickerValue(t, f, v, ss)
+		err = p.tickerValue(t, f, v, ps, ss)
 	})
 	return err
 }
 
 // tickerValue converts one ticker member. Every member is a JSON string on
 // the wire, numbers included ("nextFundingTime": "1715760000000").
-func (p *Parser) tickerValue(t *Ticker, f TickerField, v *fastjson.Value, ss int) error {
+func (p *Parser) tickerValue(t *Ticker, f TickerField, v *fastjson.Value, ps, ss int) error {
 	fe := fTickerBase + field(f)
 	raw, err := p.quoted(v, fe)
 	if err != nil {
@@ -366,10 +379,15 @@ func (p *Parser) tickerValue(t *Ticker, f TickerField, v *fastjson.Value, ss int
 		t.Empty |= 1 << f
 		return nil
 	}
-	n, err := tickerConvert(f, raw, ss)
+	n, err := tickerConvert(f, raw, ps, ss)
 	if err != nil {
 		if b, ok := unescaped(v, raw, err); ok {
-			n, err = tickerConvert(f, b, ss)
+			n, err = tickerConvert(f, b, ps, ss)
+		}
+		if unfit(err) {
+			t.Present &^= 1 << f
+			t.Unfit |= 1 << f
+			return nil
 		}
 		if err != nil {
 			return fail(fe, err)
@@ -379,7 +397,11 @@ func (p *Parser) tickerValue(t *Ticker, f TickerField, v *fastjson.Value, ss int
 	return nil
 }
 
-func tickerConvert(f TickerField, b []byte, ss int) (int64, error) {
+// unfit reports whether err says a well-formed number does not fit its
+// field's scale: the field is left out (Ticker.Unfit), not the message.
+func unfit(err error) bool { return err == ErrRange || err == ErrPrecision }
+
+func tickerConvert(f TickerField, b []byte, ps, ss int) (int64, error) {
 	switch tickerKinds[f] {
 	case tkEnum:
 		if bytes.IndexByte(b, '\\') >= 0 {
@@ -391,7 +413,7 @@ func tickerConvert(f TickerField, b []byte, ss int) (int64, error) {
 	case tkInt:
 		return parseDecimal(b, 0, false)
 	}
-	return parseDecimal(b, f.Scale(ss), true)
+	return parseDecimal(b, f.ScaleFor(ps, ss), true)
 }
 
 // parseISOTime converts "2023-09-29T08:00:00Z" (optionally with a fraction

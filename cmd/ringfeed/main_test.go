@@ -135,7 +135,7 @@ func TestSimRunRecordAndReplay(t *testing.T) {
 // instruments check.
 func TestSimServesRequestedSymbols(t *testing.T) {
 	code, out, stderr := runCLI(t, nil, "--sim", "--duration", "3s", "--status", "0",
-		"--symbols", "NEWCOINUSDT,BTCUSDT", "--log-level", "warn")
+		"--admin", "off", "--symbols", "NEWCOINUSDT,BTCUSDT", "--log-level", "warn")
 	if code != 0 {
 		t.Fatalf("exit %d; stderr %s", code, stderr)
 	}

@@ -14,8 +14,9 @@
 // WebSocket /v5/public/{spot,linear,inverse,option} (URL); REST
 // /v5/market/time, /v5/market/instruments-info (cursor pagination for
 // derivatives and options, none for spot, as on Bybit), /v5/market/orderbook
-// (the orderbook.1000 stream's state and u; orderbook.100 for options) and
-// /v5/market/kline (rows newest first). Unknown symbols get retCode 10001 and
+// (the orderbook.1000 stream's state and u; orderbook.100 for options),
+// /v5/market/kline (rows newest first) and /v5/market/recent-trade (the
+// trade log, newest first, the stream's ids). Unknown symbols get retCode 10001 and
 // a message.
 //
 // # Protocol

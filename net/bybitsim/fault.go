@@ -82,6 +82,10 @@ const (
 	// bytes (SetWriteBuffer, default 4096), so a client that reads slowly
 	// fills the queue sooner.
 	FaultSlowReader
+	// FaultDuplicateDelta sends the next delta of an orderbook stream
+	// twice, the same u both times (a duplicate Bybit may deliver): a
+	// client drops the repeat (protocol notes §6.4) and Book is unchanged.
+	FaultDuplicateDelta
 	// FaultMute is FaultSilence for a stream that died at the exchange:
 	// while it lasts, a new subscription of it gets its ack but no first
 	// message (no snapshot, no open candle) either. D as for FaultSilence.
@@ -93,7 +97,7 @@ var faultNames = [numFaultKinds]string{
 	"drop-msgs", "drop-after", "stall", "garbage", "binary", "oversize",
 	"skip-delta", "restart", "cross", "fragment", "server-ping", "silence",
 	"split-trades", "refuse", "delay-handshake", "reject-topic", "slow-reader",
-	"mute",
+	"duplicate-delta", "mute",
 }
 
 func (k FaultKind) String() string {
@@ -245,7 +249,7 @@ func (s *Server) inject(f Fault) (int, error) {
 		}
 		s.refuseN, s.refuseCode = f.N, f.Status
 		return f.N, nil
-	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultSilence, FaultSplitTrades, FaultRejectTopic, FaultMute:
+	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultSilence, FaultSplitTrades, FaultRejectTopic, FaultDuplicateDelta, FaultMute:
 		return s.injectStream(f)
 	case FaultDropMessages, FaultDropAfter, FaultStall, FaultGarbage, FaultBinary, FaultOversize,
 		FaultFragment, FaultServerPing, FaultSlowReader:
@@ -267,15 +271,18 @@ func (s *Server) injectStream(f Fault) (int, error) {
 		return bad(e)
 	}
 	switch f.Kind {
-	case FaultSkipDelta, FaultRestart, FaultCrossDelta:
+	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultDuplicateDelta:
 		if st.kind != kindBook {
 			return bad("not an orderbook topic")
 		}
-		if f.Kind == FaultSkipDelta {
+		switch f.Kind {
+		case FaultSkipDelta:
 			st.skip = true
-		} else if f.Kind == FaultRestart {
+		case FaultRestart:
 			st.restart = true
-		} else {
+		case FaultDuplicateDelta:
+			st.dup = true
+		default:
 			st.cross = true
 		}
 	case FaultSplitTrades:
@@ -481,6 +488,12 @@ func (s *Server) Silence(category, topic string, d time.Duration) error {
 	return err
 }
 
+// DuplicateDelta: see FaultDuplicateDelta.
+func (s *Server) DuplicateDelta(category, topic string) error {
+	_, err := s.Inject(Fault{Kind: FaultDuplicateDelta, Category: category, Topic: topic})
+	return err
+}
+
 // Mute: see FaultMute.
 func (s *Server) Mute(category, topic string, d time.Duration) error {
 	_, err := s.Inject(Fault{Kind: FaultMute, Category: category, Topic: topic, D: d})
@@ -580,7 +593,7 @@ func (s *Server) randomFault(rng *rand.Rand, k FaultKind) (Fault, bool) {
 	case FaultDelayHandshake:
 		f.N, f.D = 1, ms(100, 2000)
 		return f, true
-	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultSilence, FaultSplitTrades, FaultRejectTopic, FaultMute:
+	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultSilence, FaultSplitTrades, FaultRejectTopic, FaultDuplicateDelta, FaultMute:
 		var cands []*stream
 		for _, st := range s.active {
 			want := kindBook

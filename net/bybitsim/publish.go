@@ -166,6 +166,10 @@ func (s *Server) publishBook(st *stream, now, real int64) {
 	}
 	s.buf = st.appendBook(s.buf[:0], "delta", st.chB, st.chA, st.u, st.seq, st.ts, st.cts)
 	s.deliver(st, s.buf, false, real)
+	if st.dup {
+		st.dup = false
+		s.deliver(st, s.buf, false, real)
+	}
 }
 
 // publishLevel1 serves orderbook.1: snapshots only, a new u when the top

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// REST: the four v5 market endpoints a feed handler uses, in Bybit's
+// REST: the five v5 market endpoints a feed handler uses, in Bybit's
 // envelope {"retCode","retMsg","result","retExtInfo","time"}. Errors are
 // HTTP 200 with retCode 10001 and a message, as Bybit answers bad
 // parameters. Cold path: encoding/json with ordered structs.
@@ -341,4 +341,71 @@ func (s *Server) restKline(w http.ResponseWriter, r *http.Request) {
 		Symbol   string      `json:"symbol"`
 		List     [][7]string `json:"list"`
 	}{cat.String(), sym, rows})
+}
+
+// restTrade is one row of /v5/market/recent-trade.
+type restTrade struct {
+	ExecID       string `json:"execId"`
+	Symbol       string `json:"symbol"`
+	Price        string `json:"price"`
+	Size         string `json:"size"`
+	Side         string `json:"side"`
+	Time         string `json:"time"`
+	IsBlockTrade bool   `json:"isBlockTrade"`
+	IsRPITrade   bool   `json:"isRPITrade"`
+	Seq          string `json:"seq"`
+}
+
+// restRecentTrade serves /v5/market/recent-trade from the market's trade
+// log, newest first: the same ids, times, prices and sizes the publicTrade
+// stream sends, so a client can refill what it lost and dedupe by execId.
+// limit is 1–60 (default 60) on spot and 1–1000 (default 500) elsewhere,
+// as on Bybit; only trades the generator has made are reachable (none for
+// a market nobody has subscribed to yet).
+func (s *Server) restRecentTrade(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	cat, ok := parseCategory(q.Get("category"))
+	if !ok {
+		s.restError(w, "params error: category invalid")
+		return
+	}
+	def, hi := 500, 1000
+	if cat == catSpot {
+		def, hi = 60, 60
+	}
+	limit, ok := queryInt(r, "limit", def, 1, hi)
+	if !ok {
+		s.restError(w, "params error: limit invalid")
+		return
+	}
+	sym := q.Get("symbol")
+	s.mu.Lock()
+	m := s.markets[cat][sym]
+	if m == nil {
+		s.mu.Unlock()
+		s.restError(w, "params error: symbol invalid")
+		return
+	}
+	n := min(uint64(limit), m.tradeHead, tradeLogSize)
+	rows := make([]restTrade, 0, n)
+	var id []byte
+	for k := range n {
+		t := &m.trades[(m.tradeHead-1-k)%tradeLogSize]
+		id = appendTradeID(id[:0], cat, t)
+		side := "Sell"
+		if t.buy {
+			side = "Buy"
+		}
+		rows = append(rows, restTrade{
+			ExecID: string(id), Symbol: sym,
+			Price: string(appendFixed(nil, t.px, m.pscale, m.ptrim)),
+			Size:  string(appendFixed(nil, t.qty, m.qscale, m.qtrim)),
+			Side:  side, Time: strconv.FormatInt(t.t, 10), Seq: strconv.FormatInt(t.seq, 10),
+		})
+	}
+	s.mu.Unlock()
+	s.writeREST(w, struct {
+		Category string      `json:"category"`
+		List     []restTrade `json:"list"`
+	}{cat.String(), rows})
 }

@@ -135,6 +135,7 @@ func Start(cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /v5/market/instruments-info", s.restInstruments)
 	mux.HandleFunc("GET /v5/market/orderbook", s.restOrderbook)
 	mux.HandleFunc("GET /v5/market/kline", s.restKline)
+	mux.HandleFunc("GET /v5/market/recent-trade", s.restRecentTrade)
 	s.hs = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.wg.Add(2)
 	go func() {

@@ -48,10 +48,10 @@ type stream struct {
 	idSeq        int64 // option frames' "id" counter
 
 	// faults, set by Server.Inject, consumed by the next publish
-	skip, cross, restart, split bool
-	silentUntil                 int64 // real ns; 0 = not silent; <0 = until lifted
-	mute                        bool  // silent, and new subscribers get no first message
-	rejectN                     int
+	skip, cross, restart, split, dup bool
+	silentUntil                      int64 // real ns; 0 = not silent; <0 = until lifted
+	mute                             bool  // silent, and new subscribers get no first message
+	rejectN                          int
 
 	// orderbook
 	depth           int

@@ -2,22 +2,18 @@ package session
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/ringfeed/ringfeed/net/rest"
 )
 
 // Probe defaults.
@@ -36,13 +32,19 @@ type ProbeConfig struct {
 	// ConnectTimeout bounds the TCP connect and TLS handshake of a try
 	// (default 5 s); Timeout bounds a whole try (default 10 s).
 	ConnectTimeout, Timeout time.Duration
-	// Tries per run (default 3); the wait before try n+1 is Backoff·2^n
-	// (default 1 s: 1 s, 2 s, 4 s …).
+	// Tries per run (default 3); the wait before try n+1 is the REST
+	// client's backoff policy (rest.Client.Delay: full jitter up to
+	// Backoff·2^(n-1), default Backoff 1 s).
 	Tries   int
 	Backoff time.Duration
 	// RootCAs are added to the system roots for https (verification is
 	// always on).
 	RootCAs []*x509.Certificate
+	// Client, when set, is the REST client the probe asks (the engine
+	// shares one among all REST callers, with one request budget); URL,
+	// ConnectTimeout, Timeout, Backoff and RootCAs then only name the
+	// probe in logs. When nil the probe makes its own from those fields.
+	Client *rest.Client
 	// Metrics, Labels and Logger as in Config.
 	Metrics *metrics.Set
 	Labels  string
@@ -63,7 +65,7 @@ type ProbeConfig struct {
 type Probe struct {
 	cfg    ProbeConfig
 	url    string
-	client *http.Client
+	client *rest.Client
 	log    *slog.Logger
 
 	offsetNs atomic.Int64
@@ -132,33 +134,24 @@ func NewProbe(cfg ProbeConfig) (*Probe, error) {
 			return nil, fmt.Errorf("session: ProbeConfig.Labels: %w", err)
 		}
 	}
-	var tlsConf *tls.Config
-	if len(cfg.RootCAs) > 0 {
-		pool, err := x509.SystemCertPool()
+	client := cfg.Client
+	if client == nil {
+		// A pooled connection is fine for a probe: a dead route still
+		// fails by Timeout, and the round trip then measures the
+		// exchange, not a TCP and TLS handshake.
+		client, err = rest.New(rest.Config{
+			URL: cfg.URL, ConnectTimeout: cfg.ConnectTimeout, Timeout: cfg.Timeout,
+			Backoff: cfg.Backoff, BackoffCap: cfg.Backoff << 4, RootCAs: cfg.RootCAs,
+		})
 		if err != nil {
-			pool = x509.NewCertPool()
+			return nil, fmt.Errorf("session: ProbeConfig: %w", err)
 		}
-		for _, c := range cfg.RootCAs {
-			pool.AddCert(c)
-		}
-		tlsConf = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	p := &Probe{
-		cfg: cfg,
-		url: strings.TrimRight(cfg.URL, "/") + "/v5/market/time",
-		client: &http.Client{
-			Timeout: cfg.Timeout,
-			Transport: &http.Transport{
-				Proxy:               http.ProxyFromEnvironment,
-				DialContext:         (&net.Dialer{Timeout: cfg.ConnectTimeout}).DialContext,
-				TLSHandshakeTimeout: cfg.ConnectTimeout,
-				TLSClientConfig:     tlsConf,
-				// Each try measures a fresh path: a pooled connection
-				// would hide a dead route.
-				DisableKeepAlives: true,
-			},
-		},
-		log: cfg.Logger,
+		cfg:    cfg,
+		url:    strings.TrimRight(cfg.URL, "/") + "/v5/market/time",
+		client: client,
+		log:    cfg.Logger,
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.tries = cfg.Metrics.NewCounter(names.name("ringfeed_probe_tries_total"))
@@ -270,7 +263,7 @@ func (p *Probe) run(ctx context.Context, f *flight) {
 	var err error
 	for i := range p.cfg.Tries {
 		if i > 0 {
-			if err2 := sleep(ctx, p.cfg.Backoff<<(i-1)); err2 != nil {
+			if err2 := sleep(ctx, p.client.Delay(i)); err2 != nil {
 				err = errors.Join(err, err2)
 				break
 			}
@@ -309,70 +302,11 @@ func (p *Probe) run(ctx context.Context, f *flight) {
 	close(f.done)
 }
 
-// maxProbeBody bounds the response read; the real one is ~150 bytes.
-const maxProbeBody = 64 << 10
-
 // try does one GET and returns the clock offset estimate and round trip.
 func (p *Probe) try(ctx context.Context) (offset, rtt time.Duration, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
+	st, err := p.client.Time(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("session: probe: %w", err)
 	}
-	t0 := time.Now()
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return 0, 0, fmt.Errorf("session: probe: %w", err)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxProbeBody))
-	resp.Body.Close()
-	t1 := time.Now()
-	if err != nil {
-		return 0, 0, fmt.Errorf("session: probe: reading body: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, 0, fmt.Errorf("session: probe: HTTP status %d", resp.StatusCode)
-	}
-	server, err := serverTime(body)
-	if err != nil {
-		return 0, 0, err
-	}
-	rtt = t1.Sub(t0)
-	// The server read its clock somewhere within the round trip; the
-	// midpoint is the best guess and errs by at most rtt/2.
-	mid := t0.Add(rtt / 2)
-	return server.Sub(mid), rtt, nil
-}
-
-// serverTime extracts result.timeNano (falling back to timeSecond) from a
-// /v5/market/time response.
-func serverTime(body []byte) (time.Time, error) {
-	var r struct {
-		RetCode *int   `json:"retCode"`
-		RetMsg  string `json:"retMsg"`
-		Result  struct {
-			TimeSecond string `json:"timeSecond"`
-			TimeNano   string `json:"timeNano"`
-		} `json:"result"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return time.Time{}, fmt.Errorf("session: probe: decoding %q: %w", truncate(body, 200), err)
-	}
-	if r.RetCode == nil || *r.RetCode != 0 {
-		return time.Time{}, fmt.Errorf("session: probe: retCode not 0 (retMsg %q)", r.RetMsg)
-	}
-	if ns, err := strconv.ParseInt(r.Result.TimeNano, 10, 64); err == nil && ns > 0 {
-		return time.Unix(0, ns), nil
-	}
-	if s, err := strconv.ParseInt(r.Result.TimeSecond, 10, 64); err == nil && s > 0 {
-		return time.Unix(s, 0), nil
-	}
-	return time.Time{}, fmt.Errorf("session: probe: no usable result.timeNano or timeSecond in %q", truncate(body, 200))
-}
-
-// truncate cuts b to at most n bytes for a log sample.
-func truncate(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[:n]
-	}
-	return b
+	return st.Offset, st.RTT, nil
 }
