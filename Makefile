@@ -16,7 +16,7 @@ DATE      := $(shell date -u +%Y%m%d-%H%M%S)
 # too slow under it. Their files carry //go:build !race.
 NORACE_RUN := 'Alloc|NoRace'
 
-.PHONY: all build test vet lint race norace bench bench-compare bench-check fuzz profile demo run soak clean
+.PHONY: examples all build test vet lint race norace bench bench-compare bench-check fuzz profile demo run soak clean
 
 all: build
 
@@ -118,7 +118,12 @@ profile:
 	@$(GO) tool pprof -top -nodecount 30 bench/out/profile/bench.test bench/out/profile/mutex.pprof 2>/dev/null
 
 demo:
-	$(GO) run ./cmd/ringfeed --sim --duration $(DURATION) --admin 127.0.0.1:0 --symbols BTCUSDT,ETHUSDT,XRPUSDT
+	@# watch from a second terminal: go run ./cmd/ringfeed tail --book BTCUSDT  (or tail 'ringfeed.>')
+	$(GO) run ./cmd/ringfeed --sim --duration $(DURATION) --admin 127.0.0.1:0 --symbols BTCUSDT,ETHUSDT,XRPUSDT --publish embedded
+
+examples:
+	@# the Node consumer's npm dependencies; its test (go test ./examples/...) skips without them
+	cd examples/node && npm install --no-audit --no-fund
 
 run:
 	$(GO) run ./cmd/ringfeed $(ARGS)

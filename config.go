@@ -140,6 +140,14 @@ type Config struct {
 	RecordRotateSize  int64
 	RecordRotateEvery time.Duration
 
+	// Shard keeps only this process's part of Symbols (shard.go), so
+	// several processes share one list; the zero Shard keeps all.
+	Shard Shard
+
+	// Publish fans every update out to NATS (publish.go); off when its
+	// URL is empty.
+	Publish PublishConfig
+
 	Logger *slog.Logger
 
 	// Streams serves several categories in one process, each with its own
@@ -199,6 +207,7 @@ func (c *Config) Validate() error {
 		c.validateLimits,
 		c.validateRelations,
 		c.validateCPUs,
+		c.Publish.validate,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -235,6 +244,9 @@ func (c *Config) validateStreams() error {
 		syms[i] = s
 	}
 	c.Symbols = syms
+	if err := c.applyShard(); err != nil {
+		return err
+	}
 	if len(c.Topics) == 0 {
 		return cfgErr("Topics", "at least one topic is required")
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/ringfeed/ringfeed/book"
 	"github.com/ringfeed/ringfeed/internal/ratelog"
 	"github.com/ringfeed/ringfeed/kline"
+	"github.com/ringfeed/ringfeed/net/publish"
 	"github.com/ringfeed/ringfeed/net/rest"
 	"github.com/ringfeed/ringfeed/net/session"
 	"github.com/ringfeed/ringfeed/net/wsconn"
@@ -78,6 +79,7 @@ type Engine struct {
 	admin     *http.Server
 	ready     chan struct{}
 	readyOnce sync.Once
+	pub       *publish.Publisher // NATS fan-out; nil when not publishing
 	// runStarted is set when Run starts: hooks register only before.
 	runStarted atomic.Bool
 }
@@ -412,6 +414,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	if e.rec != nil {
 		e.rec.start()
 	}
+	if err := e.startPublisher(); err != nil {
+		e.stopAdmin()
+		return err
+	}
 
 	// From here on state belongs to the processors: queries go through
 	// them (query waits for inline readers to finish first).
@@ -473,6 +479,7 @@ func (e *Engine) Run(ctx context.Context) error {
 
 	readers.Wait()
 	procs.Wait()
+	e.stopPublisher()
 	e.stop()
 	e.probe.Close()
 	cancel()

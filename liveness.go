@@ -59,10 +59,12 @@ func (p *processor) silent(st *symState, ev *parse.Event) {
 		bs.lastStale = book.ReasonSilent
 		bs.lastResync = now
 		p.e.m.staleBy(book.ReasonSilent).Inc()
+		p.pubStale(st, bs, book.ReasonSilent, true) // subscribers learn it too
 		p.e.logStale(st.name, int(bs.depth), book.ReasonSilent)
 	case parse.KindTicker:
-		if st.ticker != nil {
+		if st.ticker != nil && !st.ticker.silent.get() {
 			st.ticker.silent.set(true)
+			p.pubTicker(st, ev.RecvNs) // marked stale for subscribers
 		}
 	case parse.KindKline:
 		if ks := st.kline(ev.Interval); ks != nil {

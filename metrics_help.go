@@ -63,6 +63,12 @@ var metricHelp = map[string]string{
 	"ringfeed_trades_duplicate_total":              "Repeated trades dropped from the tape by id.",
 	"ringfeed_trades_total":                        "New trades added to the tapes.",
 	"ringfeed_unknown_ops_total":                   "Control messages with an op ringfeed does not know.",
+	"ringfeed_nats_connected":                      "1 while the NATS publisher's connection is up, else 0.",
+	"ringfeed_nats_reconnects_total":               "Reconnects of the NATS publisher's connection.",
+	"ringfeed_publish_dropped_total":               "Updates not published to NATS, by side: processor (hand-off ring full) or publisher (NATS refused it).",
+	"ringfeed_publish_latency_seconds":             "Frame receive to update handed to NATS, per published update.",
+	"ringfeed_publish_messages_total":              "Updates published to NATS.",
+	"ringfeed_publish_trades_replayed_total":       "Trades published again after a NATS reconnect (the trade stream drops repeats).",
 }
 
 // withHelp returns the HELP line for family name: line itself when it has

@@ -57,6 +57,7 @@ type processor struct {
 
 	queries chan *query
 	nq      atomic.Int32
+	pub     *pubOut // hand-off to the NATS publisher; nil when not publishing
 
 	lastHouse int64
 	applied   atomic.Uint64 // messages applied (Last events), for the status line
@@ -292,9 +293,11 @@ func (p *processor) applyBook(st *symState, ev *parse.Event) {
 		b.Set(book.Ask, book.Level(l))
 	}
 	if ev.Flags&parse.Last == 0 {
+		p.pubBook(st, bs, ev, nil)
 		return
 	}
 	err := b.End()
+	p.pubBook(st, bs, ev, err)
 	p.done(ev)
 	p.anomalies(st, bs)
 	switch {
@@ -321,6 +324,7 @@ func (p *processor) wentStale(st *symState, bs *bookState, r book.Reason) {
 	bs.staleSince = now
 	bs.lastStale = r
 	p.e.m.staleBy(r).Inc()
+	p.pubStale(st, bs, r, true)
 	p.e.logStale(st.name, int(bs.depth), r)
 	p.resync(st, bs, now)
 }
@@ -345,6 +349,7 @@ func (p *processor) applyKline(st *symState, ev *parse.Event) {
 		ks.full = ks.full || !p.e.cfg.NoKlineHistory
 	}
 	p.e.m.klineOutcome(out).Inc()
+	p.pubKline(st, ks, ev)
 	p.done(ev)
 	if len(p.e.hooks.kline) > 0 && ev.Flags&parse.Last != 0 {
 		p.hook(hookKline, st.name, func() { p.e.hooks.runKline(KlineRef{symRef{p.e, st}, ks}) })
@@ -360,6 +365,7 @@ func (p *processor) applyTicker(st *symState, ev *parse.Event) {
 	if ev.Ticker.Unfit != 0 {
 		p.unfitTicker(st, &ev.Ticker)
 	}
+	p.pubTicker(st, ev.RecvNs)
 	p.done(ev)
 	if len(p.e.hooks.ticker) > 0 {
 		p.hook(hookTicker, st.name, func() { p.e.hooks.runTicker(TickerRef{symRef{p.e, st}, st.ticker}) })
@@ -375,6 +381,7 @@ func (p *processor) applyTrade(st *symState, ev *parse.Event) {
 	switch st.tape.Add(&ev.Trade, ev.Seq) {
 	case tape.Taped:
 		p.e.m.trades.Inc()
+		p.pubTrade(st, ev)
 		if len(p.e.hooks.trade) > 0 {
 			p.hook(hookTrade, st.name, func() { p.e.hooks.runTrade(TradeRef{symRef{p.e, st}, &ev.Trade, ev.Seq}) })
 		}
@@ -433,7 +440,10 @@ func (p *processor) dropped(st *symState, ev *parse.Event) {
 // to resubscribe its topic for a fresh snapshot.
 func (p *processor) tickerStale(st *symState, now int64, resync bool) {
 	t := st.ticker
-	t.stale = true
+	if !t.stale {
+		t.stale = true
+		p.pubTicker(st, 0) // consumers learn it is stale
+	}
 	t.lastResync = now
 	if resync && st.conn.sess != nil {
 		st.conn.sess.Resync(t.topic)
@@ -457,6 +467,7 @@ func (p *processor) reset(c *connection, overflow bool) {
 				bs.staleSince = now
 				bs.lastStale = book.ReasonResync
 				p.e.m.staleBy(book.ReasonResync).Inc()
+				p.pubStale(st, bs, book.ReasonResync, true)
 			}
 			if overflow {
 				p.resync(st, bs, now)
@@ -487,6 +498,7 @@ func (p *processor) housekeep(now int64) {
 	p.lat.maybeSwap()
 	p.delay.maybeSwap()
 	p.publishLiveness()
+	p.pubHousekeep(now)
 	for _, c := range p.conns {
 		for _, st := range c.syms {
 			for _, bs := range st.books {

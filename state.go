@@ -24,6 +24,8 @@ type symState struct {
 	reloadInstrument bool
 	// tradeSilent: the trade topic went silent; cleared by the next trade.
 	tradeSilent staleFlag
+
+	pubTradeN uint64 // number of the last trade handed to the publisher
 }
 
 // bookState is one (symbol, depth) book and its resync bookkeeping.
@@ -35,6 +37,7 @@ type bookState struct {
 	lastResync int64 // Nanotime of the last resync request
 	lastStale  book.Reason
 	seen       anomalyCounts // book counters already exported
+	pub        bookPub       // NATS fan-out state (publish.go)
 }
 
 type klineState struct {
@@ -52,6 +55,7 @@ type klineState struct {
 	full bool
 	// silent: the topic went silent; cleared by the next kline message.
 	silent staleFlag
+	pubN   uint64 // number of the last candle update handed to the publisher
 }
 
 func (s *symState) book(depth uint16) *bookState {

@@ -25,6 +25,7 @@ type tickerState struct {
 	silent    staleFlag
 	snapshots uint64
 	deltas    uint64
+	pubN      uint64 // number of the last ticker handed to the publisher
 }
 
 // apply merges a ticker event field by field: a snapshot replaces the

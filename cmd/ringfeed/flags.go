@@ -43,6 +43,8 @@ type options struct {
 	// klineHistory is --kline-history; the library's field is its
 	// negation, so that the zero Config has history on too.
 	klineHistory bool
+	pub          pubOptions // NATS fan-out (publish.go)
+	all          allOptions // --symbols all (symbols.go)
 }
 
 // usageError is a bad command line: exit status 2, naming the flag.
@@ -121,6 +123,8 @@ func registerLive(fs *flag.FlagSet, o *options) {
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long; 0: run until SIGINT or SIGTERM")
 	fs.DurationVar(&o.status, "status", 2*time.Second, "status line interval; 0: off")
 	fs.StringVar(&o.chaos, "chaos-hook-stall", "", "testing only: a book hook that sleeps D once every E, as `D/E` (e.g. 2s/30s), to rehearse a stalled consumer; empty: off")
+	addPublishFlags(fs, o)
+	addSymbolsAllFlags(fs, o)
 }
 
 // newFlagSet declares every flag on o, plus --version, and the usage text
@@ -308,6 +312,12 @@ var flagOf = map[string]string{
 	"TradeTape":                     "trade-tape",
 	"NoKlineHistory":                "kline-history",
 	"Record":                        "record",
+	"Shard":                         "shard",
+	"Publish.URL":                   "publish",
+	"Publish.Creds":                 "nats-creds",
+	"Publish.CA":                    "nats-ca",
+	"Publish.RingSize":              "publish-ring",
+	"Publish.SnapshotEvery":         "snapshot-every",
 }
 
 // fieldOf is flagOf reversed: the Config field a flag sets.
@@ -386,6 +396,9 @@ func (o *options) finish() error {
 	c.NoKlineHistory = !o.klineHistory
 	o.cfg.Symbols = splitList(o.symbols)
 	o.cfg.Topics = splitList(o.topics)
+	if err := o.finishPublish(); err != nil {
+		return err
+	}
 	if err := gapPolicy(o.gap, c); err != nil {
 		return err
 	}

@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 			return runReplay(ctx, args[1:], stdout, stderr)
 		case "export":
 			return runExport(args[1:], stdout, stderr)
+		case "tail":
+			return runTail(ctx, args[1:], stdout, stderr)
 		}
 	}
 	o, rest, err := parseArgs(name, args, environ, stderr)
@@ -76,12 +78,25 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		}
 		defer sim.Close()
 	}
+	ns, err := startEmbeddedNATS(o, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "ringfeed:", err)
+		return 2
+	}
+	if ns != nil {
+		defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	}
 	o.cfg.Logger = log
 	// Sample contended mutexes and long blocking events so the admin
 	// port's /debug/pprof/mutex and /block have something to show; at
 	// these rates the cost is negligible (neither happens per message).
 	runtime.SetMutexProfileFraction(100)
 	runtime.SetBlockProfileRate(int(time.Millisecond))
+	return runEngines(ctx, o, log, stdout, stderr)
+}
+
+// runEngine runs one engine with o.cfg until ctx ends.
+func runEngine(ctx context.Context, o *options, log *slog.Logger, stdout, stderr io.Writer) int {
 	e, err := ringfeed.New(o.cfg)
 	if err != nil {
 		return fail(stderr, "", err)
@@ -108,6 +123,7 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		return fail(stderr, "", err) // nothing ran: no summary
 	}
 	summary(stdout, e.Stats())
+	publishSummary(stdout, e)
 	if err != nil {
 		return fail(stderr, "", err)
 	}
@@ -142,7 +158,11 @@ func startSim(o *options, log *slog.Logger) (*bybitsim.Server, error) {
 	if o.cfg.WSURL != "" || o.cfg.RESTURL != "" {
 		return nil, flagErr("sim", "cannot be combined with --ws-url or --rest-url")
 	}
-	ins := simInstruments(string(o.cfg.Category), o.cfg.Symbols)
+	symbols := o.cfg.Symbols
+	if o.symbolsAll() {
+		symbols = nil // the simulator's own listing
+	}
+	ins := simInstruments(string(o.cfg.Category), symbols)
 	for i, st := range o.cfg.Streams {
 		if i == 0 {
 			ins = simInstruments(string(st.Category), st.Symbols)
