@@ -55,6 +55,30 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, bool) {
 	return n, err == nil && n >= lo && n <= hi
 }
 
+// queryLimit reads the limit parameter within [1, hi] (def when absent);
+// on a bad value it answers the request with Bybit's params error and
+// returns false. The orderbook, kline and recent-trade handlers share it.
+func (s *Server) queryLimit(w http.ResponseWriter, r *http.Request, def, hi int) (int, bool) {
+	limit, ok := queryInt(r, "limit", def, 1, hi)
+	if !ok {
+		s.restError(w, "params error: limit invalid")
+	}
+	return limit, ok
+}
+
+// lockMarket locks s.mu and returns the market sym of cat, which the
+// caller reads and then unlocks s.mu. When there is no such market it
+// leaves s.mu unlocked, answers with Bybit's params error and returns nil.
+func (s *Server) lockMarket(w http.ResponseWriter, cat category, sym string) *market {
+	s.mu.Lock()
+	m := s.markets[cat][sym]
+	if m == nil {
+		s.mu.Unlock()
+		s.restError(w, "params error: symbol invalid")
+	}
+	return m
+}
+
 type priceFilter struct {
 	MinPrice string `json:"minPrice,omitempty"`
 	MaxPrice string `json:"maxPrice,omitempty"`
@@ -174,9 +198,8 @@ func (s *Server) restInstruments(w http.ResponseWriter, r *http.Request) {
 		s.restError(w, "params error: category invalid")
 		return
 	}
-	limit, ok := queryInt(r, "limit", 500, 1, 1000)
+	limit, ok := s.queryLimit(w, r, 500, 1000)
 	if !ok {
-		s.restError(w, "params error: limit invalid")
 		return
 	}
 	off := 0
@@ -241,17 +264,13 @@ func (s *Server) restOrderbook(w http.ResponseWriter, r *http.Request) {
 	case catOption:
 		def, hi, depth = 1, 25, 100
 	}
-	limit, ok := queryInt(r, "limit", def, 1, hi)
+	limit, ok := s.queryLimit(w, r, def, hi)
 	if !ok {
-		s.restError(w, "params error: limit invalid")
 		return
 	}
 	sym := q.Get("symbol")
-	s.mu.Lock()
-	m := s.markets[cat][sym]
+	m := s.lockMarket(w, cat, sym)
 	if m == nil {
-		s.mu.Unlock()
-		s.restError(w, "params error: symbol invalid")
 		return
 	}
 	st, _ := s.lookup(cat, "orderbook."+strconv.Itoa(depth)+"."+sym)
@@ -287,9 +306,8 @@ func (s *Server) restKline(w http.ResponseWriter, r *http.Request) {
 		s.restError(w, "params error: interval invalid")
 		return
 	}
-	limit, ok := queryInt(r, "limit", 200, 1, 1000)
+	limit, ok := s.queryLimit(w, r, 200, 1000)
 	if !ok {
-		s.restError(w, "params error: limit invalid")
 		return
 	}
 	var start, end int64 = 0, 1<<63 - 1
@@ -307,11 +325,8 @@ func (s *Server) restKline(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sym := q.Get("symbol")
-	s.mu.Lock()
-	m := s.markets[cat][sym]
+	m := s.lockMarket(w, cat, sym)
 	if m == nil {
-		s.mu.Unlock()
-		s.restError(w, "params error: symbol invalid")
 		return
 	}
 	now := s.simNow()
@@ -373,17 +388,13 @@ func (s *Server) restRecentTrade(w http.ResponseWriter, r *http.Request) {
 	if cat == catSpot {
 		def, hi = 60, 60
 	}
-	limit, ok := queryInt(r, "limit", def, 1, hi)
+	limit, ok := s.queryLimit(w, r, def, hi)
 	if !ok {
-		s.restError(w, "params error: limit invalid")
 		return
 	}
 	sym := q.Get("symbol")
-	s.mu.Lock()
-	m := s.markets[cat][sym]
+	m := s.lockMarket(w, cat, sym)
 	if m == nil {
-		s.mu.Unlock()
-		s.restError(w, "params error: symbol invalid")
 		return
 	}
 	n := min(uint64(limit), m.tradeHead, tradeLogSize)
