@@ -203,11 +203,7 @@ func (r *Book) Updated() <-chan struct{} { return r.notify }
 
 // Synced reports whether the replica follows the stream (it may still
 // mirror a stale engine book; see View's Stale).
-func (r *Book) Synced() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.synced
-}
+func (r *Book) Synced() bool { return locked(&r.mu, &r.synced) }
 
 // Live reports whether the replica is synced and the engine's book live.
 func (r *Book) Live() bool {
@@ -217,26 +213,21 @@ func (r *Book) Live() bool {
 }
 
 // N returns the number of the last update applied.
-func (r *Book) N() uint64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n
-}
+func (r *Book) N() uint64 { return locked(&r.mu, &r.n) }
 
 // LastRecv returns when the engine received the frame of the last message
 // applied (Unix ns; 0 for a refresh no frame caused): time.Now minus it is
 // the frame → replica latency on one machine.
-func (r *Book) LastRecv() int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.lastRecv
-}
+func (r *Book) LastRecv() int64 { return locked(&r.mu, &r.lastRecv) }
 
 // Stats returns the replica's counters.
-func (r *Book) Stats() BookStats {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.stats
+func (r *Book) Stats() BookStats { return locked(&r.mu, &r.stats) }
+
+// locked reads *p under mu: the one body behind Book's field getters.
+func locked[T any](mu *sync.Mutex, p *T) T {
+	mu.Lock()
+	defer mu.Unlock()
+	return *p
 }
 
 // View returns a copy of the replica, at most levels per side (0: all).
