@@ -91,6 +91,9 @@ type peerMessage struct {
 	RetMsg  string          `json:"ret_msg"`
 }
 
+// peerBookData is Bybit's book data, declared here rather than taken from
+// ringfeed's packages on purpose: the peer is the conventional stack the
+// suite measures against and shares none of ringfeed's code.
 type peerBookData struct {
 	Symbol string      `json:"s"`
 	Bids   [][2]string `json:"b"`

@@ -279,6 +279,9 @@ func (s *Server) restOrderbook(w http.ResponseWriter, r *http.Request) {
 	}
 	bs := bookState(m, st.sentB[:min(limit, len(st.sentB))], st.sentA[:min(limit, len(st.sentA))], st.u, st.seq, st.ts, st.cts)
 	s.mu.Unlock()
+	// Bybit's answer shape, declared here rather than taken from
+	// net/rest.Orderbook on purpose: the simulator stands for Bybit, so
+	// it must not share the types of the client it tests.
 	s.writeREST(w, struct {
 		S   string      `json:"s"`
 		B   [][2]string `json:"b"`

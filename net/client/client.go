@@ -104,7 +104,10 @@ func (c *Client) Depths(ctx context.Context, symbol string) ([]int, error) {
 }
 
 // BookView is a replica book in exactly the shape of the engine's
-// GET /v1/book/{symbol}: prices and sizes as decimal strings.
+// GET /v1/book/{symbol}: prices and sizes as decimal strings. It repeats
+// ringfeed.BookView's members on purpose: a consumer of the published
+// stream must not have to import the engine, and its levels stay the
+// wire's strings (publish.BookMsg carries the same members as a message).
 type BookView struct {
 	Category string      `json:"category"`
 	Symbol   string      `json:"symbol"`
