@@ -1,6 +1,7 @@
 package book
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 )
@@ -106,6 +107,8 @@ func wlPrice(s Side, i int) int64 {
 	return wlMid + 1 + int64(i)
 }
 
+// sortedSide returns the levels of a price → size map best first for side
+// s; the model and the workload checks share it.
 func sortedSide(m map[int64]int64, s Side) []Level {
 	out := make([]Level, 0, len(m))
 	for p, sz := range m {
@@ -113,9 +116,9 @@ func sortedSide(m map[int64]int64, s Side) []Level {
 	}
 	slices.SortFunc(out, func(a, b Level) int {
 		if s == Bid {
-			return cmpInt(b.Price, a.Price)
+			return cmp.Compare(b.Price, a.Price)
 		}
-		return cmpInt(a.Price, b.Price)
+		return cmp.Compare(a.Price, b.Price)
 	})
 	return out
 }
