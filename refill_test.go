@@ -72,6 +72,30 @@ func (h *harness) tapeMatches(cat, sym string, n int) (bool, string) {
 	return true, ""
 }
 
+// pauseUntilTapesMatch pauses the simulator and waits until the newest
+// 1000 trades of every symbol's tape are the ones it sent (tapeMatches),
+// logging the last difference when they never are.
+func (h *harness) pauseUntilTapesMatch(cat string) {
+	h.t.Helper()
+	h.sim.Pause()
+	var why string
+	defer func() {
+		if h.t.Failed() {
+			h.t.Logf("last difference: %s", why)
+		}
+	}()
+	waitFor(h.t, 20*time.Second, "tapes equal to the trades sent", func() bool {
+		for _, s := range h.e.cfg.Symbols {
+			ok, w := h.tapeMatches(cat, s, 1000)
+			if !ok {
+				why = w
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // Trades lost in ring-full drops come back from GET
 // /v5/market/recent-trade: after a stalled hook overflowed the ring, each
 // tape holds exactly the trades the simulator sent, newest first, none
@@ -95,23 +119,7 @@ func TestTradesRefilledAfterRingDrops(t *testing.T) {
 	// own trades interleave.
 	m0 := h.e.Stats().Messages
 	waitFor(t, 20*time.Second, "300 more messages", func() bool { return h.e.Stats().Messages > m0+300 })
-	h.sim.Pause()
-	var why string
-	defer func() {
-		if t.Failed() {
-			t.Logf("last difference: %s", why)
-		}
-	}()
-	waitFor(t, 20*time.Second, "tapes equal to the trades sent", func() bool {
-		for _, s := range h.e.cfg.Symbols {
-			ok, w := h.tapeMatches("linear", s, 1000)
-			if !ok {
-				why = w
-				return false
-			}
-		}
-		return true
-	})
+	h.pauseUntilTapesMatch("linear")
 	if got := h.e.refill.m.tradesRefilled.Get(); got == 0 {
 		t.Errorf("trades refilled: got 0; want > 0")
 	}
@@ -242,23 +250,7 @@ func TestOptionTradesRefilledAfterRingDrops(t *testing.T) {
 	waitFor(t, 20*time.Second, "trade messages dropped", func() bool { return h.e.m.tradesLost.Get() > 0 })
 	m0 := h.e.Stats().Messages
 	waitFor(t, 20*time.Second, "100 more messages", func() bool { return h.e.Stats().Messages > m0+100 })
-	h.sim.Pause()
-	var why string
-	defer func() {
-		if t.Failed() {
-			t.Logf("last difference: %s", why)
-		}
-	}()
-	waitFor(t, 20*time.Second, "tapes equal to the trades sent", func() bool {
-		for _, s := range h.e.cfg.Symbols {
-			ok, w := h.tapeMatches("option", s, 1000)
-			if !ok {
-				why = w
-				return false
-			}
-		}
-		return true
-	})
+	h.pauseUntilTapesMatch("option")
 	if got := h.e.refill.m.tradeGaps.Get(); got != 0 {
 		t.Errorf("unrecovered trade gaps: got %d; want 0", got)
 	}
@@ -316,22 +308,6 @@ func TestTradesRefilledAfterReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 20*time.Second, "a reconnect", func() bool { return h.e.Stats().Reconnects > 0 })
-	h.sim.Pause()
-	var why string
-	defer func() {
-		if t.Failed() {
-			t.Logf("last difference: %s", why)
-		}
-	}()
-	waitFor(t, 20*time.Second, "tapes equal to the trades made", func() bool {
-		for _, s := range h.e.cfg.Symbols {
-			ok, w := h.tapeMatches("linear", s, 1000)
-			if !ok {
-				why = w
-				return false
-			}
-		}
-		return true
-	})
+	h.pauseUntilTapesMatch("linear")
 	t.Logf("refilled %d trades in %d refills", h.e.refill.m.tradesRefilled.Get(), h.e.refill.m.tradeRefills.Get())
 }
