@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math/rand/v2"
 	"slices"
+	"testing"
 )
 
 // Workloads shared by the allocation gates and the benchmarks: a book of n
@@ -137,6 +138,22 @@ func snapshotPair(n int) [2][2][]Level {
 		}
 	}
 	return out
+}
+
+// cycledBook returns a book of depth n holding w's snapshot with one
+// whole message cycle applied (which returns it to the snapshot), and the
+// update id of the last message.
+func cycledBook(t testing.TB, w *workload, n int) (*Book, int64) {
+	t.Helper()
+	b := New(Config{Depth: n})
+	u := int64(1)
+	if err := b.ApplySnapshot(Header{U: u}, w.bids, w.asks); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyCycle(b, w, &u); err != nil {
+		t.Fatal(err)
+	}
+	return b, u
 }
 
 // applyCycle applies the workload's whole message cycle to b, u counting on
