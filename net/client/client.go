@@ -344,12 +344,8 @@ func (r *Book) resetLocked(m *publish.BookMsg) bool {
 		if m.PriceScale > 0 || m.SizeScale > 0 {
 			r.ps, r.ss = m.PriceScale, m.SizeScale
 		}
-		bids, err1 := r.levels(m.Bids)
-		asks, err2 := r.levels(m.Asks)
-		if err1 != nil || err2 != nil {
-			r.stats.Bad++
-			r.synced = false
-			r.requestLocked()
+		bids, asks, ok := r.sidesLocked(m)
+		if !ok {
 			return false
 		}
 		if err := r.b.ApplySnapshot(h, bids, asks); err != nil {
@@ -393,12 +389,8 @@ func (r *Book) applyLocked(m *publish.BookMsg) {
 	if r.stale {
 		return // nothing to apply to until a snapshot
 	}
-	bids, err1 := r.levels(m.Bids)
-	asks, err2 := r.levels(m.Asks)
-	if err1 != nil || err2 != nil {
-		r.stats.Bad++
-		r.synced = false
-		r.requestLocked()
+	bids, asks, ok := r.sidesLocked(m)
+	if !ok {
 		return
 	}
 	h := book.Header{U: m.U, Seq: m.Seq, TS: m.TS, CTS: m.CTS}
@@ -410,6 +402,21 @@ func (r *Book) applyLocked(m *publish.BookMsg) {
 	}
 	r.stats.Updates++
 	r.lastRecv = m.Recv
+}
+
+// sidesLocked converts m's bids and asks at the replica's scales. When a
+// level does not parse it counts the message bad, unsyncs the replica,
+// asks for a snapshot and returns false.
+func (r *Book) sidesLocked(m *publish.BookMsg) (bids, asks []book.Level, ok bool) {
+	bids, err1 := r.levels(m.Bids)
+	asks, err2 := r.levels(m.Asks)
+	if err1 != nil || err2 != nil {
+		r.stats.Bad++
+		r.synced = false
+		r.requestLocked()
+		return nil, nil, false
+	}
+	return bids, asks, true
 }
 
 func (r *Book) levels(in [][2]string) ([]book.Level, error) {
