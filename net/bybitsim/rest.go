@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,16 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, bool) {
 	}
 	n, err := strconv.Atoi(v)
 	return n, err == nil && n >= lo && n <= hi
+}
+
+// queryCategory reads the category parameter; on a bad one it answers
+// the request with Bybit's params error and returns false.
+func (s *Server) queryCategory(w http.ResponseWriter, q url.Values) (category, bool) {
+	cat, ok := parseCategory(q.Get("category"))
+	if !ok {
+		s.restError(w, "params error: category invalid")
+	}
+	return cat, ok
 }
 
 // queryLimit reads the limit parameter within [1, hi] (def when absent);
@@ -193,9 +204,8 @@ func (s *Server) instrumentInfo(m *market) any {
 // Bybit, returns everything at once.
 func (s *Server) restInstruments(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	cat, ok := parseCategory(q.Get("category"))
+	cat, ok := s.queryCategory(w, q)
 	if !ok {
-		s.restError(w, "params error: category invalid")
 		return
 	}
 	limit, ok := s.queryLimit(w, r, 500, 1000)
@@ -252,9 +262,8 @@ func (s *Server) restInstruments(w http.ResponseWriter, r *http.Request) {
 // snapshot lines up with that stream's deltas.
 func (s *Server) restOrderbook(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	cat, ok := parseCategory(q.Get("category"))
+	cat, ok := s.queryCategory(w, q)
 	if !ok {
-		s.restError(w, "params error: category invalid")
 		return
 	}
 	def, hi, depth := 25, 1000, 1000
@@ -299,8 +308,11 @@ func (s *Server) restOrderbook(w http.ResponseWriter, r *http.Request) {
 // seeded walk ending at its price then); the newest row is the open candle.
 func (s *Server) restKline(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	cat, ok := parseCategory(q.Get("category"))
-	if !ok || cat == catOption {
+	cat, ok := s.queryCategory(w, q)
+	if !ok {
+		return
+	}
+	if cat == catOption { // Bybit has no option klines
 		s.restError(w, "params error: category invalid")
 		return
 	}
@@ -382,9 +394,8 @@ type restTrade struct {
 // a market nobody has subscribed to yet).
 func (s *Server) restRecentTrade(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	cat, ok := parseCategory(q.Get("category"))
+	cat, ok := s.queryCategory(w, q)
 	if !ok {
-		s.restError(w, "params error: category invalid")
 		return
 	}
 	def, hi := 500, 1000
