@@ -381,29 +381,74 @@ type Health struct {
 	OK         bool     `json:"ok"`
 	Connected  int      `json:"connected"`
 	Conns      int      `json:"connections"`
-	StaleBooks []string `json:"stale_books,omitempty"`
+	StaleBooks []string `json:"stale_books,omitempty"` // symbol@depth
+	// Unsubscribed names the topics not acked on a live connection: a
+	// subscribe answered success:false (retried with backoff), a
+	// resubscribe under way, or the connection down.
+	Unsubscribed []string `json:"unsubscribed,omitempty"`
+	// Stale names the topics whose state is stale: books (also in
+	// StaleBooks), tickers waiting for a snapshot, and tickers, kline
+	// windows and trade tapes whose topic went silent (until its next
+	// message).
+	Stale []string `json:"stale,omitempty"`
+	// Silent names the topics silent past their threshold, with no
+	// message since (they are being resubscribed).
+	Silent []string `json:"silent,omitempty"`
 }
 
-// Health reports whether every connection is up and no book is stale,
-// reading only the seqlock-published tops (it never waits on a processor).
+// ok reports whether h describes a healthy engine.
+func (h *Health) ok() bool {
+	return h.Connected == h.Conns && len(h.StaleBooks) == 0 && len(h.Unsubscribed) == 0 &&
+		len(h.Stale) == 0 && len(h.Silent) == 0
+}
+
+// Health reports whether every connection is up and every subscribed
+// stream live: acked, not stale, not silent. It reads only published
+// state (the sessions' topic states, the books' seqlock tops, the other
+// streams' published stale flags) and never waits on a processor.
 func (e *Engine) Health() Health {
 	if len(e.cats) > 0 {
 		return e.multiHealth()
 	}
 	h := Health{Conns: len(e.conns)}
 	for _, c := range e.conns {
-		if c.sess != nil && c.sess.Connected() {
-			h.Connected++
+		if c.sess != nil {
+			if c.sess.Connected() {
+				h.Connected++
+			}
+			for i := range c.sess.NumTopics() {
+				ts := c.sess.TopicState(i)
+				if !ts.Subscribed {
+					h.Unsubscribed = append(h.Unsubscribed, c.sess.Topic(i))
+				}
+				if ts.Silent {
+					h.Silent = append(h.Silent, c.sess.Topic(i))
+				}
+			}
 		}
+		trades := "" // an option publicTrade topic serves many symbols
 		for _, st := range c.syms {
 			for _, bs := range st.books {
 				if q, ok := bs.b.Top().Load(); !ok || q.Stale {
 					h.StaleBooks = append(h.StaleBooks, st.name+"@"+strconv.Itoa(int(bs.depth)))
+					h.Stale = append(h.Stale, bs.topic)
 				}
+			}
+			if st.ticker != nil && (!st.ticker.live.Load() || st.ticker.silent.published()) {
+				h.Stale = append(h.Stale, st.ticker.topic)
+			}
+			for _, ks := range st.klines {
+				if ks.silent.published() {
+					h.Stale = append(h.Stale, ks.topic)
+				}
+			}
+			if st.tape != nil && st.tradeSilent.published() && st.trade != trades {
+				trades = st.trade
+				h.Stale = append(h.Stale, st.trade)
 			}
 		}
 	}
-	h.OK = h.Connected == h.Conns && len(h.StaleBooks) == 0
+	h.OK = h.ok()
 	return h
 }
 

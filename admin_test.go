@@ -121,8 +121,8 @@ func TestAdminSymbolsAndNames(t *testing.T) {
 	want := map[string][]string{
 		"/v1/book/BTCUSDT?depth=1":     {"asks", "bids", "category", "cts", "depth", "seq", "stale", "symbol", "ts", "u"},
 		"/v1/ticker/BTCUSDT":           {"category", "fields", "seq", "stale", "symbol", "ts"},
-		"/v1/klines/BTCUSDT/1?limit=1": {"category", "gaps", "interval", "klines", "symbol"},
-		"/v1/trades/BTCUSDT?limit=1":   {"category", "duplicates", "symbol", "trades"},
+		"/v1/klines/BTCUSDT/1?limit=1": {"category", "gaps", "interval", "klines", "stale", "symbol"},
+		"/v1/trades/BTCUSDT?limit=1":   {"category", "duplicates", "stale", "symbol", "trades"},
 	}
 	for path, w := range want {
 		if got := keys(path); !slices.Equal(got, w) {

@@ -94,6 +94,11 @@ type Config struct {
 	RingFullWait time.Duration
 	// SymbolsPerConn caps the symbols sharded onto one connection.
 	SymbolsPerConn int
+	// ConnectLimit is how many new connections the process may open in
+	// any 5 minutes, all its connections together (Bybit allows
+	// session.MaxConnects per IP): half of it at once, the rest spread
+	// evenly. 0 means session.DefaultConnects.
+	ConnectLimit int
 
 	// Session holds every connection's session settings: ping interval
 	// and pong timeout, ack timeout, reconnect backoff, resync limits,
@@ -353,6 +358,7 @@ var limits = []limit{
 	intLimit("RingSize", 64, 1<<20, func(c *Config) int64 { return int64(c.RingSize) }),
 	durLimit("RingFullWait", time.Microsecond, time.Hour, func(c *Config) time.Duration { return c.RingFullWait }),
 	intLimit("SymbolsPerConn", 1, 1000, func(c *Config) int64 { return int64(c.SymbolsPerConn) }),
+	intLimit("ConnectLimit", 2, session.MaxConnects, func(c *Config) int64 { return int64(c.ConnectLimit) }),
 	durLimit("Session.PingInterval", 100*time.Millisecond, 10*time.Minute, func(c *Config) time.Duration { return c.Session.PingInterval }),
 	durLimit("Session.PongTimeout", 100*time.Millisecond, 10*time.Minute, func(c *Config) time.Duration { return c.Session.PongTimeout }),
 	durLimit("Session.AckTimeout", 100*time.Millisecond, 10*time.Minute, func(c *Config) time.Duration { return c.Session.AckTimeout }),
@@ -454,6 +460,7 @@ func (c *Config) fillDefaults() {
 	c.RingSize = or(c.RingSize, DefaultRingSize)
 	c.RingFullWait = or(c.RingFullWait, DefaultRingFullWait)
 	c.SymbolsPerConn = or(c.SymbolsPerConn, DefaultSymbolsPerConn)
+	c.ConnectLimit = or(c.ConnectLimit, session.DefaultConnects)
 	c.HookBudget = or(c.HookBudget, DefaultHookBudget)
 	c.KlineWindow = or(c.KlineWindow, DefaultKlineWindow)
 	c.TradeTape = or(c.TradeTape, DefaultTradeTape)

@@ -59,6 +59,9 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 	f("RingSize", func(c *Config) { c.RingSize = 1000 })
 	f("RingSize", func(c *Config) { c.RingSize = 32 })
 	f("SymbolsPerConn", func(c *Config) { c.SymbolsPerConn = -3 })
+	f("ConnectLimit", func(c *Config) { c.ConnectLimit = 501 }) // over Bybit's 500 per 5 minutes
+	f("ConnectLimit", func(c *Config) { c.ConnectLimit = 1 })
+	f("ConnectLimit", func(c *Config) { c.ConnectLimit = -1 })
 	f("Session.Dial.MaxMessageSize", func(c *Config) { c.Session.Dial.MaxMessageSize = 100 })
 	f("Session.PingInterval", func(c *Config) { c.Session.PingInterval = -time.Second })
 	f("Session.PingInterval", func(c *Config) { c.Session.PingInterval = time.Nanosecond })

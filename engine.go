@@ -19,6 +19,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/internal/ratelog"
 	"github.com/ringfeed/ringfeed/kline"
 	"github.com/ringfeed/ringfeed/net/publish"
 	"github.com/ringfeed/ringfeed/net/rest"
@@ -145,7 +146,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.limiter = cfg.limiter
 	if e.limiter == nil {
-		e.limiter = session.NewLimiter(5, time.Second)
+		e.limiter = session.NewWindowLimiter(cfg.ConnectLimit, session.ConnectWindow)
 	}
 	roots, err := loadCAFile(cfg.CAFile)
 	if err != nil {
@@ -545,30 +546,16 @@ func (e *Engine) stop() {
 	}
 }
 
-// rateLimiter lets one log line through per period (per key).
+// rateLimiter lets one log line through per period per key: the
+// ratelog gates the sessions use too, one per key.
 type rateLimiter struct {
-	mu    sync.Mutex
 	every time.Duration
-	last  map[string]time.Time
-	supp  map[string]int
+	gates ratelog.Keyed
 }
 
 func (r *rateLimiter) allow(key string) (ok bool, suppressed int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.last == nil {
-		r.last = map[string]time.Time{}
-		r.supp = map[string]int{}
-	}
-	now := time.Now()
-	if t, seen := r.last[key]; seen && now.Sub(t) < r.every {
-		r.supp[key]++
-		return false, 0
-	}
-	r.last[key] = now
-	n := r.supp[key]
-	r.supp[key] = 0
-	return true, n
+	ok, n := r.gates.Allow(key, wsconn.Nanotime(), r.every)
+	return ok, int(n)
 }
 
 func (e *Engine) logStale(sym string, depth int, r book.Reason) {

@@ -36,6 +36,14 @@ func startHarness(t *testing.T, simCfg bybitsim.Config, cfg Config, setup ...fun
 	if err != nil {
 		t.Fatalf("bybitsim.Start: %v", err)
 	}
+	return startHarnessOn(t, sim, cfg, setup...)
+}
+
+// startHarnessOn is startHarness on a simulator the caller started (and
+// prepared, e.g. with faults to meet the first connection); the harness
+// closes it.
+func startHarnessOn(t *testing.T, sim *bybitsim.Server, cfg Config, setup ...func(*Engine)) *harness {
+	t.Helper()
 	if cfg.Category == "" {
 		cfg.Category = Linear
 	}
@@ -170,7 +178,7 @@ func levelsEqual(got []Level, want [][2]string) error {
 func (h *harness) quiesce(cat string, depth int) {
 	h.t.Helper()
 	h.sim.Pause()
-	waitFor(h.t, 15*time.Second, "engine books to catch up with the simulator", func() bool {
+	waitFor(h.t, 30*time.Second, "engine books to catch up with the simulator", func() bool {
 		for _, s := range h.e.cfg.Symbols {
 			want, err := h.sim.Book(cat, s, depth)
 			if err != nil {
@@ -211,19 +219,42 @@ func (h *harness) compareBooks(cat string, depth int) {
 	}
 }
 
-func (h *harness) compareKlines(cat, interval string) {
+// converge waits (bounded by d) until diff reports no difference, and
+// fails the test with the last difference if it does not.
+func (h *harness) converge(d time.Duration, what string, diff func() error) {
+	h.t.Helper()
+	var err error
+	deadline := time.Now().Add(d)
+	for err = diff(); err != nil; err = diff() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%s: still differ after %v: %v", what, d, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (h *harness) compareTickers(cat string) {
+	h.t.Helper()
+	if err := h.tickersDiff(cat); err != nil {
+		h.t.Error(err)
+	}
+}
+
+// klinesDiff compares the engine's kline windows with the candles the
+// simulator sent and describes the first difference.
+func (h *harness) klinesDiff(cat, interval string) error {
 	h.t.Helper()
 	for _, s := range h.e.cfg.Symbols {
 		rows, err := h.sim.Kline(cat, s, interval)
 		if err != nil {
-			h.t.Fatalf("sim.Kline(%s): %v", s, err)
+			return fmt.Errorf("sim.Kline(%s): %v", s, err)
 		}
 		var got KlinesView
 		if code := h.get(fmt.Sprintf("/v1/klines/%s/%s", s, interval), &got); code != http.StatusOK {
-			h.t.Fatalf("/v1/klines/%s: status %d", s, code)
+			return fmt.Errorf("/v1/klines/%s: status %d", s, code)
 		}
 		if len(got.Klines) == 0 || len(rows) == 0 {
-			h.t.Fatalf("%s: got %d candles, sim sent %d", s, len(got.Klines), len(rows))
+			return fmt.Errorf("%s: got %d candles, sim sent %d", s, len(got.Klines), len(rows))
 		}
 		// Compare the candles the stream delivered: the newest ones.
 		n := min(len(got.Klines), len(rows))
@@ -232,25 +263,28 @@ func (h *harness) compareKlines(cat, interval string) {
 			g, w := gk[i], wk[i]
 			if g.Start != w.Start || !decimalEq(g.Open.String(), w.Open) || !decimalEq(g.High.String(), w.High) || !decimalEq(g.Low.String(), w.Low) ||
 				!decimalEq(g.Close.String(), w.Close) || !decimalEq(g.Volume.String(), w.Volume) || !decimalEq(g.Turnover.String(), w.Turnover) || g.Confirm != w.Confirm {
-				h.t.Errorf("%s candle %d: got %+v; want %+v", s, i, g, w)
+				return fmt.Errorf("%s candle %d: got %+v; want %+v", s, i, g, w)
 			}
 		}
 	}
+	return nil
 }
 
-func (h *harness) compareTickers(cat string) {
+// tickersDiff compares the engine's tickers with the simulator's and
+// describes the first difference.
+func (h *harness) tickersDiff(cat string) error {
 	h.t.Helper()
 	for _, s := range h.e.cfg.Symbols {
 		want, err := h.sim.Ticker(cat, s)
 		if err != nil {
-			h.t.Fatalf("sim.Ticker(%s): %v", s, err)
+			return fmt.Errorf("sim.Ticker(%s): %v", s, err)
 		}
 		var got TickerView
 		if code := h.get("/v1/ticker/"+s, &got); code != http.StatusOK {
-			h.t.Fatalf("/v1/ticker/%s: status %d", s, code)
+			return fmt.Errorf("/v1/ticker/%s: status %d", s, code)
 		}
 		if got.Stale {
-			h.t.Errorf("%s: ticker stale", s)
+			return fmt.Errorf("%s: ticker stale", s)
 		}
 		for k, w := range want {
 			if k == "symbol" || k == "tickDirection" || k == "deliveryTime" || k == "curPreListingPhase" {
@@ -258,14 +292,14 @@ func (h *harness) compareTickers(cat string) {
 			}
 			g, ok := got.Fields[k]
 			if !ok {
-				h.t.Errorf("%s: ticker field %s missing (sim %q)", s, k, w)
-				continue
+				return fmt.Errorf("%s: ticker field %s missing (sim %q)", s, k, w)
 			}
 			if g.String() != w && !decimalEq(g.String(), w) {
-				h.t.Errorf("%s: ticker %s: got %q; want %q", s, k, g, w)
+				return fmt.Errorf("%s: ticker %s: got %q; want %q", s, k, g, w)
 			}
 		}
 	}
+	return nil
 }
 
 func TestEngineMatchesSimulator(t *testing.T) {
@@ -278,8 +312,10 @@ func TestEngineMatchesSimulator(t *testing.T) {
 	waitFor(t, 20*time.Second, "1500 messages", func() bool { return h.e.Stats().Messages > 1500 })
 	h.quiesce("linear", 50)
 	h.compareBooks("linear", 50)
-	h.compareKlines("linear", "1")
-	h.compareTickers("linear")
+	// Klines and tickers share the books' connections, but a message sent
+	// after the last book delta may still be on its way.
+	h.converge(15*time.Second, "klines", func() error { return h.klinesDiff("linear", "1") })
+	h.converge(15*time.Second, "tickers", func() error { return h.tickersDiff("linear") })
 
 	var tr TradesView
 	if code := h.get("/v1/trades/BTCUSDT?limit=5", &tr); code != http.StatusOK || len(tr.Trades) == 0 {

@@ -42,9 +42,9 @@ func ExampleNew() {
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()
 
-	// Wait (bounded) for the first snapshot.
+	// Wait (bounded: 20 s) for the first snapshot.
 	var v ringfeed.BookView
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 800; i++ {
 		if v, err = e.Book(ctx, "BTCUSDT", 0, 5); err == nil && !v.Stale {
 			break
 		}
@@ -106,7 +106,7 @@ func ExampleEngine_OnBook() {
 			first.Store(b.Symbol() + " bid " + bid.Price.String())
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	go func() {
 		for calls.Load() < 3 && ctx.Err() == nil {

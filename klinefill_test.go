@@ -32,8 +32,7 @@ func TestKlineWindowFilledFromREST(t *testing.T) {
 		}
 	}
 	h.sim.Pause()
-	time.Sleep(200 * time.Millisecond)
-	h.compareKlines("linear", "1")
+	h.converge(15*time.Second, "klines", func() error { return h.klinesDiff("linear", "1") })
 }
 
 func TestUnlistedSymbolIsAConfigError(t *testing.T) {

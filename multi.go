@@ -92,7 +92,9 @@ func newMulti(cfg Config) (*Engine, error) {
 	top.Category, top.Symbols, top.Topics = "", nil, nil
 	top.Streams = cfg.Streams
 	e := &Engine{cfg: top, log: top.Logger, ready: make(chan struct{})}
-	limiter := session.NewLimiter(5, time.Second)
+	// One limiter for every category: Bybit counts new connections per
+	// IP and WebSocket domain, and the categories share the domain.
+	limiter := session.NewWindowLimiter(top.ConnectLimit, session.ConnectWindow)
 	for _, s := range cfg.Streams {
 		c := cfg
 		c.Streams = nil
@@ -275,11 +277,21 @@ func (e *Engine) multiHealth() Health {
 		x := c.Health()
 		h.Connected += x.Connected
 		h.Conns += x.Conns
+		cat := string(c.cfg.Category) + "/"
 		for _, b := range x.StaleBooks {
-			h.StaleBooks = append(h.StaleBooks, string(c.cfg.Category)+"/"+b)
+			h.StaleBooks = append(h.StaleBooks, cat+b)
+		}
+		for _, t := range x.Unsubscribed {
+			h.Unsubscribed = append(h.Unsubscribed, cat+t)
+		}
+		for _, t := range x.Stale {
+			h.Stale = append(h.Stale, cat+t)
+		}
+		for _, t := range x.Silent {
+			h.Silent = append(h.Silent, cat+t)
 		}
 	}
-	h.OK = h.Connected == h.Conns && len(h.StaleBooks) == 0
+	h.OK = h.ok()
 	return h
 }
 

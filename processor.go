@@ -17,8 +17,9 @@ import (
 // they do not collide.
 const (
 	// kindDropped: the reader dropped a message for Sym (ring full, or a
-	// message that failed to parse midway). Seq holds the dropped
-	// message's parse.Kind, Depth/Interval its stream.
+	// message that failed to parse midway), or the session found the
+	// stream silent (U == markSilent). Seq holds the message's
+	// parse.Kind, Depth/Interval its stream.
 	kindDropped parse.Kind = 200 + iota
 	// kindReset: every stream of the connection lost data: it was
 	// (re)established (U 0), or the reader ran out of drop markers (U
@@ -250,6 +251,10 @@ func (p *processor) apply(c *connection, ev *parse.Event) {
 	case parse.KindTrade:
 		p.applyTrade(st, ev)
 	case kindDropped:
+		if ev.U == markSilent {
+			p.silent(st, ev)
+			return
+		}
 		p.dropped(st, ev)
 	}
 }
@@ -337,6 +342,7 @@ func (p *processor) applyKline(st *symState, ev *parse.Event) {
 		p.e.m.unexpected.Inc()
 		return
 	}
+	ks.silent.set(false)
 	out := ks.w.Update(kline.Candle(ev.Candle))
 	if out == kline.Appended && ks.w.LastGap().Missing > 0 {
 		ks.needFill = true
@@ -371,6 +377,7 @@ func (p *processor) applyTrade(st *symState, ev *parse.Event) {
 		p.e.m.unexpected.Inc()
 		return
 	}
+	st.tradeSilent.set(false)
 	switch st.tape.Add(&ev.Trade, ev.Seq) {
 	case tape.Taped:
 		p.e.m.trades.Inc()
@@ -490,6 +497,7 @@ func (p *processor) reset(c *connection, overflow bool) {
 func (p *processor) housekeep(now int64) {
 	p.lat.maybeSwap()
 	p.delay.maybeSwap()
+	p.publishLiveness()
 	p.pubHousekeep(now)
 	for _, c := range p.conns {
 		for _, st := range c.syms {

@@ -324,7 +324,7 @@ func (p *processor) pubTicker(st *symState, recvNs int64) {
 	}
 	m.Op, m.Flags, m.Sym, m.N = publish.OpTicker, parse.First|parse.Last, st.id, t.pubN
 	m.RecvNs, m.TS, m.Seq, m.Reason = recvNs, t.ts, t.cs, 0
-	if t.stale {
+	if t.stale || t.silent.get() { // a lost delta, or the topic went silent
 		m.Reason = 1
 	}
 	m.Ticker = t.t

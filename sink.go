@@ -136,8 +136,22 @@ func (s *ringSink) Abort(res parse.Result, err error) {
 	if res.Class != parse.ClassData || res.Sym == parse.NoSymbol {
 		return
 	}
-	bad := !errors.Is(err, parse.ErrNoRoom)
-	s.addMarker(res, bad)
+	reason := uint8(markNoRoom)
+	if !errors.Is(err, parse.ErrNoRoom) {
+		reason = markBadInput
+	}
+	s.addMarker(res, reason)
+	s.placeMarkers(false)
+}
+
+// Silent queues a marker for a stream the session found silent: the
+// processor marks it stale until fresh data arrives. Called between
+// messages.
+func (s *ringSink) Silent(res parse.Result) {
+	if res.Sym == parse.NoSymbol {
+		return
+	}
+	s.addMarker(res, markSilent)
 	s.placeMarkers(false)
 }
 
@@ -145,12 +159,13 @@ func (s *ringSink) Abort(res parse.Result, err error) {
 const (
 	markNoRoom   = 1 // the ring was full
 	markBadInput = 2 // the message failed to parse midway
+	markSilent   = 3 // the session found the stream silent (no data lost)
 )
 
-func (s *ringSink) addMarker(res parse.Result, bad bool) {
+func (s *ringSink) addMarker(res parse.Result, reason uint8) {
 	for i := range s.nmarkers {
 		m := &s.markers[i]
-		if m.Sym == res.Sym && parse.Kind(m.Seq) == res.Kind && m.Depth == res.Depth && m.Interval == res.Interval {
+		if m.Sym == res.Sym && parse.Kind(m.Seq) == res.Kind && m.Depth == res.Depth && m.Interval == res.Interval && m.U == int64(reason) {
 			return
 		}
 	}
@@ -162,10 +177,7 @@ func (s *ringSink) addMarker(res parse.Result, bad bool) {
 		return
 	}
 	m := &s.markers[s.nmarkers]
-	*m = parse.Event{Kind: kindDropped, Sym: res.Sym, Depth: res.Depth, Interval: res.Interval, Seq: int64(res.Kind), U: markNoRoom}
-	if bad {
-		m.U = markBadInput
-	}
+	*m = parse.Event{Kind: kindDropped, Sym: res.Sym, Depth: res.Depth, Interval: res.Interval, Seq: int64(res.Kind), U: int64(reason)}
 	s.nmarkers++
 }
 

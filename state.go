@@ -22,6 +22,8 @@ type symState struct {
 	// reloadInstrument: a book restarted (u == 1); instruments-info is
 	// re-read for this symbol at the next housekeeping.
 	reloadInstrument bool
+	// tradeSilent: the trade topic went silent; cleared by the next trade.
+	tradeSilent staleFlag
 
 	pubTradeN uint64 // number of the last trade handed to the publisher
 }
@@ -51,7 +53,9 @@ type klineState struct {
 	// reconnect, unless NoKlineHistory); otherwise it refreshes the newest
 	// candles after lost messages.
 	full bool
-	pubN uint64 // number of the last candle update handed to the publisher
+	// silent: the topic went silent; cleared by the next kline message.
+	silent staleFlag
+	pubN   uint64 // number of the last candle update handed to the publisher
 }
 
 func (s *symState) book(depth uint16) *bookState {

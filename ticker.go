@@ -2,6 +2,7 @@ package ringfeed
 
 import (
 	"math/bits"
+	"sync/atomic"
 
 	"github.com/ringfeed/ringfeed/parse"
 )
@@ -16,9 +17,15 @@ type tickerState struct {
 	// snapshot makes the ticker whole again.
 	stale      bool
 	lastResync int64 // Nanotime of the last resync request
-	snapshots  uint64
-	deltas     uint64
-	pubN       uint64 // number of the last ticker handed to the publisher
+	// live is the published negation of stale, for /healthz: stored here
+	// when a snapshot cures the ticker, copied from stale at every
+	// housekeeping pass otherwise (liveness.go).
+	live atomic.Bool
+	// silent: the topic went silent; cleared by its next message.
+	silent    staleFlag
+	snapshots uint64
+	deltas    uint64
+	pubN      uint64 // number of the last ticker handed to the publisher
 }
 
 // apply merges a ticker event field by field: a snapshot replaces the
@@ -30,6 +37,9 @@ func (s *tickerState) apply(ev *parse.Event) {
 	if ev.Flags&parse.Snapshot != 0 {
 		s.t = *in
 		s.stale = false
+		if !s.live.Load() {
+			s.live.Store(true)
+		}
 		s.snapshots++
 	} else {
 		m := in.Present
@@ -48,6 +58,7 @@ func (s *tickerState) apply(ev *parse.Event) {
 		s.t.Unfit = s.t.Unfit&^in.Present | in.Unfit
 		s.deltas++
 	}
+	s.silent.set(false)
 	s.ts = ev.TS
 	if ev.Seq != 0 {
 		s.cs = ev.Seq

@@ -77,11 +77,13 @@ type CandleView struct {
 
 // KlinesView is a copy of one kline window, oldest candle first.
 type KlinesView struct {
-	Category Category     `json:"category"`
-	Symbol   string       `json:"symbol"`
-	Interval string       `json:"interval"`
-	Gaps     int64        `json:"gaps"`
-	Klines   []CandleView `json:"klines"`
+	Category Category `json:"category"`
+	Symbol   string   `json:"symbol"`
+	Interval string   `json:"interval"`
+	Gaps     int64    `json:"gaps"`
+	// Stale: the topic went silent; no kline message since.
+	Stale  bool         `json:"stale"`
+	Klines []CandleView `json:"klines"`
 }
 
 // TickerValue is one ticker field: a Decimal, empty when Bybit sent ""
@@ -145,10 +147,12 @@ type TradeView struct {
 // TradesView is a copy of the newest trades of a symbol's tape, newest
 // first.
 type TradesView struct {
-	Category   Category    `json:"category"`
-	Symbol     string      `json:"symbol"`
-	Duplicates uint64      `json:"duplicates"`
-	Trades     []TradeView `json:"trades"`
+	Category   Category `json:"category"`
+	Symbol     string   `json:"symbol"`
+	Duplicates uint64   `json:"duplicates"`
+	// Stale: the topic went silent; no trade since.
+	Stale  bool        `json:"stale"`
+	Trades []TradeView `json:"trades"`
 }
 
 // SymbolView describes one served symbol.
@@ -310,6 +314,7 @@ func (e *Engine) klines(ctx context.Context, symbol, interval string, limit int)
 	}
 	var cs []kline.Candle
 	var gaps int64
+	var stale bool
 	err = e.query(ctx, st.conn.proc, func() {
 		n := ks.w.Len()
 		if limit > 0 {
@@ -317,12 +322,13 @@ func (e *Engine) klines(ctx context.Context, symbol, interval string, limit int)
 		}
 		cs = ks.w.Last(make([]kline.Candle, 0, n), n)
 		gaps = ks.w.Gaps()
+		stale = ks.silent.get()
 	})
 	if err != nil {
 		return KlinesView{}, err
 	}
 	ps, ss := e.syms.Scales(id)
-	v := KlinesView{Category: e.cfg.Category, Symbol: symbol, Interval: interval, Gaps: gaps, Klines: make([]CandleView, len(cs))}
+	v := KlinesView{Category: e.cfg.Category, Symbol: symbol, Interval: interval, Gaps: gaps, Stale: stale, Klines: make([]CandleView, len(cs))}
 	for i, c := range cs {
 		v.Klines[i] = candleOf(c, ps, ss)
 	}
@@ -359,7 +365,8 @@ func (e *Engine) ticker(ctx context.Context, symbol string) (TickerView, error) 
 	var ts, cs int64
 	var stale bool
 	err = e.query(ctx, st.conn.proc, func() {
-		t, ts, cs, stale = st.ticker.t, st.ticker.ts, st.ticker.cs, st.ticker.stale
+		t, ts, cs = st.ticker.t, st.ticker.ts, st.ticker.cs
+		stale = st.ticker.stale || st.ticker.silent.get()
 	})
 	if err != nil {
 		return TickerView{}, err
@@ -408,6 +415,7 @@ func (e *Engine) trades(ctx context.Context, symbol string, limit int) (TradesVi
 	var trades []parse.Trade
 	var seqs []int64
 	var dups uint64
+	var stale bool
 	err = e.query(ctx, st.conn.proc, func() {
 		n := st.tape.Len()
 		if limit > 0 {
@@ -420,12 +428,13 @@ func (e *Engine) trades(ctx context.Context, symbol string, limit int) (TradesVi
 			trades[i], seqs[i] = *t, s
 		}
 		dups = st.tape.Dups()
+		stale = st.tradeSilent.get()
 	})
 	if err != nil {
 		return TradesView{}, err
 	}
 	ps, ss := e.syms.Scales(id)
-	v := TradesView{Category: e.cfg.Category, Symbol: symbol, Duplicates: dups, Trades: make([]TradeView, len(trades))}
+	v := TradesView{Category: e.cfg.Category, Symbol: symbol, Duplicates: dups, Stale: stale, Trades: make([]TradeView, len(trades))}
 	for i := range trades {
 		t := &trades[i]
 		v.Trades[i] = TradeView{Time: t.Time, Side: t.Side.String(), Price: NewDecimal(t.Price, ps), Size: NewDecimal(t.Size, ss),

@@ -473,7 +473,7 @@ func (g *gen) next(ops []op) []op {
 		}
 		return append(ops, op{kind: opEnd})
 	case x < 65:
-		return append(ops, op{kind: opMarkStale, reason: ReasonDropped + Reason(g.r.IntN(3))})
+		return append(ops, op{kind: opMarkStale, reason: ReasonDropped + Reason(g.r.IntN(int(numReasons-ReasonDropped)))})
 	case x < 68:
 		// After a resubscription the stream's u carries on; the first
 		// message may well be a delta, which the book must refuse.

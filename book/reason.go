@@ -37,6 +37,7 @@ const (
 	ReasonDropped                           // caller: an event for this book was dropped
 	ReasonBadNumber                         // caller: a number did not parse; or a negative size reached the book
 	ReasonResync                            // caller: resync requested
+	ReasonSilent                            // caller: the stream went silent (no message past its threshold)
 
 	numReasons
 )
@@ -56,6 +57,7 @@ var reasonNames = [numReasons]string{
 	ReasonDropped:             "dropped",
 	ReasonBadNumber:           "bad_number",
 	ReasonResync:              "resync",
+	ReasonSilent:              "silent",
 }
 
 var reasonErrors = [numReasons]string{
@@ -70,6 +72,7 @@ var reasonErrors = [numReasons]string{
 	ReasonDropped:             "book: stale: event dropped",
 	ReasonBadNumber:           "book: stale: bad number",
 	ReasonResync:              "book: stale: resync requested",
+	ReasonSilent:              "book: stale: stream silent",
 }
 
 // String returns the short label of r ("gap", "crossed", ...), or

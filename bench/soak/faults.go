@@ -182,6 +182,12 @@ func build(p planned, conns []bybitsim.ConnInfo, maxMessage int) (f bybitsim.Fau
 		}
 		f.D = ms(500, 5000)
 		return f, false, reason(pickTopic(anyTopic), noTarget)
+	case bybitsim.FaultMute:
+		// Past the topic's silence threshold ringfeed marks the stream
+		// stale and resubscribes it; the resubscribe brings no snapshot
+		// until the mute ends.
+		f.D = ms(500, 5000)
+		return f, false, reason(pickTopic(anyTopic), noTarget)
 	case bybitsim.FaultSplitTrades:
 		return f, false, reason(pickTopic(func(t string) bool { return strings.HasPrefix(t, "publicTrade.") }), noTarget)
 	case bybitsim.FaultRejectTopic:

@@ -117,6 +117,7 @@ var behaviours = map[string][2]string{
 	"delay-handshake": {"a slow handshake within --handshake-timeout just connects later (the soak drops a connection to provoke one)", "`ringfeed_connects_total{result=\"ok\"}` (later)"},
 	"reject-topic":    {"failed subscription logged once, counted, retried alone on backoff", "`ringfeed_subscribe_failures_total`"},
 	"slow-reader":     {"smaller server send buffer: a reader that keeps up is unaffected", "none"},
+	"mute":            {"as silence, and a resubscribe gets no snapshot while it lasts: past the threshold the stream is stale (/v1 and /healthz) until data returns", "`ringfeed_resubscribes_total{reason=\"silence\"}`, `ringfeed_books_stale_total{reason=\"silent\"}`"},
 	hookStallKind:     {"processor sleeps in a book hook: the reader keeps reading and answering pings, the ring fills, events are dropped after --ring-full-wait and the books marked stale (dropped), then resynced", "`ringfeed_hooks_over_budget_total`, `ringfeed_ring_drops_total`, `ringfeed_books_stale_total{reason=\"dropped\"}`"},
 }
 

@@ -11,18 +11,19 @@ import (
 
 // The reconnect schedule the soak checks ringfeed against: its defaults
 // (session.DefaultBackoffBase/Cap, session.DefaultHealthyAfter) and the
-// engine's connection limiter (session.NewLimiter(5, time.Second)). The
-// soak does not pass --backoff-base/--backoff-cap, so these are what the
-// binary runs with.
+// engine's connection limiter (session.NewWindowLimiter with
+// session.DefaultConnects: a burst of 200, then one per 1.5 s). The soak
+// does not pass --backoff-base/--backoff-cap, so these are what the binary
+// runs with.
 const (
 	backoffBase  = session.DefaultBackoffBase
 	backoffCap   = session.DefaultBackoffCap
 	healthyAfter = session.DefaultHealthyAfter
 	pongTimeout  = session.DefaultPongTimeout
-	limiterBurst = 5
-	limiterEvery = time.Second
+	limiterBurst = session.DefaultConnects / 2
+	limiterEvery = session.ConnectWindow / (session.DefaultConnects - limiterBurst)
 	// perAttempt is what one attempt may add to an outage besides its
-	// backoff sleep: a wait for the shared limiter (one token a second)
+	// backoff sleep: a wait for the shared limiter (one token per 1.5 s)
 	// plus the longest handshake delay the schedule injects (2 s).
 	perAttempt = limiterEvery + 2*time.Second
 )

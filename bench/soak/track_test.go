@@ -29,8 +29,8 @@ func TestOutageBoundAndLimit(t *testing.T) {
 	if got := attemptLimit(0); got != limiterBurst {
 		t.Errorf("attemptLimit(0): got %d; want %d", got, limiterBurst)
 	}
-	if got := attemptLimit(2500 * time.Millisecond); got != limiterBurst+3 {
-		t.Errorf("attemptLimit(2.5s): got %d; want %d", got, limiterBurst+3)
+	if got := attemptLimit(2*limiterEvery + limiterEvery/2); got != limiterBurst+3 {
+		t.Errorf("attemptLimit(2.5 periods): got %d; want %d", got, limiterBurst+3)
 	}
 }
 

@@ -16,7 +16,7 @@
 //	                    moment unless conn= names one. Kinds: drop-msgs (n),
 //	                    drop-after (d), stall (d), garbage, binary, oversize
 //	                    (size), skip-delta, restart, cross, silence (d),
-//	                    split-trades, reject-topic (n) (these take cat= and
+//	                    mute (d), split-trades, reject-topic (n) (these take cat= and
 //	                    topic=), fragment (size, ping), server-ping (d),
 //	                    slow-reader (size), refuse (n, status), delay-handshake
 //	                    (n, d).

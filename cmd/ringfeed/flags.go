@@ -111,6 +111,7 @@ func registerLive(fs *flag.FlagSet, o *options) {
 	fs.Int64Var(&s.Dial.MaxMessageSize, "max-message", wsconn.DefaultMaxMessageSize, "largest WebSocket message accepted in `bytes`; larger closes with 1009 and reconnects")
 	fs.DurationVar(&s.BackoffBase, "backoff-base", session.DefaultBackoffBase, "reconnect backoff base (full jitter)")
 	fs.DurationVar(&s.BackoffCap, "backoff-cap", session.DefaultBackoffCap, "reconnect backoff cap (at least --backoff-base)")
+	fs.IntVar(&c.ConnectLimit, "connect-limit", session.DefaultConnects, "new connections allowed in any 5 minutes, half at once (Bybit allows 500 per IP)")
 	fs.DurationVar(&p.ConnectTimeout, "probe-connect-timeout", session.DefaultProbeConnectTimeout, "network probe connect timeout")
 	fs.DurationVar(&p.Timeout, "probe-timeout", session.DefaultProbeTimeout, "network probe and REST request timeout (at least --probe-connect-timeout)")
 	fs.BoolVar(&o.klineHistory, "kline-history", true, "fill kline windows from REST at start and after gaps")
@@ -293,6 +294,7 @@ var flagOf = map[string]string{
 	"RingSize":                      "ring-size",
 	"RingFullWait":                  "ring-full-wait",
 	"SymbolsPerConn":                "symbols-per-conn",
+	"ConnectLimit":                  "connect-limit",
 	"Session.Dial.IdleTimeout":      "idle-timeout",
 	"Session.PingInterval":          "ping-interval",
 	"Session.PongTimeout":           "pong-timeout",

@@ -26,7 +26,9 @@ type msg struct {
 	data []byte
 }
 
-const waitLong = 5 * time.Second
+// waitLong bounds every wait for something that must happen; generous so
+// that a busy machine passes.
+const waitLong = 15 * time.Second
 
 func dial(t *testing.T, url string) *client {
 	t.Helper()

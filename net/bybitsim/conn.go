@@ -202,6 +202,7 @@ func (c *conn) writer() {
 			stallT.Reset(time.Duration(until - time.Now().UnixNano()))
 			select {
 			case <-stallT.C:
+			case <-c.wake: // a new stall may end this one early: look again
 			case <-c.kill:
 				return
 			}

@@ -34,6 +34,7 @@ const (
 	// Data for it is not queued meanwhile; afterwards its book and ticker
 	// subscriptions get a fresh snapshot of the sent state (trades and
 	// klines of the stall are lost to it), so it converges without a gap.
+	// A stall replaces one in progress: a short D ends a long one early.
 	FaultStall
 	// FaultGarbage sends one text frame that is not JSON.
 	FaultGarbage
@@ -85,6 +86,10 @@ const (
 	// twice, the same u both times (a duplicate Bybit may deliver): a
 	// client drops the repeat (protocol notes §6.4) and Book is unchanged.
 	FaultDuplicateDelta
+	// FaultMute is FaultSilence for a stream that died at the exchange:
+	// while it lasts, a new subscription of it gets its ack but no first
+	// message (no snapshot, no open candle) either. D as for FaultSilence.
+	FaultMute
 	numFaultKinds
 )
 
@@ -92,7 +97,7 @@ var faultNames = [numFaultKinds]string{
 	"drop-msgs", "drop-after", "stall", "garbage", "binary", "oversize",
 	"skip-delta", "restart", "cross", "fragment", "server-ping", "silence",
 	"split-trades", "refuse", "delay-handshake", "reject-topic", "slow-reader",
-	"duplicate-delta",
+	"duplicate-delta", "mute",
 }
 
 func (k FaultKind) String() string {
@@ -244,7 +249,7 @@ func (s *Server) inject(f Fault) (int, error) {
 		}
 		s.refuseN, s.refuseCode = f.N, f.Status
 		return f.N, nil
-	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultSilence, FaultSplitTrades, FaultRejectTopic, FaultDuplicateDelta:
+	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultSilence, FaultSplitTrades, FaultRejectTopic, FaultDuplicateDelta, FaultMute:
 		return s.injectStream(f)
 	case FaultDropMessages, FaultDropAfter, FaultStall, FaultGarbage, FaultBinary, FaultOversize,
 		FaultFragment, FaultServerPing, FaultSlowReader:
@@ -285,7 +290,7 @@ func (s *Server) injectStream(f Fault) (int, error) {
 			return bad("not a publicTrade topic")
 		}
 		st.split = true
-	case FaultSilence:
+	case FaultSilence, FaultMute:
 		switch {
 		case f.D > 0:
 			st.silentUntil = time.Now().Add(f.D).UnixNano()
@@ -294,6 +299,7 @@ func (s *Server) injectStream(f Fault) (int, error) {
 		default:
 			st.silentUntil = 0
 		}
+		st.mute = f.Kind == FaultMute && st.silentUntil != 0
 	case FaultRejectTopic:
 		st.rejectN += max(f.N, 1)
 	}
@@ -488,6 +494,12 @@ func (s *Server) DuplicateDelta(category, topic string) error {
 	return err
 }
 
+// Mute: see FaultMute.
+func (s *Server) Mute(category, topic string, d time.Duration) error {
+	_, err := s.Inject(Fault{Kind: FaultMute, Category: category, Topic: topic, D: d})
+	return err
+}
+
 // SplitTrades: see FaultSplitTrades.
 func (s *Server) SplitTrades(category, topic string) error {
 	_, err := s.Inject(Fault{Kind: FaultSplitTrades, Category: category, Topic: topic})
@@ -581,14 +593,14 @@ func (s *Server) randomFault(rng *rand.Rand, k FaultKind) (Fault, bool) {
 	case FaultDelayHandshake:
 		f.N, f.D = 1, ms(100, 2000)
 		return f, true
-	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultSilence, FaultSplitTrades, FaultRejectTopic, FaultDuplicateDelta:
+	case FaultSkipDelta, FaultRestart, FaultCrossDelta, FaultSilence, FaultSplitTrades, FaultRejectTopic, FaultDuplicateDelta, FaultMute:
 		var cands []*stream
 		for _, st := range s.active {
 			want := kindBook
 			switch k {
 			case FaultSplitTrades:
 				want = kindTrade
-			case FaultSilence, FaultRejectTopic:
+			case FaultSilence, FaultRejectTopic, FaultMute:
 				want = st.kind
 			}
 			if st.kind == want {

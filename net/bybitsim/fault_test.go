@@ -73,25 +73,31 @@ func TestFaultDropAfter(t *testing.T) {
 
 // TestFaultStall: a stalled connection gets nothing (not even pongs) while
 // others carry on; afterwards it receives a fresh snapshot and its book
-// converges to Book.
+// converges to Book. The stall is ended by a shorter one, not by the
+// clock, so a slow machine cannot end it before the checks.
 func TestFaultStall(t *testing.T) {
 	s := pausedServer(t, Config{Seed: 2, Rate: Rate{Mode: RateMax}})
 	const topic = "orderbook.50.BTCUSDT"
 	a, idA, fa := subscribed(t, s, "linear", topic, 50)
 	b, _, fb := subscribed(t, s, "linear", topic, 50)
-	const stall = 300 * time.Millisecond
-	start := time.Now()
-	_, err := s.Stall(idA, stall)
+	_, err := s.Stall(idA, time.Hour)
 	if err != nil {
 		t.Fatalf("Stall: %v", err)
 	}
 	a.send(`{"op":"ping","req_id":"during"}`)
+	for deadline := time.Now().Add(waitLong); s.Stats().PingsStalled != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the ping sent during the stall was not read within %v", waitLong)
+		}
+	}
 	n := s.Step(10)
 	drain(b, fb, n) // b alone got everything
 	if !a.quiet(50 * time.Millisecond) {
 		t.Fatalf("stalled connection received a message")
 	}
-	time.Sleep(stall - time.Since(start) + 20*time.Millisecond)
+	if _, err := s.Stall(idA, time.Nanosecond); err != nil { // ends it
+		t.Fatalf("Stall: %v", err)
+	}
 	s.Step(1) // a: the snapshot, then whatever b gets too
 	var snap frame
 	fromA := 0
@@ -473,15 +479,21 @@ func TestFaultSlowReader(t *testing.T) {
 }
 
 // TestIdleTimeout: no ping and no data for IdleTimeout closes the socket
-// without a close frame; pings keep it open.
+// without a close frame; pings keep it open. The pinging client pings until
+// the idle one is gone, with gaps far below IdleTimeout even on a busy
+// machine.
 func TestIdleTimeout(t *testing.T) {
-	s := pausedServer(t, Config{Seed: 14, IdleTimeout: 150 * time.Millisecond})
+	s := pausedServer(t, Config{Seed: 14, IdleTimeout: time.Second})
 	alive := dial(t, s.URL("linear"))
 	idle := dial(t, s.URL("linear"))
-	for range 10 {
+	deadline := time.Now().Add(4 * waitLong)
+	for s.Stats().IdleCloses == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("idle connection not closed within %v", 4*waitLong)
+		}
 		alive.send(`{"op":"ping"}`)
 		alive.nextAck()
-		time.Sleep(40 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 	droppedWithoutClose(t, idle)
 	if _, ended := alive.ended(0); ended {
@@ -600,5 +612,53 @@ func TestRefusalDoesNotSpendDelay(t *testing.T) {
 	get() // not a WebSocket request: delayed, then rejected by the upgrade
 	if st := s.Stats(); st.HandshakesDelayed != 1 {
 		t.Errorf("second handshake: delayed %d; want 1", st.HandshakesDelayed)
+	}
+}
+
+// TestFaultMute: a muted topic is acked on subscribe but sends nothing,
+// not even the snapshot a new subscriber gets (unlike a silenced one);
+// lifted, it talks again.
+func TestFaultMute(t *testing.T) {
+	s := pausedServer(t, Config{Seed: 13, Rate: Rate{Mode: RateMax}})
+	const muted, silenced = "orderbook.50.BTCUSD", "orderbook.1.BTCUSD"
+	if err := s.Mute("inverse", muted, -1); err != nil {
+		t.Fatalf("Mute: %v", err)
+	}
+	if err := s.Silence("inverse", silenced, -1); err != nil {
+		t.Fatalf("Silence: %v", err)
+	}
+	cl := dial(t, s.URL("inverse"))
+	cl.send(subscribeMsg("tickers.BTCUSD", muted, silenced))
+	if _, f := cl.nextAck(); !*f.Success {
+		t.Fatalf("subscribe: %+v", f)
+	}
+	snaps := 0
+	for range 2 { // the ticker's and the silenced book's snapshots
+		switch f := decode(t, cl.next()); f.Topic {
+		case muted:
+			t.Fatalf("muted topic sent %q on subscribe", f.Type)
+		case silenced:
+			snaps++
+		}
+	}
+	if snaps != 1 {
+		t.Fatalf("silenced topic: got %d snapshots on subscribe; want 1", snaps)
+	}
+	for range s.Step(10) {
+		if f := decode(t, cl.next()); f.Topic == muted || f.Topic == silenced {
+			t.Fatalf("%s sent %q while quiet", f.Topic, f.Type)
+		}
+	}
+	if err := s.Mute("inverse", muted, 0); err != nil {
+		t.Fatalf("Mute(0): %v", err)
+	}
+	got := 0
+	for range s.Step(5) {
+		if f := decode(t, cl.next()); f.Topic == muted {
+			got++
+		}
+	}
+	if got == 0 {
+		t.Fatal("muted topic did not resume after the mute was lifted")
 	}
 }

@@ -15,6 +15,7 @@ func (s *Server) publish(st *stream, now, real int64) {
 			return
 		}
 		st.silentUntil = 0
+		st.mute = false
 	}
 	due := s.cfg.Rate.Mode != RateMixed || (s.tickN+st.phase)%st.every == 0
 	switch st.kind {

@@ -58,6 +58,7 @@ type counters struct {
 	connsAccepted, handshakesRefused, handshakesDelayed atomic.Int64
 	subsOK, subsFailed, unsubsOK                        atomic.Int64
 	pings, controlPongs, serverPings, pongsReceived     atomic.Int64
+	pingsStalled                                        atomic.Int64
 	faults                                              atomic.Int64
 	faultsBy                                            [numFaultKinds]atomic.Int64
 	slowDrops, idleCloses                               atomic.Int64

@@ -183,6 +183,7 @@ type Stats struct {
 	SubscribesOK, SubscribesFailed       int64 // topics
 	UnsubscribesOK                       int64
 	PingsAnswered                        int64 // {"op":"ping"} answered
+	PingsStalled                         int64 // {"op":"ping"} left unanswered by a stall
 	ControlPingsAnswered                 int64 // RFC 6455 pings answered with pongs
 	ServerPingsSent, PongsReceived       int64 // RFC 6455, server side
 	FaultsInjected                       int64
@@ -201,7 +202,7 @@ func (s *Server) Stats() Stats {
 		ConnsAccepted: c.connsAccepted.Load(), HandshakesRefused: c.handshakesRefused.Load(),
 		HandshakesDelayed: c.handshakesDelayed.Load(), SubscribesOK: c.subsOK.Load(),
 		SubscribesFailed: c.subsFailed.Load(), UnsubscribesOK: c.unsubsOK.Load(),
-		PingsAnswered: c.pings.Load(), ControlPingsAnswered: c.controlPongs.Load(),
+		PingsAnswered: c.pings.Load(), PingsStalled: c.pingsStalled.Load(), ControlPingsAnswered: c.controlPongs.Load(),
 		ServerPingsSent: c.serverPings.Load(), PongsReceived: c.pongsReceived.Load(),
 		FaultsInjected: c.faults.Load(), SlowClientDrops: c.slowDrops.Load(),
 		IdleCloses: c.idleCloses.Load(), WireBytes: c.wireBytes.Load(),

@@ -50,6 +50,7 @@ type stream struct {
 	// faults, set by Server.Inject, consumed by the next publish
 	skip, cross, restart, split, dup bool
 	silentUntil                      int64 // real ns; 0 = not silent; <0 = until lifted
+	mute                             bool  // silent, and new subscribers get no first message
 	rejectN                          int
 
 	// orderbook

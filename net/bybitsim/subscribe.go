@@ -38,6 +38,7 @@ func (s *Server) handleRequest(c *conn, msg []byte) {
 	switch req.Op {
 	case "ping":
 		if c.stalled(time.Now().UnixNano()) {
+			s.stats.pingsStalled.Add(1)
 			return
 		}
 		s.stats.pings.Add(1)
@@ -258,7 +259,11 @@ func (s *Server) subscribe(c *conn, args []string, reqID string, hasID, unsub bo
 	if !s.cfg.SnapshotBeforeAck {
 		s.reply(c, ack)
 	}
+	real := time.Now().UnixNano()
 	for _, st := range okS {
+		if st.muted(real) {
+			continue
+		}
 		if p := s.firstMessage(st, now); p != nil {
 			s.send(c, st, p)
 		}
@@ -285,6 +290,11 @@ func (s *Server) check(c *conn, topic string, seen map[string]bool, unsub bool) 
 		return nil, errAlreadySubscribed(topic)
 	}
 	return st, ""
+}
+
+// muted reports whether a FaultMute holds st at real time real.
+func (st *stream) muted(real int64) bool {
+	return st.mute && (st.silentUntil < 0 || real < st.silentUntil)
 }
 
 // firstMessage renders what a new subscriber gets at once: the book or

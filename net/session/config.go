@@ -25,6 +25,12 @@ type Sink interface {
 	// The engine rolls back this message's unpublished events and marks
 	// res's symbol or stream stale. res is valid only during the call.
 	Abort(res parse.Result, err error)
+	// Silent: the stream of res (Class, Kind, Sym, and Depth or Interval
+	// as for a data message) went silent past its threshold and is being
+	// resubscribed. The engine marks it stale until fresh data arrives
+	// (a snapshot for a book). Called between messages, never inside one;
+	// res is valid only during the call.
+	Silent(res parse.Result)
 	// Flush publishes everything committed.
 	Flush()
 	// Reset: a (re)connection was established, before any of its data:

@@ -235,18 +235,70 @@ func TestParseReqNum(t *testing.T) {
 	f("s-1234567890123456789", "s-", 0, false)
 }
 
-func TestRateLog(t *testing.T) {
-	var l rateLog
-	if ok, _ := l.allow(1); !ok {
-		t.Fatal("first line: got suppressed; want allowed")
-	}
-	for i := range 5 {
-		if ok, _ := l.allow(int64(2 + i)); ok {
-			t.Fatal("line within logEvery: got allowed; want suppressed")
+// TestWindowLimiterBound drives limiters on a fake clock with a client that
+// takes every token as soon as it is granted: no window of the limiter's
+// length ever holds more than n grants, the first n/2 come at once, and
+// the long-run rate is what the window allows.
+func TestWindowLimiterBound(t *testing.T) {
+	f := func(n int, window time.Duration) {
+		t.Helper()
+		l := NewWindowLimiter(n, window)
+		t0 := time.Unix(1_700_000_000, 0)
+		now := t0
+		var grants []time.Time
+		for range 4 * n {
+			now = now.Add(l.reserve(now))
+			grants = append(grants, now)
+		}
+		if burst := grants[n/2-1]; !burst.Equal(t0) {
+			t.Errorf("n=%d: grant %d at +%v; want the first n/2 at once", n, n/2, burst.Sub(t0))
+		}
+		j := 0
+		for i, g := range grants {
+			for j < len(grants) && grants[j].Before(g.Add(window)) {
+				j++
+			}
+			if got := j - i; got > n {
+				t.Fatalf("n=%d: %d grants in the window from +%v; want <= %d", n, got, g.Sub(t0), n)
+			}
+		}
+		// 4n tokens: n/2 at once, the rest at n - n/2 per window.
+		if end, want := grants[len(grants)-1].Sub(t0), window*time.Duration(4*n-n/2)/time.Duration(n-n/2); end > want || end < want-window/time.Duration(n-n/2) {
+			t.Errorf("n=%d: last of %d grants at +%v; want about +%v", n, 4*n, end, want)
 		}
 	}
-	ok, n := l.allow(1 + logEvery)
-	if !ok || n != 5 {
-		t.Fatalf("after logEvery: got %v, %d suppressed; want true, 5", ok, n)
+	f(2, time.Minute)
+	f(3, time.Minute)
+	f(10, time.Minute)
+	f(DefaultConnects, ConnectWindow)
+	f(MaxConnects, ConnectWindow)
+	for _, bad := range []func(){func() { NewWindowLimiter(1, time.Minute) }, func() { NewWindowLimiter(10, 0) }} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("NewWindowLimiter with a bad argument did not panic")
+				}
+			}()
+			bad()
+		}()
+	}
+}
+
+// TestDefaultLimiterStartsManyConnections: 100 connections (5,000 symbols
+// at 50 per connection) start at once, and 100 more after a mass
+// disconnect; the default stays within Bybit's 500 per 5 minutes.
+func TestDefaultLimiterStartsManyConnections(t *testing.T) {
+	l := NewWindowLimiter(DefaultConnects, ConnectWindow) // a fresh DefaultLimiter
+	now := time.Unix(1_700_000_000, 0)
+	for i := range 200 {
+		if d := l.reserve(now); d != 0 {
+			t.Fatalf("connection %d of 200 at once: got wait %v; want 0", i+1, d)
+		}
+		if i == 99 {
+			now = now.Add(10 * time.Second) // the mass disconnect
+		}
+	}
+	if DefaultConnects > MaxConnects {
+		t.Fatalf("DefaultConnects %d exceeds Bybit's %d", DefaultConnects, MaxConnects)
 	}
 }

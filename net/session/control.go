@@ -262,6 +262,11 @@ func (c *control) resubscribes(now int64) bool {
 			s.resyncs.Add(1)
 		} else {
 			s.silences.Add(1)
+			// Tell the reader first, so the marker precedes whatever
+			// the resubscribe brings.
+			s.silent[i].Store(true)
+			s.silentReq[i].Store(true)
+			s.silentAny.Store(true)
 			s.log.Info("session: topic silent; resubscribing it", "topic", s.tt.names[i],
 				"silent", time.Duration(now-max(s.seen[i].Load(), t.since)).Round(time.Millisecond))
 		}
@@ -293,7 +298,7 @@ func (c *control) send(op parse.Op, topics []int, now int64) bool {
 		c.buf = append(c.buf, '"')
 		c.buf = append(c.buf, s.tt.names[i]...) // checked in New: no escaping needed
 		c.buf = append(c.buf, '"')
-		c.st[i].state = state
+		c.setState(i, state)
 		c.st[i].req = r.num
 	}
 	c.buf = append(c.buf, "]}"...)
@@ -359,7 +364,7 @@ func (c *control) finish(r *request, ok bool, msg string, now int64) bool {
 			if len(r.topics) == 1 || strings.HasSuffix(msg, ":"+c.s.tt.names[i]) {
 				c.subscribedOK(i, now)
 			} else {
-				c.st[i].state = stRetry
+				c.setState(i, stRetry)
 				c.st[i].retryAt = now
 			}
 		}
@@ -430,7 +435,7 @@ func (c *control) subscribedOK(i int, now int64) {
 	if t.warned {
 		c.s.log.Info("session: subscribed after failures", "topic", c.s.tt.names[i], "failures", t.fails)
 	}
-	t.state = stSubscribed
+	c.setState(i, stSubscribed)
 	t.since = now
 	t.fails = 0
 	t.warned = false
@@ -444,7 +449,7 @@ func (c *control) subscribeFailed(i int, msg string, now int64) {
 	cfg := &c.s.cfg
 	wait := backoff(cfg.BackoffBase, cfg.BackoffCap, t.fails)
 	t.fails++
-	t.state = stRetry
+	c.setState(i, stRetry)
 	t.retryAt = now + int64(wait)
 	if !t.warned {
 		t.warned = true
@@ -452,6 +457,13 @@ func (c *control) subscribeFailed(i int, msg string, now int64) {
 	} else {
 		c.s.log.Debug("session: subscribe failed again", "topic", c.s.tt.names[i], "ret_msg", msg, "failures", t.fails)
 	}
+}
+
+// setState moves topic i to state and publishes whether it is subscribed
+// (Session.TopicState).
+func (c *control) setState(i int, state uint8) {
+	c.st[i].state = state
+	c.s.up[i].Store(state == stSubscribed)
 }
 
 // kill closes the connection for reason; the reader then ends.

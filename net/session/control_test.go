@@ -3,7 +3,9 @@ package session
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/ringfeed/ringfeed/net/wsconn"
+	"github.com/ringfeed/ringfeed/parse"
 )
 
 // requestLog is a WebSocket server on 127.0.0.1 that records the text
@@ -111,14 +114,22 @@ func (l *requestLog) waitN(t *testing.T, n int) []string {
 // to a requestLog over a real connection, answers are fed through the
 // reader's handle as if they had arrived on the socket.
 type controlRig struct {
-	t   *testing.T
-	s   *Session
-	c   *control
-	log *requestLog
-	now int64
+	t    *testing.T
+	s    *Session
+	c    *control
+	log  *requestLog
+	logs *logBuffer // the session's log lines
+	now  int64
 }
 
 func newControlRig(t *testing.T, category string, topics ...string) *controlRig {
+	t.Helper()
+	return newControlRigWith(t, category, nil, topics...)
+}
+
+// newControlRigWith is newControlRig with mod applied to the session's
+// Config before New.
+func newControlRigWith(t *testing.T, category string, mod func(*Config), topics ...string) *controlRig {
 	t.Helper()
 	names := map[string]bool{}
 	for _, tp := range topics {
@@ -134,7 +145,7 @@ func newControlRig(t *testing.T, category string, topics ...string) *controlRig 
 		list = append(list, n)
 	}
 	rl := newRequestLog(t)
-	s, err := New(Config{
+	cfg := Config{
 		Category:    category,
 		URL:         rl.url,
 		Topics:      topics,
@@ -143,7 +154,13 @@ func newControlRig(t *testing.T, category string, topics ...string) *controlRig 
 		AckTimeout:  time.Second,
 		BackoffBase: 100 * time.Millisecond,
 		BackoffCap:  time.Second,
-	})
+	}
+	logs := &logBuffer{}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +169,7 @@ func newControlRig(t *testing.T, category string, topics ...string) *controlRig 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(wsconn.CloseNormal, "") })
-	r := &controlRig{t: t, s: s, c: newControl(s, conn, false), log: rl, now: wsconn.Nanotime()}
+	r := &controlRig{t: t, s: s, c: newControl(s, conn, false), log: rl, logs: logs, now: wsconn.Nanotime()}
 	if !r.c.start(r.now) {
 		t.Fatal("start failed")
 	}
@@ -171,6 +188,30 @@ func (r *controlRig) answer(frame string, d time.Duration) {
 	if !r.c.step(r.now) {
 		r.t.Fatal("control step closed the connection")
 	}
+}
+
+// ackPending answers every pending request with success, oldest first,
+// and the requests those answers cause (the subscribe half of a
+// resubscribe), without moving the clock.
+func (r *controlRig) ackPending() {
+	r.t.Helper()
+	for range 1000 {
+		if len(r.c.order) == 0 {
+			return
+		}
+		n := r.c.order[0]
+		req := r.c.pending[n]
+		if req == nil {
+			r.c.order = r.c.order[1:]
+			continue
+		}
+		op, prefix := "subscribe", "s-"
+		if req.op == parse.OpUnsubscribe {
+			op, prefix = "unsubscribe", "u-"
+		}
+		r.answer(`{"success":true,"ret_msg":"","conn_id":"x","req_id":"`+prefix+strconv.FormatInt(n, 10)+`","op":"`+op+`"}`, 0)
+	}
+	r.t.Fatal("ackPending: requests keep coming")
 }
 
 func (r *controlRig) state(topic string) uint8 {
@@ -387,5 +428,205 @@ func TestPongTimeoutKills(t *testing.T) {
 	}
 	if r.c.reason != errPongTimeout {
 		t.Fatalf("reason: got %v; want errPongTimeout", r.c.reason)
+	}
+}
+
+// TestSilenceMarksTopic: a topic silent past its threshold while another
+// keeps talking is resubscribed, reported by TopicState as silent and not
+// subscribed, and passed to Sink.Silent before the resubscribe's answers
+// are handled; its next message clears the silence.
+func TestSilenceMarksTopic(t *testing.T) {
+	topics := []string{"orderbook.50.AUSDT", "tickers.BUSDT"}
+	r := newControlRigWith(t, "linear", func(c *Config) {
+		c.Silence = func(topic string) time.Duration {
+			if strings.HasPrefix(topic, "orderbook.") {
+				return 2 * time.Second
+			}
+			return 0
+		}
+	}, topics...)
+	sink := r.s.cfg.Sink.(*ringSink)
+	const (
+		book   = `{"topic":"orderbook.50.AUSDT","type":"snapshot","ts":1700000000123,"data":{"s":"AUSDT","b":[["1.5","2"]],"a":[["1.6","3"]],"u":1,"seq":7},"cts":1700000000120}`
+		ticker = `{"topic":"tickers.BUSDT","type":"delta","data":{"symbol":"BUSDT","bid1Price":"2.1"},"cs":1,"ts":1700000000123}`
+	)
+	r.log.waitN(t, 1)
+	r.answer(`{"success":true,"ret_msg":"","conn_id":"x","req_id":"s-1","op":"subscribe"}`, 0)
+	if got := r.s.TopicState(0); !got.Subscribed || got.Silent {
+		t.Fatalf("after the ack: got %+v; want subscribed, not silent", got)
+	}
+	r.answer(book, 0)
+	for range 4 {
+		r.answer(ticker, 500*time.Millisecond)
+	}
+	if got := r.s.TopicState(0); !got.Subscribed || got.Silent {
+		t.Fatalf("2 s after the book's last message: got %+v; want subscribed, not silent", got)
+	}
+	// Silent past 2 s, and something else arrived after that point.
+	r.answer(ticker, 200*time.Millisecond)
+	r.answer(ticker, 0)
+	reqs := r.log.waitN(t, 2)
+	if !strings.Contains(reqs[1], `"op":"unsubscribe","req_id":"u-2","args":["orderbook.50.AUSDT"]`) {
+		t.Fatalf("got %s; want the silent topic unsubscribed alone", reqs[1])
+	}
+	if got := r.s.TopicState(0); got.Subscribed || !got.Silent {
+		t.Fatalf("silent topic: got %+v; want silent, not subscribed", got)
+	}
+	if got := r.s.TopicState(1); !got.Subscribed || got.Silent {
+		t.Fatalf("talking topic: got %+v; want subscribed, not silent", got)
+	}
+	if got := sink.silent(); len(got) != 0 {
+		t.Fatalf("Sink.Silent before the reader handled another message: got %d calls; want 0", len(got))
+	}
+	// The reader passes the silence on before it handles the next frame.
+	r.answer(`{"success":true,"ret_msg":"","conn_id":"x","req_id":"u-2","op":"unsubscribe"}`, 0)
+	got := sink.silent()
+	id, _ := r.s.cfg.Symbols.Lookup([]byte("AUSDT"))
+	if len(got) != 1 || got[0].Class != parse.ClassData || got[0].Kind != parse.KindBook || got[0].Depth != 50 || got[0].Sym != id {
+		t.Fatalf("Sink.Silent calls: got %+v; want one for the AUSDT depth-50 book", got)
+	}
+	reqs = r.log.waitN(t, 3)
+	if !strings.Contains(reqs[2], `"op":"subscribe","req_id":"s-3","args":["orderbook.50.AUSDT"]`) {
+		t.Fatalf("got %s; want the subscribe half", reqs[2])
+	}
+	r.answer(`{"success":true,"ret_msg":"","conn_id":"x","req_id":"s-3","op":"subscribe"}`, 0)
+	if got := r.s.TopicState(0); !got.Subscribed || !got.Silent {
+		t.Fatalf("resubscribed, no data yet: got %+v; want subscribed and still silent", got)
+	}
+	r.answer(book, 0)
+	if got := r.s.TopicState(0); !got.Subscribed || got.Silent {
+		t.Fatalf("after fresh data: got %+v; want subscribed, not silent", got)
+	}
+	if got := len(sink.silent()); got != 1 {
+		t.Fatalf("got %d Sink.Silent calls; want 1", got)
+	}
+}
+
+// TestQuietConnectionIsNotSilence: a connection on which nothing at all
+// arrives (the simulator's stall) is the heartbeat's business: past every
+// topic's silence threshold no topic is resubscribed, and the unanswered
+// ping closes the connection after PongTimeout.
+func TestQuietConnectionIsNotSilence(t *testing.T) {
+	topics := []string{"orderbook.50.AUSDT", "orderbook.1.BUSDT"}
+	r := newControlRigWith(t, "linear", func(c *Config) {
+		c.PingInterval = 100 * time.Millisecond
+		c.PongTimeout = 600 * time.Millisecond
+		c.Silence = func(string) time.Duration { return 200 * time.Millisecond }
+	}, topics...)
+	r.ackPending()
+	// Silence counts from the ack; then nothing arrives, pongs included.
+	// (The ping's send time is read from the real clock, a moment after
+	// the rig's: stay clear of PongTimeout until the last step.)
+	for range 11 {
+		r.answer("", 50*time.Millisecond)
+	}
+	if got := r.s.Stats().Silences; got != 0 {
+		t.Fatalf("after 550 ms of a quiet connection: got %d silence resubscribes; want 0", got)
+	}
+	for i := range topics {
+		if st := r.s.TopicState(i); !st.Subscribed || st.Silent {
+			t.Fatalf("%s: got %+v; want subscribed, not silent", topics[i], st)
+		}
+	}
+	if r.s.pingSentNs.Load() == 0 {
+		t.Fatal("no ping outstanding")
+	}
+	// The ping went out at +100 ms; PongTimeout later the connection is
+	// declared dead.
+	r.now += int64(time.Second)
+	if r.c.step(r.now) {
+		t.Fatal("step 1.55 s into a quiet connection: got true; want it closed for the pong timeout")
+	}
+	if got := r.s.Stats().Silences; got != 0 {
+		t.Fatalf("got %d silence resubscribes; want 0", got)
+	}
+	if r.c.reason != errPongTimeout {
+		t.Fatalf("reason: got %v; want errPongTimeout", r.c.reason)
+	}
+}
+
+// TestResyncRateFakeClock: Resync called every millisecond for a second is
+// served once per ResyncInterval: at once, then at +250, +500 and +750 ms.
+func TestResyncRateFakeClock(t *testing.T) {
+	const topic = "orderbook.50.AUSDT"
+	r := newControlRigWith(t, "linear", func(c *Config) { c.ResyncInterval = 250 * time.Millisecond }, topic)
+	r.ackPending()
+	for range 1000 {
+		r.s.Resync(topic)
+		r.answer("", time.Millisecond)
+		r.ackPending()
+	}
+	if got := r.s.Stats().Resyncs; got != 4 {
+		t.Fatalf("got %d resyncs in 1 s of calls with ResyncInterval 250ms; want 4", got)
+	}
+	if got := r.s.m.resubscribes[reasonResync].Get(); got != 4 {
+		t.Fatalf("resubscribes_total{resync}: got %d; want 4", got)
+	}
+}
+
+// TestResyncGlobalCapFakeClock: ResyncPerSecond bounds resyncs across
+// topics: a full bucket at once, then one per 1/ResyncPerSecond.
+func TestResyncGlobalCapFakeClock(t *testing.T) {
+	var topics []string
+	for _, sym := range []string{"AUSDT", "BUSDT", "CUSDT"} {
+		for _, d := range []string{"1", "50", "200", "1000"} {
+			topics = append(topics, "orderbook."+d+"."+sym)
+		}
+	}
+	r := newControlRigWith(t, "linear", func(c *Config) { c.ResyncPerSecond = 4 }, topics...)
+	r.ackPending()
+	for _, topic := range topics {
+		if !r.s.Resync(topic) {
+			t.Fatalf("Resync(%s): got false", topic)
+		}
+	}
+	var at time.Duration
+	f := func(d time.Duration, want int64) {
+		t.Helper()
+		at += d
+		r.answer("", d)
+		if got := r.s.Stats().Resyncs; got != want {
+			t.Fatalf("at +%v: got %d resyncs; want %d", at, got, want)
+		}
+	}
+	f(0, 4)                    // the full bucket
+	f(250*time.Millisecond, 5) // one token per 250 ms
+	f(750*time.Millisecond, 8) // +1 s: 4 + 4
+	f(2*time.Second, 12)       // the rest, never more than asked
+	f(10*time.Second, 12)      // nothing left to resync
+}
+
+// TestRetryBackoffFakeClock: a topic Bybit refuses for good is retried
+// alone, each retry no sooner than its full-jitter backoff allows
+// (rand[0, min(BackoffCap, BackoffBase·2^n))), never in a tight loop; the
+// streak is logged once.
+func TestRetryBackoffFakeClock(t *testing.T) {
+	const topic = "tickers.AUSDT"
+	r := newControlRig(t, "linear", topic) // BackoffBase 100 ms, cap 1 s
+	cfg := &r.s.cfg
+	for k := range 10 {
+		if len(r.c.order) != 1 {
+			t.Fatalf("try %d: got %d requests pending; want 1", k, len(r.c.order))
+		}
+		n := r.c.order[0]
+		r.answer(`{"success":false,"ret_msg":"error:handler not found,topic:`+topic+`","conn_id":"x","req_id":"s-`+strconv.FormatInt(n, 10)+`","op":"subscribe"}`, 0)
+		ts := &r.c.st[0]
+		wait := time.Duration(ts.retryAt - r.now)
+		if bound := min(cfg.BackoffCap, cfg.BackoffBase<<k); wait < 0 || wait >= bound {
+			t.Fatalf("failure %d: retry in %v; want in [0, %v)", k+1, wait, bound)
+		}
+		if wait > 0 {
+			r.answer("", wait-1)
+			if len(r.c.order) != 0 {
+				t.Fatalf("failure %d: retried 1ns before its backoff ended", k+1)
+			}
+		}
+		r.answer("", time.Duration(ts.retryAt-r.now))
+	}
+	if got := r.s.Stats().SubscribeFailures; got != 10 {
+		t.Fatalf("got %d subscribe failures; want 10", got)
+	}
+	if got := r.logs.count("WARN", "subscribe failed", topic); got != 1 {
+		t.Fatalf("got %d warnings for the streak; want 1\n%s", got, r.logs)
 	}
 }

@@ -18,8 +18,9 @@
 // # Allocation and latency
 //
 // A data message costs the socket read, the parse, the Sink calls, one
-// atomic add for messages_total and two atomic stores (the topic's last-seen
-// time and the connection's): no allocation, no lock, no channel operation.
+// atomic add for messages_total, two atomic stores (the topic's last-seen
+// time and the connection's) and two atomic loads (a pending silence, the
+// topic's silent flag): no allocation, no lock, no channel operation.
 // The topic of a message is found without allocating from the parse result
 // (kind, symbol id, depth or interval) through arrays built in New.
 // Acks and pongs (every few seconds) may allocate a little; bad frames
@@ -38,7 +39,8 @@
 //
 // # Reconnects and subscriptions
 //
-// Connection attempts pass through a process-wide [Limiter] (token bucket)
+// Connection attempts pass through a process-wide [Limiter] (token bucket,
+// sized by default from Bybit's 500 new connections per 5 minutes per IP)
 // and sleep a full-jitter exponential backoff between attempts; the backoff
 // exponent returns to zero once a connection has carried messages for
 // Config.HealthyAfter. After every (re)connect Sink.Reset is called before
@@ -58,7 +60,11 @@
 // PongTimeout, or no frame at all for Dial.IdleTimeout, ends the
 // connection. A topic silent past its threshold (Config.Silence) while
 // something else still arrives is resubscribed alone; so is a topic named
-// by [Session.Resync], which processors call for a stale book.
+// by [Session.Resync], which processors call for a stale book. A silent
+// topic is also handed to Sink.Silent by the reader, before the next frame
+// it handles, so the engine marks that stream stale in order with its
+// data. [Session.TopicState] tells any goroutine whether a topic is acked
+// on the live connection and whether it is silent (for /healthz).
 //
 // # Metrics
 //
@@ -81,6 +87,6 @@
 // # Concurrency
 //
 // All Session methods except Run may be called from any goroutine at any
-// time; Resync, TopicIndex, Connected and the metrics never block and do
-// not allocate.
+// time; Resync, TopicIndex, TopicState, Connected and the metrics never
+// block and do not allocate.
 package session

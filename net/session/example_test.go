@@ -28,6 +28,7 @@ func (s *ringSink) Next() *parse.Event {
 }
 func (s *ringSink) Commit()                   { s.cur = 0 }
 func (s *ringSink) Abort(parse.Result, error) { s.r.Rollback(s.cur); s.cur = 0 }
+func (s *ringSink) Silent(parse.Result)       {}
 func (s *ringSink) Flush()                    { s.r.Publish() }
 func (s *ringSink) Reset()                    { s.resets++ }
 func newSink() *ringSink                      { return &ringSink{r: ring.New[parse.Event](1024)} }
@@ -110,15 +111,34 @@ func ExampleSession_Resync() {
 }
 
 func ExampleNewLimiter() {
-	// One limiter for every session of the process: bursts of 5, then one
-	// new connection per second.
-	lim := session.NewLimiter(5, time.Second)
-	start := time.Now()
-	for range 5 {
-		lim.Wait(context.Background())
+	// One limiter for every session of the process: bursts of 2, then one
+	// new connection per hour.
+	lim := session.NewLimiter(2, time.Hour)
+	for range 2 {
+		fmt.Println(lim.Wait(context.Background())) // within the burst: at once
 	}
-	fmt.Println(time.Since(start) < time.Second)
-	// Output: true
+	// The third would wait an hour; Wait gives up when its context ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	fmt.Println(lim.Wait(ctx))
+	// Output:
+	// <nil>
+	// <nil>
+	// context canceled
+}
+
+func ExampleNewWindowLimiter() {
+	// Bybit allows 500 new connections per 5 minutes per IP: take 400,
+	// 200 of them at once, then one every 1.5 s.
+	lim := session.NewWindowLimiter(400, session.ConnectWindow)
+	n := 0
+	for n < 200 && lim.Wait(context.Background()) == nil {
+		n++
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	fmt.Println(n, lim.Wait(ctx))
+	// Output: 200 context canceled
 }
 
 func ExampleNewProbe() {

@@ -10,41 +10,39 @@ import (
 
 // TestStallPongTimeout: the simulator's stall fault (nothing sent, pings
 // unanswered, socket open) is caught by the pong timeout, which closes the
-// connection; the session reconnects and every topic comes back. Silence
-// checks must not fire meanwhile: the whole connection is quiet, not a
-// topic.
+// connection; the session reconnects and every topic comes back. (That a
+// quiet connection triggers no silence resubscribe is checked on a fake
+// clock: TestQuietConnectionIsNotSilence.)
 func TestStallPongTimeout(t *testing.T) {
 	srv := startSim(t, bybitsim.Config{Seed: 10})
 	topics := []string{"orderbook.50.BTCUSDT", "orderbook.1.ETHUSDT"}
 	cfg := fastConfig(t, srv, "linear", topics...)
 	cfg.PingInterval = 100 * time.Millisecond
-	cfg.PongTimeout = 600 * time.Millisecond
-	cfg.Silence = func(string) time.Duration { return 200 * time.Millisecond }
+	cfg.PongTimeout = time.Second
 	h := start(t, srv, cfg)
 	h.subscribedAll(10 * time.Second)
 
-	if n, err := srv.Stall("", 5*time.Second); err != nil || n != 1 {
+	if n, err := srv.Stall("", time.Minute); err != nil || n != 1 {
 		t.Fatalf("Stall: got %d, %v; want 1 connection", n, err)
 	}
-	waitFor(t, 10*time.Second, "reconnect after pong timeout", func() bool { return h.s.Stats().Connections >= 2 })
-	waitFor(t, 10*time.Second, "every topic back", func() bool {
+	waitFor(t, 20*time.Second, "reconnect after pong timeout", func() bool { return h.s.Stats().Connections >= 2 })
+	waitFor(t, 20*time.Second, "every topic back", func() bool {
 		return h.s.Stats().Subscribed == len(topics) && h.col.snaps(topics[0]) >= 2 && h.col.snaps(topics[1]) >= 2
 	})
-	if got := h.logs.count("connection lost", "no pong within PongTimeout"); got != 1 {
-		t.Errorf("got %d 'connection lost … no pong' lines; want 1\n%s", got, h.logs)
+	if got := h.logs.count("connection lost", "no pong within PongTimeout"); got < 1 {
+		t.Errorf("no 'connection lost … no pong' line\n%s", h.logs)
 	}
-	if got := h.s.Stats().Silences; got != 0 {
-		t.Errorf("got %d silence resubscribes during a stall; want 0", got)
-	}
-	if got := h.sink.resets.Load(); got != h.s.Stats().Connections {
-		t.Errorf("got %d Sink.Reset calls for %d connections; want one each", got, h.s.Stats().Connections)
-	}
+	// Reset runs before a connection is counted: wait for the pair to agree.
+	waitFor(t, 10*time.Second, "one Sink.Reset per connection", func() bool {
+		return h.sink.resets.Load() == h.s.Stats().Connections
+	})
 }
 
 // TestDropRepeatedly drops the connection about every second for several
 // seconds: every drop is followed by one reconnect attempt after a backoff
-// sleep, the limiter bounds them, Sink.Reset runs once per connection, and
-// every topic comes back each time.
+// sleep, Sink.Reset runs once per connection, and every topic comes back
+// each time. (The limiter's rate is checked on a fake clock: TestLimiter,
+// TestWindowLimiterBound.)
 func TestDropRepeatedly(t *testing.T) {
 	srv := startSim(t, bybitsim.Config{Seed: 11})
 	topics := []string{"orderbook.50.BTCUSDT", "orderbook.200.ETHUSDT", "tickers.XRPUSDT", "kline.1.BTCUSDT"}
@@ -54,7 +52,6 @@ func TestDropRepeatedly(t *testing.T) {
 	h.subscribedAll(10 * time.Second)
 
 	const drops = 4
-	begin := time.Now()
 	for i := 1; i <= drops; i++ {
 		time.Sleep(time.Second)
 		if _, err := srv.DropAfter("", time.Millisecond); err != nil {
@@ -65,14 +62,9 @@ func TestDropRepeatedly(t *testing.T) {
 			return st.Connections == int64(i+1) && st.Subscribed == len(topics)
 		})
 	}
-	elapsed := time.Since(begin)
 	st := h.s.Stats()
 	if st.Attempts != drops+1 {
 		t.Errorf("got %d attempts for %d drops; want %d (one per drop, no storm)", st.Attempts, drops, drops+1)
-	}
-	// 2 + 4 per second: whatever the backoff, no more than that.
-	if limit := 2 + int64(elapsed/(250*time.Millisecond)) + 1; st.Attempts > limit {
-		t.Errorf("got %d attempts in %v; the limiter allows %d", st.Attempts, elapsed, limit)
 	}
 	if got := h.sink.resets.Load(); got != drops+1 {
 		t.Errorf("got %d Sink.Reset calls; want %d, one per connection", got, drops+1)
@@ -83,12 +75,11 @@ func TestDropRepeatedly(t *testing.T) {
 	if got := h.metric("ringfeed_reconnect_attempts_total"); got != drops {
 		t.Errorf("reconnect_attempts_total: got %v; want %d", got, drops)
 	}
-	// Every book got a fresh snapshot from each connection.
-	for _, topic := range topics[:2] {
-		if got := h.col.snaps(topic); got < drops+1 {
-			t.Errorf("%s: got %d snapshots; want >= %d", topic, got, drops+1)
-		}
-	}
+	// Every book gets a fresh snapshot from each connection; the last one
+	// follows its ack.
+	waitFor(t, 20*time.Second, "a snapshot per connection for every book", func() bool {
+		return h.col.snaps(topics[0]) >= drops+1 && h.col.snaps(topics[1]) >= drops+1
+	})
 	// One warning per outage, not per attempt.
 	if got := h.logs.count("WARN", "connection lost"); got != drops {
 		t.Errorf("got %d 'connection lost' warnings; want %d", got, drops)
@@ -142,39 +133,35 @@ func TestDelayedHandshake(t *testing.T) {
 
 // TestTopicSilence: one stream goes silent while the connection stays up:
 // that topic alone is resubscribed and counted; the others are untouched.
+// (That a talking topic is not resubscribed is checked on a fake clock:
+// TestSilenceMarksTopic.)
 func TestTopicSilence(t *testing.T) {
 	srv := startSim(t, bybitsim.Config{Seed: 14})
 	topics := []string{"orderbook.50.BTCUSDT", "orderbook.50.ETHUSDT", "tickers.XRPUSDT"}
 	cfg := fastConfig(t, srv, "linear", topics...)
 	cfg.Silence = func(topic string) time.Duration {
-		if strings.HasPrefix(topic, "orderbook.") {
-			return time.Second
+		if topic == topics[0] {
+			return 2 * time.Second
 		}
 		return 0
 	}
 	cfg.ResyncInterval = 300 * time.Millisecond
 	h := start(t, srv, cfg)
 	h.subscribedAll(10 * time.Second)
-	// Quiet streams resubscribed before the fault would spoil the count.
-	time.Sleep(1200 * time.Millisecond)
-	if got := h.s.Stats().Silences; got != 0 {
-		t.Fatalf("got %d silence resubscribes with every stream flowing; want 0", got)
-	}
-	unsubs := srv.Stats().UnsubscribesOK
 
 	if err := srv.Silence("linear", topics[0], -1); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "silent topic resubscribed", func() bool { return h.s.Stats().Silences >= 1 })
-	waitFor(t, 5*time.Second, "fresh snapshot of the silent topic", func() bool { return h.col.snaps(topics[0]) >= 2 })
+	waitFor(t, 20*time.Second, "silent topic resubscribed", func() bool { return h.s.Stats().Silences >= 1 })
+	waitFor(t, 20*time.Second, "fresh snapshot of the silent topic", func() bool { return h.col.snaps(topics[0]) >= 2 })
 	if err := srv.Silence("linear", topics[0], 0); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "resubscribe acked", func() bool { return h.s.Stats().Subscribed == len(topics) })
+	// Every silence resubscribe unsubscribed once (nothing else does here).
+	waitFor(t, 20*time.Second, "resubscribes acked and counted", func() bool {
+		return h.s.Stats().Subscribed == len(topics) && srv.Stats().UnsubscribesOK == h.s.Stats().Silences
+	})
 	st := h.s.Stats()
-	if got := srv.Stats().UnsubscribesOK - unsubs; got != st.Silences {
-		t.Errorf("simulator saw %d unsubscribes for %d silence resubscribes; want equal", got, st.Silences)
-	}
 	if got := h.metric(`ringfeed_resubscribes_total{reason="silence"}`); got != float64(st.Silences) {
 		t.Errorf("resubscribes_total{silence}: got %v; want %d", got, st.Silences)
 	}
@@ -190,7 +177,7 @@ func TestTopicSilence(t *testing.T) {
 }
 
 // TestResync: Resync(topic) unsubscribes and subscribes that topic alone;
-// a fresh snapshot arrives; repeated calls are rate-limited.
+// a fresh snapshot arrives.
 func TestResync(t *testing.T) {
 	srv := startSim(t, bybitsim.Config{Seed: 15})
 	topics := []string{"orderbook.50.BTCUSDT", "orderbook.50.ETHUSDT"}
@@ -216,26 +203,13 @@ func TestResync(t *testing.T) {
 		t.Errorf("%s: got %d snapshots; want 1 (untouched)", topics[1], got)
 	}
 
-	// Hammer it: one resync per ResyncInterval at most.
-	begin := time.Now()
-	for time.Since(begin) < time.Second {
-		h.s.Resync(topics[0])
-		time.Sleep(time.Millisecond)
-	}
-	elapsed := time.Since(begin)
-	time.Sleep(100 * time.Millisecond)
-	got := h.s.Stats().Resyncs
-	// The bound that matters is the upper one; the lower one only shows
-	// that repeated calls are served at all.
-	if limit := 1 + int64(elapsed/cfg.ResyncInterval) + 1; got > limit || got < 2 {
-		t.Errorf("got %d resyncs in %v of calls; want 2..%d", got, elapsed, limit)
-	}
-	if m := h.metric(`ringfeed_resubscribes_total{reason="resync"}`); m != float64(got) {
-		t.Errorf("resubscribes_total{resync}: got %v; want %d", m, got)
-	}
+	// The rate of repeated calls is checked on a fake clock:
+	// TestResyncRateFakeClock.
 }
 
-// TestResyncGlobalCap: ResyncPerSecond bounds resyncs across topics.
+// TestResyncGlobalCap: resyncs of many topics at once, under the
+// ResyncPerSecond cap, are all done in the end. (The cap's rate is checked
+// on a fake clock: TestResyncGlobalCapFakeClock.)
 func TestResyncGlobalCap(t *testing.T) {
 	srv := startSim(t, bybitsim.Config{Seed: 16})
 	var topics []string
@@ -251,12 +225,18 @@ func TestResyncGlobalCap(t *testing.T) {
 	for _, topic := range topics {
 		h.s.Resync(topic)
 	}
-	time.Sleep(time.Second)
-	// A full bucket of 4 plus 4 per second.
-	if got := h.s.Stats().Resyncs; got < 4 || got > 9 {
-		t.Errorf("got %d resyncs of %d requested in 1s with ResyncPerSecond 4; want 4..9", got, len(topics))
-	}
-	waitFor(t, 10*time.Second, "all resyncs done", func() bool { return h.s.Stats().Resyncs == int64(len(topics)) })
+	// Each resync ends with a fresh snapshot, which follows the ack.
+	waitFor(t, 20*time.Second, "all resyncs done, each with a fresh snapshot", func() bool {
+		if h.s.Stats().Resyncs != int64(len(topics)) || h.s.Stats().Subscribed != len(topics) {
+			return false
+		}
+		for _, topic := range topics {
+			if h.col.snaps(topic) < 2 {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // TestRejectedSubscription: a topic rejected 3 times is retried alone on
@@ -294,18 +274,19 @@ func TestRejectedSubscription(t *testing.T) {
 		t.Errorf("got %d recovery lines; want 1", got)
 	}
 
-	// Rejected for good: retries keep to the backoff (capped at 200 ms,
-	// full jitter: ~10 a second), never a tight loop.
+	// Rejected for good: retried on and on, logged once for the streak.
+	// (That retries keep to the backoff is checked on a fake clock:
+	// TestRetryBackoffFakeClock.)
 	if err := srv.RejectTopic("linear", "tickers.ETHUSDT", 1_000_000); err != nil {
 		t.Fatal(err)
 	}
 	h2 := start(t, srv, fastConfig(t, srv, "linear", "tickers.ETHUSDT"))
-	time.Sleep(1500 * time.Millisecond)
-	if got := h2.s.Stats().SubscribeFailures; got < 3 || got > 40 {
-		t.Errorf("got %d failures of a permanently rejected topic in 1.5s; want 3..40", got)
-	}
+	waitFor(t, 20*time.Second, "five failures", func() bool { return h2.s.Stats().SubscribeFailures >= 5 })
 	if got := h2.logs.count("WARN", "subscribe failed"); got != 1 {
 		t.Errorf("got %d warnings; want 1 for the whole streak", got)
+	}
+	if st := h2.s.TopicState(0); st.Subscribed {
+		t.Errorf("refused topic: got %+v; want not subscribed", st)
 	}
 }
 
@@ -442,17 +423,17 @@ func TestIdleTimeout(t *testing.T) {
 	cfg := fastConfig(t, srv, "linear", "orderbook.50.BTCUSDT")
 	cfg.PingInterval = 300 * time.Millisecond
 	cfg.PongTimeout = 20 * time.Second
-	cfg.Dial.IdleTimeout = 800 * time.Millisecond
+	cfg.Dial.IdleTimeout = 2 * time.Second
 	h := start(t, srv, cfg)
 	h.subscribedAll(10 * time.Second)
-	if _, err := srv.Stall("", 5*time.Second); err != nil {
+	if _, err := srv.Stall("", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "reconnect after idle timeout", func() bool {
+	waitFor(t, 20*time.Second, "reconnect after idle timeout", func() bool {
 		st := h.s.Stats()
-		return st.Connections == 2 && st.Subscribed == 1
+		return st.Connections >= 2 && st.Subscribed == 1
 	})
-	if got := h.logs.count("connection lost", "idle timeout"); got != 1 {
-		t.Errorf("got %d 'connection lost … idle timeout' lines; want 1\n%s", got, h.logs)
+	if got := h.logs.count("connection lost", "idle timeout"); got < 1 {
+		t.Errorf("no 'connection lost … idle timeout' line\n%s", h.logs)
 	}
 }

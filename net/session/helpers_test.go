@@ -19,6 +19,9 @@ type ringSink struct {
 
 	commits, aborts, flushes, resets, full atomic.Int64
 	lastAbort                              atomic.Pointer[error]
+
+	mu      sync.Mutex
+	silents []parse.Result // Sink.Silent calls, in order
 }
 
 func newRingSink(capacity int) *ringSink {
@@ -44,6 +47,19 @@ func (s *ringSink) Abort(_ parse.Result, err error) {
 	s.cur = 0
 	s.aborts.Add(1)
 	s.lastAbort.Store(&err)
+}
+
+func (s *ringSink) Silent(res parse.Result) {
+	s.mu.Lock()
+	s.silents = append(s.silents, res)
+	s.mu.Unlock()
+}
+
+// silent returns the Sink.Silent calls so far.
+func (s *ringSink) silent() []parse.Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]parse.Result(nil), s.silents...)
 }
 
 func (s *ringSink) Flush() { s.r.Publish(); s.flushes.Add(1) }

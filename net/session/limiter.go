@@ -19,10 +19,38 @@ type Limiter struct {
 	tat   time.Time     // theoretical arrival time of the next token (GCRA)
 }
 
+// Bybit's limit on new connections (protocol notes §3.4): at most
+// MaxConnects per ConnectWindow per IP, counted per WebSocket domain.
+const (
+	MaxConnects   = 500
+	ConnectWindow = 5 * time.Minute
+	// DefaultConnects is DefaultLimiter's budget per ConnectWindow: 80% of
+	// Bybit's, leaving room for a restart of the process (whose new
+	// limiter starts full) or another client on the same IP.
+	DefaultConnects = 400
+)
+
 // DefaultLimiter is the limiter of sessions whose Config.Limiter is nil:
-// bursts of 5, then one connection per second (300 per 5 minutes, well
-// under Bybit's 500).
-var DefaultLimiter = NewLimiter(5, time.Second)
+// NewWindowLimiter(DefaultConnects, ConnectWindow), a burst of 200 (100
+// connections, 5,000 symbols, connect at once, at start or after a mass
+// disconnect), then one connection per 1.5 s.
+var DefaultLimiter = NewWindowLimiter(DefaultConnects, ConnectWindow)
+
+// NewWindowLimiter returns a limiter that allows at most n connections in
+// any window: a burst of n/2 at once, the other half spread evenly over the
+// window (one per window/(n - n/2)). A client that waits for every token
+// gets at most burst + window/every = n in any window. It panics if n < 2
+// or window <= 0.
+func NewWindowLimiter(n int, window time.Duration) *Limiter {
+	if n < 2 {
+		panic(fmt.Sprintf("session: NewWindowLimiter: n %d is below 2", n))
+	}
+	if window <= 0 {
+		panic(fmt.Sprintf("session: NewWindowLimiter: window %v is not positive", window))
+	}
+	burst := n / 2
+	return NewLimiter(burst, window/time.Duration(n-burst))
+}
 
 // NewLimiter returns a limiter allowing burst connections at once and one
 // more per every after that. It panics if burst < 1 or every <= 0.

@@ -3,8 +3,9 @@ package session
 import (
 	"errors"
 	"strconv"
-	"sync/atomic"
+	"time"
 
+	"github.com/ringfeed/ringfeed/internal/ratelog"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
 )
@@ -28,7 +29,7 @@ type reader struct {
 	unflushed int
 	lastRead  int64
 
-	parseLog, binLog, opLog rateLog
+	parseLog, binLog, opLog ratelog.Gate
 }
 
 // flushEvery bounds how many messages the reader commits before it
@@ -53,6 +54,9 @@ func (r *reader) flush() {
 // control side. It never blocks except inside Sink.Next (the engine's
 // bounded wait), and does not allocate for data messages.
 func (r *reader) handle(m wsconn.Message) {
+	if r.s.silentAny.Load() {
+		r.silences()
+	}
 	r.s.lastRecv.Store(m.RecvNs)
 	r.msgs++
 	if r.tap != nil {
@@ -87,6 +91,29 @@ func (r *reader) handle(m wsconn.Message) {
 	}
 	if i := r.tt.lookup(res.Kind, resultParam(&res), res.Sym); i >= 0 {
 		r.s.seen[i].Store(m.RecvNs)
+		if r.s.silent[i].Load() {
+			r.s.silent[i].Store(false)
+		}
+	}
+}
+
+// silences passes the topics the control goroutine found silent to
+// Sink.Silent, between messages, so the markers enter the ring ahead of
+// anything the resubscribe brings.
+func (r *reader) silences() {
+	s := r.s
+	// Clear first: a request set after this store also sets silentAny
+	// again after it, so none is missed.
+	s.silentAny.Store(false)
+	for i := range s.silentReq {
+		if !s.silentReq[i].Load() {
+			continue
+		}
+		s.silentReq[i].Store(false)
+		for _, sym := range r.tt.streams[i].syms {
+			r.sink.Silent(r.tt.result(i, sym))
+		}
+		r.unflushed++ // the sink may have queued a marker to publish
 	}
 }
 
@@ -112,7 +139,7 @@ func (r *reader) fail(m wsconn.Message, res *parse.Result, err error) {
 		return
 	}
 	r.m.parseErrors[reasonIndex(err)].Inc()
-	if ok, dropped := r.parseLog.allow(wsconn.Nanotime()); ok {
+	if ok, dropped := r.parseLog.Allow(wsconn.Nanotime(), logEvery); ok {
 		r.s.log.Warn("session: bad message skipped", "err", err, "sample", sample(m.Payload), "suppressed", dropped)
 	}
 }
@@ -120,7 +147,7 @@ func (r *reader) fail(m wsconn.Message, res *parse.Result, err error) {
 // binary counts and drops a binary message: Bybit's public streams send
 // none.
 func (r *reader) binary(m wsconn.Message) {
-	if ok, dropped := r.binLog.allow(wsconn.Nanotime()); ok {
+	if ok, dropped := r.binLog.Allow(wsconn.Nanotime(), logEvery); ok {
 		r.s.log.Warn("session: binary message dropped", "bytes", len(m.Payload), "sample", sample(m.Payload), "suppressed", dropped)
 	}
 }
@@ -137,7 +164,7 @@ func (r *reader) op(res *parse.Result, recvNs int64) {
 		r.s.pushAck(res)
 	default:
 		r.m.unknownOps.Inc()
-		if ok, dropped := r.opLog.allow(wsconn.Nanotime()); ok {
+		if ok, dropped := r.opLog.Allow(wsconn.Nanotime(), logEvery); ok {
 			r.s.log.Info("session: unknown op message ignored", "op", res.Op.String(), "ret_msg", string(res.RetMsg), "suppressed", dropped)
 		}
 	}
@@ -154,29 +181,8 @@ func sample(p []byte) string {
 	return strconv.Quote(string(p))
 }
 
-// rateLog lets one log line through per logEvery and counts the rest.
-type rateLog struct {
-	last       atomic.Int64 // Nanotime of the last line let through
-	suppressed atomic.Int64
-}
-
 // logEvery is the minimum interval between two log lines of one kind.
-const logEvery = int64(10e9)
-
-// allow reports whether a line may be logged now, and how many were
-// suppressed since the last one.
-func (l *rateLog) allow(now int64) (bool, int64) {
-	last := l.last.Load()
-	if last != 0 && now-last < logEvery {
-		l.suppressed.Add(1)
-		return false, 0
-	}
-	if !l.last.CompareAndSwap(last, now) {
-		l.suppressed.Add(1)
-		return false, 0
-	}
-	return true, l.suppressed.Swap(0)
-}
+const logEvery = 10 * time.Second
 
 // parseReqNum parses a req_id "<prefix><n>" sent by this package.
 func parseReqNum(b []byte, prefix string) (int64, bool) {

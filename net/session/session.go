@@ -51,6 +51,16 @@ type Session struct {
 	resyncFlag []atomic.Bool
 	resyncCh   chan struct{} // capacity 1
 
+	// Per-topic liveness, published for TopicState. up: acked on the
+	// current connection (written by the control goroutine). silent: the
+	// control goroutine found the topic silent; the reader clears it when
+	// the topic's data arrives. silentReq/silentAny: silences the reader
+	// has yet to pass to Sink.Silent.
+	up        []atomic.Bool
+	silent    []atomic.Bool
+	silentReq []atomic.Bool
+	silentAny atomic.Bool
+
 	reqSeq int64 // request numbers; used by one control goroutine at a time
 
 	running     atomic.Bool
@@ -93,6 +103,9 @@ func New(cfg Config) (*Session, error) {
 		log:        cfg.Logger,
 		seen:       make([]atomic.Int64, len(cfg.Topics)),
 		resyncFlag: make([]atomic.Bool, len(cfg.Topics)),
+		up:         make([]atomic.Bool, len(cfg.Topics)),
+		silent:     make([]atomic.Bool, len(cfg.Topics)),
+		silentReq:  make([]atomic.Bool, len(cfg.Topics)),
 		ackCh:      make(chan struct{}, 1),
 		resyncCh:   make(chan struct{}, 1),
 	}
@@ -174,6 +187,28 @@ func (s *Session) ResyncIndex(i int) bool {
 
 // Connected reports whether a connection is up.
 func (s *Session) Connected() bool { return s.connected.Load() }
+
+// TopicState is the liveness of one topic on the current connection.
+type TopicState struct {
+	// Subscribed: a connection is up and Bybit acked the topic on it.
+	// False before the ack, while a failed subscribe waits for its retry,
+	// during a resubscribe, and while no connection is up.
+	Subscribed bool
+	// Silent: no message of the topic for longer than its silence
+	// threshold while the connection carried others; set until its next
+	// message. The session resubscribes a silent topic, and the sink was
+	// told (Sink.Silent) to treat its stream as stale.
+	Silent bool
+}
+
+// TopicState reports topic i's state (the zero TopicState if i is out of
+// range). It never blocks and does not allocate; /healthz reads it.
+func (s *Session) TopicState(i int) TopicState {
+	if uint(i) >= uint(len(s.up)) {
+		return TopicState{}
+	}
+	return TopicState{Subscribed: s.up[i].Load(), Silent: s.silent[i].Load()}
+}
 
 // Stats is a snapshot of a session's counters.
 type Stats struct {
@@ -348,7 +383,12 @@ func (s *Session) serve(ctx context.Context, conn *wsconn.Conn) served {
 	s.subscribed.Store(0)
 	for i := range s.resyncFlag {
 		s.resyncFlag[i].Store(false) // everything is resubscribed anyway
+		// Sink.Reset supersedes pending silence markers; a topic that
+		// stays silent on the new connection is found again.
+		s.silent[i].Store(false)
+		s.silentReq[i].Store(false)
 	}
+	s.silentAny.Store(false)
 	s.ackMu.Lock()
 	s.acks = s.acks[:0]
 	s.ackMu.Unlock()
@@ -380,6 +420,9 @@ func (s *Session) serve(ctx context.Context, conn *wsconn.Conn) served {
 	_ = conn.Close(wsconn.CloseNormal, "")
 	s.connected.Store(false)
 	s.subscribed.Store(0)
+	for i := range s.up {
+		s.up[i].Store(false)
+	}
 	s.m.setConn(nil)
 	if c.reason != nil {
 		err = c.reason // the control goroutine closed it, e.g. pong timeout

@@ -44,7 +44,9 @@ type harness struct {
 }
 
 // fastConfig returns a session config with test-sized intervals for
-// category on srv. Tests adjust it before start.
+// category on srv. Tests adjust it before start. The timeouts that end a
+// connection (pong, idle) stay generous, so a busy machine does not cost a
+// test an unplanned reconnect; tests of those timeouts set their own.
 func fastConfig(t *testing.T, srv *bybitsim.Server, category string, topics ...string) Config {
 	t.Helper()
 	syms := parse.NewSymbols()
@@ -60,9 +62,9 @@ func fastConfig(t *testing.T, srv *bybitsim.Server, category string, topics ...s
 		URL:            srv.URL(category),
 		Topics:         topics,
 		Symbols:        syms,
-		Dial:           wsconn.Options{IdleTimeout: 5 * time.Second, HandshakeTimeout: 2 * time.Second, DialTimeout: 2 * time.Second},
+		Dial:           wsconn.Options{IdleTimeout: 20 * time.Second, HandshakeTimeout: 10 * time.Second, DialTimeout: 10 * time.Second},
 		PingInterval:   200 * time.Millisecond,
-		PongTimeout:    2 * time.Second,
+		PongTimeout:    10 * time.Second,
 		AckTimeout:     3 * time.Second,
 		BackoffBase:    20 * time.Millisecond,
 		BackoffCap:     200 * time.Millisecond,

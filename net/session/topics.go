@@ -23,8 +23,20 @@ type topicTable struct {
 	// byKind[kind] lists the streams of that kind (one per depth or
 	// interval); a stream maps symbol ids to topic indexes.
 	byKind [numKinds][]stream
+	// streams[i] names topic i's stream the way the parser does, for
+	// telling the sink which stream went silent; an option trade topic
+	// covers several symbols.
+	streams []topicStream
 	// argsChars is the topics' length as JSON array elements.
 	argsChars int
+}
+
+// topicStream is the stream of one topic: its kind, depth or interval, and
+// symbol ids.
+type topicStream struct {
+	kind  parse.Kind
+	param int
+	syms  []uint32
 }
 
 type stream struct {
@@ -62,18 +74,19 @@ func newTopicTable(category string, topics []string, syms *parse.Symbols, silenc
 		}
 		st := t.stream(ti.Kind, param, syms.Len())
 		sym := string(ti.Symbol)
+		ts := topicStream{kind: ti.Kind, param: param}
 		if id, ok := syms.Lookup(ti.Symbol); ok {
 			st.bySym[id] = int32(i)
+			ts.syms = []uint32{id}
 		} else if ti.Kind == parse.KindTrade && category == "option" {
 			// publicTrade.BTC carries every BTC option's trades.
-			n := 0
 			for id := range syms.Len() {
 				if strings.HasPrefix(syms.Name(uint32(id)), sym+"-") {
 					st.bySym[id] = int32(i)
-					n++
+					ts.syms = append(ts.syms, uint32(id))
 				}
 			}
-			if n == 0 {
+			if len(ts.syms) == 0 {
 				return nil, fmt.Errorf("session: Config.Topics: %q: no registered symbol has base coin %q", name, sym)
 			}
 		} else {
@@ -84,6 +97,7 @@ func newTopicTable(category string, topics []string, syms *parse.Symbols, silenc
 			d = 0
 		}
 		t.names = append(t.names, name)
+		t.streams = append(t.streams, ts)
 		t.index[name] = i
 		t.silence = append(t.silence, int64(d))
 		t.argsChars += len(name) + 3 // quotes and comma
@@ -139,6 +153,20 @@ func (t *topicTable) lookup(kind parse.Kind, param int, sym uint32) int {
 		}
 	}
 	return -1
+}
+
+// result describes topic i's stream for symbol sym as a data message's
+// parse.Result would: the shape Sink.Abort and Sink.Silent take.
+func (t *topicTable) result(i int, sym uint32) parse.Result {
+	ts := &t.streams[i]
+	r := parse.Result{Class: parse.ClassData, Kind: ts.kind, Sym: sym}
+	switch ts.kind {
+	case parse.KindBook:
+		r.Depth = uint16(ts.param)
+	case parse.KindKline:
+		r.Interval = parse.Interval(ts.param)
+	}
+	return r
 }
 
 // resultParam is the lookup param of a parsed data message.

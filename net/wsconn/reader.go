@@ -39,111 +39,141 @@ func (c *Conn) ReadMessage() (Message, error) {
 		return Message{}, c.fail(ErrClosed)
 	}
 	for {
-		if c.w-c.r < 2 {
-			if err := c.fill(2); err != nil {
-				return Message{}, c.fail(err)
-			}
+		h, err := c.header()
+		if err != nil {
+			return Message{}, c.fail(err)
 		}
-		b0, b1 := c.buf[c.r], c.buf[c.r+1]
-		fin := b0&0x80 != 0
-		op := b0 & 0x0f
-		n := int64(b1 & 0x7f)
-		switch {
-		case b1&0x80 != 0:
-			// Servers must not mask (RFC 6455 5.1); we do not unmask.
-			return Message{}, c.fail(ErrMaskedFrame)
-		case b0&0x70 != 0:
-			// No extension is ever negotiated: ws.Dialer asks for none
-			// and rejects a response that selects one.
-			return Message{}, c.fail(ErrReservedBits)
-		case op >= opClose && !fin:
-			return Message{}, c.fail(ErrFragmentedControl)
-		case op >= opClose && n > 125:
-			return Message{}, c.fail(ErrControlTooLong)
-		}
-		hlen := 2
-		if n >= 126 {
-			hlen = 4
-			if n == 127 {
-				hlen = 10
-			}
-			if c.w-c.r < hlen {
-				if err := c.fill(hlen); err != nil {
-					return Message{}, c.fail(err)
-				}
-			}
-			h := c.buf[c.r : c.r+hlen]
-			if hlen == 4 {
-				n = int64(binary.BigEndian.Uint16(h[2:]))
-			} else {
-				u := binary.BigEndian.Uint64(h[2:])
-				if u > math.MaxInt64 {
-					return Message{}, c.fail(ErrBadLength)
-				}
-				n = int64(u)
-			}
-		}
-
-		switch op {
+		switch h.op {
 		case opText, opBinary:
 			if c.fragmented {
 				return Message{}, c.fail(ErrExpectedContinuation)
 			}
-			if n > c.maxMsg {
+			if h.n > c.maxMsg {
 				return Message{}, c.fail(ErrMessageTooBig)
 			}
-			if fin && n <= int64(len(c.buf)-hlen) {
-				// Fast path: the whole frame fits in the buffer; return it
-				// in place.
-				end := hlen + int(n)
-				if c.w-c.r < end {
-					if err := c.fill(end); err != nil {
-						return Message{}, c.fail(err)
-					}
-				}
-				// Cap the slice so an append by the caller cannot
-				// overwrite the next frame.
-				p := c.buf[c.r+hlen : c.r+end : c.r+end]
-				c.r += end
-				c.stats.frames[op].Add(1)
-				c.stats.bytes[op].Add(n)
-				c.stats.messages[op&3].Add(1)
-				return Message{Op: Opcode(op), Payload: p, RecvNs: c.recvNs}, nil
+			if h.fin && h.n <= int64(len(c.buf)-h.hlen) {
+				return c.inPlace(h)
 			}
 			c.frag = c.frag[:0]
-			c.fragOp = Opcode(op)
+			c.fragOp = Opcode(h.op)
 		case opContinuation:
 			if !c.fragmented {
 				return Message{}, c.fail(ErrUnexpectedContinuation)
 			}
-			if n > c.maxMsg-int64(len(c.frag)) {
+			if h.n > c.maxMsg-int64(len(c.frag)) {
 				return Message{}, c.fail(ErrMessageTooBig)
 			}
 		case opClose, opPing, opPong:
-			if err := c.control(op, hlen, int(n)); err != nil {
+			if err := c.control(h.op, h.hlen, int(h.n)); err != nil {
 				return Message{}, c.fail(err)
 			}
 			continue
 		default:
 			return Message{}, c.fail(ErrReservedOpcode)
 		}
+		if done, err := c.assemble(h); err != nil {
+			return Message{}, c.fail(err)
+		} else if done {
+			return Message{Op: c.fragOp, Payload: c.frag, RecvNs: c.recvNs}, nil
+		}
+	}
+}
 
-		// Slow path: a fragment, or a frame bigger than the buffer. Copy
-		// the payload into frag as it arrives.
-		c.r += hlen
-		if err := c.appendPayload(n); err != nil {
+// frameHeader is a decoded frame header; the header's hlen bytes start at
+// buf[r].
+type frameHeader struct {
+	fin  bool
+	op   byte
+	hlen int
+	n    int64 // payload length
+}
+
+// header reads and checks the next frame header (RFC 6455 5.2), leaving r
+// at its first byte. It rejects what no server may send us: masked frames,
+// reserved bits (no extension is negotiated), fragmented or long control
+// frames, lengths past MaxInt64.
+func (c *Conn) header() (frameHeader, error) {
+	if c.w-c.r < 2 {
+		if err := c.fill(2); err != nil {
+			return frameHeader{}, err
+		}
+	}
+	b0, b1 := c.buf[c.r], c.buf[c.r+1]
+	h := frameHeader{fin: b0&0x80 != 0, op: b0 & 0x0f, hlen: 2, n: int64(b1 & 0x7f)}
+	switch {
+	case b1&0x80 != 0:
+		// Servers must not mask (RFC 6455 5.1); we do not unmask.
+		return h, ErrMaskedFrame
+	case b0&0x70 != 0:
+		// No extension is ever negotiated: ws.Dialer asks for none and
+		// rejects a response that selects one.
+		return h, ErrReservedBits
+	case h.op >= opClose && !h.fin:
+		return h, ErrFragmentedControl
+	case h.op >= opClose && h.n > 125:
+		return h, ErrControlTooLong
+	}
+	if h.n < 126 {
+		return h, nil
+	}
+	h.hlen = 4
+	if h.n == 127 {
+		h.hlen = 10
+	}
+	if c.w-c.r < h.hlen {
+		if err := c.fill(h.hlen); err != nil {
+			return h, err
+		}
+	}
+	ext := c.buf[c.r : c.r+h.hlen]
+	if h.hlen == 4 {
+		h.n = int64(binary.BigEndian.Uint16(ext[2:]))
+		return h, nil
+	}
+	u := binary.BigEndian.Uint64(ext[2:])
+	if u > math.MaxInt64 {
+		return h, ErrBadLength
+	}
+	h.n = int64(u)
+	return h, nil
+}
+
+// inPlace returns a message of one frame that fits the buffer (the fast
+// path, nearly every message): its payload is a slice of buf.
+func (c *Conn) inPlace(h frameHeader) (Message, error) {
+	end := h.hlen + int(h.n)
+	if c.w-c.r < end {
+		if err := c.fill(end); err != nil {
 			return Message{}, c.fail(err)
 		}
-		c.stats.frames[op].Add(1)
-		c.stats.bytes[op].Add(n)
-		if !fin {
-			c.fragmented = true
-			continue
-		}
-		c.fragmented = false
-		c.stats.messages[c.fragOp&3].Add(1)
-		return Message{Op: c.fragOp, Payload: c.frag, RecvNs: c.recvNs}, nil
 	}
+	// Cap the slice so an append by the caller cannot overwrite the next
+	// frame.
+	p := c.buf[c.r+h.hlen : c.r+end : c.r+end]
+	c.r += end
+	c.stats.frames[h.op].Add(1)
+	c.stats.bytes[h.op].Add(h.n)
+	c.stats.messages[h.op&3].Add(1)
+	return Message{Op: Opcode(h.op), Payload: p, RecvNs: c.recvNs}, nil
+}
+
+// assemble is the slow path, for a fragment or a frame bigger than the
+// buffer: it copies the payload into frag as it arrives and reports
+// whether the message is complete.
+func (c *Conn) assemble(h frameHeader) (bool, error) {
+	c.r += h.hlen
+	if err := c.appendPayload(h.n); err != nil {
+		return false, err
+	}
+	c.stats.frames[h.op].Add(1)
+	c.stats.bytes[h.op].Add(h.n)
+	if !h.fin {
+		c.fragmented = true
+		return false, nil
+	}
+	c.fragmented = false
+	c.stats.messages[c.fragOp&3].Add(1)
+	return true, nil
 }
 
 // control handles a ping, pong or close frame of n <= 125 payload bytes
