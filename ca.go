@@ -2,8 +2,9 @@ package ringfeed
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"os"
+
+	"github.com/ringfeed/ringfeed/net/rest"
 )
 
 // loadCAFile reads the PEM certificates of path, once at start, so that a
@@ -17,21 +18,9 @@ func loadCAFile(path string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, cfgErr("CAFile", "%v", err)
 	}
-	var certs []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, cfgErr("CAFile", "%s: %v", path, err)
-		}
-		certs = append(certs, c)
+	certs, err := rest.ParseCertificates(b)
+	if err != nil {
+		return nil, cfgErr("CAFile", "%s: %v", path, err)
 	}
 	if len(certs) == 0 {
 		return nil, cfgErr("CAFile", "%s holds no PEM certificate", path)

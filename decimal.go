@@ -1,6 +1,7 @@
 package ringfeed
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"math/bits"
@@ -122,13 +123,7 @@ func (d Decimal) Cmp(o Decimal) int {
 		}
 		b = s
 	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a, b)
 }
 
 // Less reports whether d < o (Cmp(o) < 0).

@@ -13,6 +13,10 @@ import (
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 )
 
+// Each example is complete on its own, since godoc shows an example's body
+// alone: the simulator and engine setup repeats from one to the next on
+// purpose rather than through a shared helper.
+
 // Run the engine against the embedded simulator, read a book through the
 // state API, and stop.
 func ExampleNew() {

@@ -29,38 +29,33 @@ type hookSet struct {
 // OnBook registers fn to run after every applied book message. Hooks run
 // in registration order; register before Run (it panics after).
 func (e *Engine) OnBook(fn func(BookRef)) {
-	e.mustNotRun("OnBook")
-	for _, c := range e.cats {
-		c.OnBook(fn)
-	}
-	e.hooks.book = append(e.hooks.book, fn)
+	addHook(e, "OnBook", (*Engine).OnBook, &e.hooks.book, fn)
 }
 
 // OnKline registers fn to run after every kline message.
 func (e *Engine) OnKline(fn func(KlineRef)) {
-	e.mustNotRun("OnKline")
-	for _, c := range e.cats {
-		c.OnKline(fn)
-	}
-	e.hooks.kline = append(e.hooks.kline, fn)
+	addHook(e, "OnKline", (*Engine).OnKline, &e.hooks.kline, fn)
 }
 
 // OnTicker registers fn to run after every ticker message.
 func (e *Engine) OnTicker(fn func(TickerRef)) {
-	e.mustNotRun("OnTicker")
-	for _, c := range e.cats {
-		c.OnTicker(fn)
-	}
-	e.hooks.ticker = append(e.hooks.ticker, fn)
+	addHook(e, "OnTicker", (*Engine).OnTicker, &e.hooks.ticker, fn)
 }
 
 // OnTrade registers fn to run for every new (not repeated) trade.
 func (e *Engine) OnTrade(fn func(TradeRef)) {
-	e.mustNotRun("OnTrade")
+	addHook(e, "OnTrade", (*Engine).OnTrade, &e.hooks.trade, fn)
+}
+
+// addHook is the one body of the On* methods: it registers fn with every
+// category engine of e (through on, the same On* method) and appends it
+// to e's own list.
+func addHook[R any](e *Engine, what string, on func(*Engine, func(R)), list *[]func(R), fn func(R)) {
+	e.mustNotRun(what)
 	for _, c := range e.cats {
-		c.OnTrade(fn)
+		on(c, fn)
 	}
-	e.hooks.trade = append(e.hooks.trade, fn)
+	*list = append(*list, fn)
 }
 
 // mustNotRun panics once Run has started: the processors read the hook
@@ -71,26 +66,14 @@ func (e *Engine) mustNotRun(what string) {
 	}
 }
 
-func (h *hookSet) runBook(r BookRef) {
-	for _, fn := range h.book {
-		fn(r)
-	}
-}
+func (h *hookSet) runBook(r BookRef)     { runHooks(h.book, r) }
+func (h *hookSet) runKline(r KlineRef)   { runHooks(h.kline, r) }
+func (h *hookSet) runTicker(r TickerRef) { runHooks(h.ticker, r) }
+func (h *hookSet) runTrade(r TradeRef)   { runHooks(h.trade, r) }
 
-func (h *hookSet) runKline(r KlineRef) {
-	for _, fn := range h.kline {
-		fn(r)
-	}
-}
-
-func (h *hookSet) runTicker(r TickerRef) {
-	for _, fn := range h.ticker {
-		fn(r)
-	}
-}
-
-func (h *hookSet) runTrade(r TradeRef) {
-	for _, fn := range h.trade {
+// runHooks calls every hook of a kind in registration order.
+func runHooks[R any](fns []func(R), r R) {
+	for _, fn := range fns {
 		fn(r)
 	}
 }

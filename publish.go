@@ -132,6 +132,16 @@ func (o *pubOut) reserve() *publish.Msg {
 	return m
 }
 
+// single begins a one-slot message (trade, kline, ticker) numbered by *n:
+// it abandons any book message in progress, counts the update in *n even
+// when the ring is full (the consumer then sees the gap) and reserves the
+// slot, nil when the ring is full. The caller fills it and publishes.
+func (o *pubOut) single(n *uint64) *publish.Msg {
+	o.abort()
+	*n++
+	return o.reserve()
+}
+
 // pubBook hands over one applied part of a book message: every part of a
 // delta is copied as it is applied and the whole delta made visible when
 // its last part ends cleanly (End's err is nil); a snapshot is copied from
@@ -274,9 +284,7 @@ func (p *processor) pubTrade(st *symState, ev *parse.Event) {
 	if o == nil {
 		return
 	}
-	o.abort()
-	st.pubTradeN++
-	m := o.reserve()
+	m := o.single(&st.pubTradeN)
 	if m == nil {
 		return
 	}
@@ -292,9 +300,7 @@ func (p *processor) pubKline(st *symState, ks *klineState, ev *parse.Event) {
 	if o == nil {
 		return
 	}
-	o.abort()
-	ks.pubN++
-	m := o.reserve()
+	m := o.single(&ks.pubN)
 	if m == nil {
 		return
 	}
@@ -311,10 +317,8 @@ func (p *processor) pubTicker(st *symState, recvNs int64) {
 	if o == nil {
 		return
 	}
-	o.abort()
 	t := st.ticker
-	t.pubN++
-	m := o.reserve()
+	m := o.single(&t.pubN)
 	if m == nil {
 		return
 	}

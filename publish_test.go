@@ -168,13 +168,12 @@ func testRate(t *testing.T) bybitsim.Rate {
 
 var publishTopics = []string{"orderbook.50", "kline.1", "tickers", "publicTrade"}
 
-// Replicas built from the NATS fan-out equal the engine's books after a
-// run with exchange-side faults: u gaps, crossed deltas, stream restarts
-// and dropped connections, each of which makes books stale and resyncs
-// them.
-func TestPublishReplicasMatchAfterFaults(t *testing.T) {
-	ns := startNATS(t, t.TempDir(), 0)
-	h := startHarness(t, bybitsim.Config{Seed: 11, TimeScale: 60, Rate: testRate(t)}, Config{
+// startPublishing starts an engine on a simulator of the given seed that
+// publishes publishTopics to ns, and a depth-50 replica of every symbol's
+// book built from the NATS fan-out by the returned client.
+func startPublishing(t *testing.T, ns *server.Server, seed uint64) (*harness, *client.Client, map[string]*client.Book) {
+	t.Helper()
+	h := startHarness(t, bybitsim.Config{Seed: seed, TimeScale: 60, Rate: testRate(t)}, Config{
 		Topics:  publishTopics,
 		Publish: PublishConfig{URL: ns.ClientURL(), SnapshotEvery: time.Hour},
 	})
@@ -182,7 +181,16 @@ func TestPublishReplicasMatchAfterFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reps := replicas(t, c, h.e.cfg.Symbols, 50)
+	return h, c, replicas(t, c, h.e.cfg.Symbols, 50)
+}
+
+// Replicas built from the NATS fan-out equal the engine's books after a
+// run with exchange-side faults: u gaps, crossed deltas, stream restarts
+// and dropped connections, each of which makes books stale and resyncs
+// them.
+func TestPublishReplicasMatchAfterFaults(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), 0)
+	h, c, reps := startPublishing(t, ns, 11)
 	waitFor(t, 20*time.Second, "1000 messages", func() bool { return h.e.Stats().Messages > 1000 })
 	syms := h.e.cfg.Symbols
 	for i, s := range syms {
@@ -242,15 +250,7 @@ func TestPublishSurvivesNATSOutage(t *testing.T) {
 	dir := t.TempDir()
 	ns := startNATS(t, dir, 0)
 	port := ns.Addr().(*net.TCPAddr).Port
-	h := startHarness(t, bybitsim.Config{Seed: 12, TimeScale: 60, Rate: testRate(t)}, Config{
-		Topics:  publishTopics,
-		Publish: PublishConfig{URL: ns.ClientURL(), SnapshotEvery: time.Hour},
-	})
-	c, err := client.New(natsConnect(t, ns.ClientURL()), "linear")
-	if err != nil {
-		t.Fatal(err)
-	}
-	reps := replicas(t, c, h.e.cfg.Symbols, 50)
+	h, c, reps := startPublishing(t, ns, 12)
 	pub := h.e.Publisher()
 	waitFor(t, 20*time.Second, "published messages", func() bool { return pub.Stats().Published > 1000 })
 

@@ -27,6 +27,20 @@ func stallOnce(d time.Duration) (func(), *atomic.Bool) {
 	}, &started
 }
 
+// startStalled starts a harness with a 64-slot ring whose first trade
+// hook sleeps d (stallOnce), so the reader drops messages, and waits until
+// the stall has begun.
+func startStalled(t *testing.T, d time.Duration, simCfg bybitsim.Config, cfg Config) *harness {
+	t.Helper()
+	stall, started := stallOnce(d)
+	cfg.RingSize, cfg.RingFullWait = 64, time.Millisecond
+	h := startHarness(t, simCfg, cfg, func(e *Engine) {
+		e.OnTrade(func(TradeRef) { stall() })
+	})
+	waitFor(t, 15*time.Second, "the stall to start", started.Load)
+	return h
+}
+
 // tapeIDs returns the ids of a symbol's tape, newest first.
 func (h *harness) tapeIDs(sym string) []string {
 	h.t.Helper()
@@ -72,39 +86,21 @@ func (h *harness) tapeMatches(cat, sym string, n int) (bool, string) {
 	return true, ""
 }
 
-// Trades lost in ring-full drops come back from GET
-// /v5/market/recent-trade: after a stalled hook overflowed the ring, each
-// tape holds exactly the trades the simulator sent, newest first, none
-// twice, and the closed candles the drops hit are right again (issue 14
-// item 5).
-func TestTradesRefilledAfterRingDrops(t *testing.T) {
-	rate, _ := bybitsim.ParseRate("600")
-	stall, started := stallOnce(1500 * time.Millisecond)
-	h := startHarness(t, bybitsim.Config{Seed: 5, Rate: rate, TimeScale: 60}, Config{
-		Symbols:      []string{"BTCUSDT", "ETHUSDT", "XRPUSDT"},
-		Topics:       []string{"publicTrade", "kline.1"},
-		RingSize:     64,
-		RingFullWait: time.Millisecond,
-		TradeTape:    1000,
-	}, func(e *Engine) {
-		e.OnTrade(func(TradeRef) { stall() })
-	})
-	waitFor(t, 15*time.Second, "the stall to start", started.Load)
-	waitFor(t, 20*time.Second, "trade messages dropped", func() bool { return h.e.m.tradesLost.Get() > 0 })
-	// Let the stream carry on for a while: refills and the stream's
-	// own trades interleave.
-	m0 := h.e.Stats().Messages
-	waitFor(t, 20*time.Second, "300 more messages", func() bool { return h.e.Stats().Messages > m0+300 })
+// pauseUntilTapesMatch pauses the simulator and waits until the newest
+// 1000 trades of every symbol's tape are the ones it sent (tapeMatches),
+// logging the last difference when they never are.
+func (h *harness) pauseUntilTapesMatch(cat string) {
+	h.t.Helper()
 	h.sim.Pause()
 	var why string
 	defer func() {
-		if t.Failed() {
-			t.Logf("last difference: %s", why)
+		if h.t.Failed() {
+			h.t.Logf("last difference: %s", why)
 		}
 	}()
-	waitFor(t, 20*time.Second, "tapes equal to the trades sent", func() bool {
+	waitFor(h.t, 20*time.Second, "tapes equal to the trades sent", func() bool {
 		for _, s := range h.e.cfg.Symbols {
-			ok, w := h.tapeMatches("linear", s, 1000)
+			ok, w := h.tapeMatches(cat, s, 1000)
 			if !ok {
 				why = w
 				return false
@@ -112,6 +108,26 @@ func TestTradesRefilledAfterRingDrops(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// Trades lost in ring-full drops come back from GET
+// /v5/market/recent-trade: after a stalled hook overflowed the ring, each
+// tape holds exactly the trades the simulator sent, newest first, none
+// twice, and the closed candles the drops hit are right again (issue 14
+// item 5).
+func TestTradesRefilledAfterRingDrops(t *testing.T) {
+	rate, _ := bybitsim.ParseRate("600")
+	h := startStalled(t, 1500*time.Millisecond, bybitsim.Config{Seed: 5, Rate: rate, TimeScale: 60}, Config{
+		Symbols:   []string{"BTCUSDT", "ETHUSDT", "XRPUSDT"},
+		Topics:    []string{"publicTrade", "kline.1"},
+		TradeTape: 1000,
+	})
+	waitFor(t, 20*time.Second, "trade messages dropped", func() bool { return h.e.m.tradesLost.Get() > 0 })
+	// Let the stream carry on for a while: refills and the stream's
+	// own trades interleave.
+	m0 := h.e.Stats().Messages
+	waitFor(t, 20*time.Second, "300 more messages", func() bool { return h.e.Stats().Messages > m0+300 })
+	h.pauseUntilTapesMatch("linear")
 	if got := h.e.refill.m.tradesRefilled.Get(); got == 0 {
 		t.Errorf("trades refilled: got 0; want > 0")
 	}
@@ -154,17 +170,11 @@ func TestTradesRefilledAfterRingDrops(t *testing.T) {
 // trades) is counted and the tape still gets the newest trades.
 func TestTradeGapBeyondRESTCounted(t *testing.T) {
 	rate, _ := bybitsim.ParseRate("1500")
-	stall, started := stallOnce(2 * time.Second)
-	h := startHarness(t, bybitsim.Config{Seed: 6, Rate: rate}, Config{
-		Category:     Spot,
-		Symbols:      []string{"BTCUSDT"},
-		Topics:       []string{"publicTrade"},
-		RingSize:     64,
-		RingFullWait: time.Millisecond,
-	}, func(e *Engine) {
-		e.OnTrade(func(TradeRef) { stall() })
+	h := startStalled(t, 2*time.Second, bybitsim.Config{Seed: 6, Rate: rate}, Config{
+		Category: Spot,
+		Symbols:  []string{"BTCUSDT"},
+		Topics:   []string{"publicTrade"},
 	})
-	waitFor(t, 15*time.Second, "the stall to start", started.Load)
 	waitFor(t, 30*time.Second, "an unrecovered gap counted", func() bool { return h.e.refill.m.tradeGaps.Get() > 0 })
 	if got := h.e.refill.m.tradeGapSeconds.Get(); got == 0 {
 		t.Errorf("unrecovered gap span: got 0 s; want > 0")
@@ -229,36 +239,14 @@ func TestMarkerOverflowResyncsTickers(t *testing.T) {
 // marker names one option, but every option of the coin is refilled.
 func TestOptionTradesRefilledAfterRingDrops(t *testing.T) {
 	rate, _ := bybitsim.ParseRate("400")
-	stall, started := stallOnce(1500 * time.Millisecond)
-	h := startHarness(t, bybitsim.Config{Seed: 8, Rate: rate}, Config{
-		Category:     Option,
-		Topics:       []string{"publicTrade"},
-		RingSize:     64,
-		RingFullWait: time.Millisecond,
-	}, func(e *Engine) {
-		e.OnTrade(func(TradeRef) { stall() })
+	h := startStalled(t, 1500*time.Millisecond, bybitsim.Config{Seed: 8, Rate: rate}, Config{
+		Category: Option,
+		Topics:   []string{"publicTrade"},
 	})
-	waitFor(t, 15*time.Second, "the stall to start", started.Load)
 	waitFor(t, 20*time.Second, "trade messages dropped", func() bool { return h.e.m.tradesLost.Get() > 0 })
 	m0 := h.e.Stats().Messages
 	waitFor(t, 20*time.Second, "100 more messages", func() bool { return h.e.Stats().Messages > m0+100 })
-	h.sim.Pause()
-	var why string
-	defer func() {
-		if t.Failed() {
-			t.Logf("last difference: %s", why)
-		}
-	}()
-	waitFor(t, 20*time.Second, "tapes equal to the trades sent", func() bool {
-		for _, s := range h.e.cfg.Symbols {
-			ok, w := h.tapeMatches("option", s, 1000)
-			if !ok {
-				why = w
-				return false
-			}
-		}
-		return true
-	})
+	h.pauseUntilTapesMatch("option")
 	if got := h.e.refill.m.tradeGaps.Get(); got != 0 {
 		t.Errorf("unrecovered trade gaps: got %d; want 0", got)
 	}
@@ -316,22 +304,6 @@ func TestTradesRefilledAfterReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 20*time.Second, "a reconnect", func() bool { return h.e.Stats().Reconnects > 0 })
-	h.sim.Pause()
-	var why string
-	defer func() {
-		if t.Failed() {
-			t.Logf("last difference: %s", why)
-		}
-	}()
-	waitFor(t, 20*time.Second, "tapes equal to the trades made", func() bool {
-		for _, s := range h.e.cfg.Symbols {
-			ok, w := h.tapeMatches("linear", s, 1000)
-			if !ok {
-				why = w
-				return false
-			}
-		}
-		return true
-	})
+	h.pauseUntilTapesMatch("linear")
 	t.Logf("refilled %d trades in %d refills", h.e.refill.m.tradesRefilled.Get(), h.e.refill.m.tradeRefills.Get())
 }

@@ -13,6 +13,10 @@ import (
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 )
 
+// Each example is complete on its own, since godoc shows an example's body
+// alone: the simulator and engine setup repeats from one to the next on
+// purpose rather than through a shared helper.
+
 // Generate records a deterministic feed: here 1,000 data frames of
 // orderbook.50 for 8 symbols, plus the subscribe ack a recording holds.
 func ExampleGenerate() {

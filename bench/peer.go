@@ -91,6 +91,11 @@ type peerMessage struct {
 	RetMsg  string          `json:"ret_msg"`
 }
 
+// peerBookData and the peer*Data types below are Bybit's data objects,
+// declared here rather than taken from ringfeed's packages (or from the
+// encoding/json baselines of parse's benchmarks) on purpose: the peer is
+// the conventional stack the suite measures against and shares none of
+// ringfeed's code.
 type peerBookData struct {
 	Symbol string      `json:"s"`
 	Bids   [][2]string `json:"b"`

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -29,7 +30,7 @@ func TestPeerBook(t *testing.T) {
 		if b.U != wantU || b.Stale != wantStale {
 			t.Errorf("%s: got u=%d stale=%v; want u=%d stale=%v", name, b.U, b.Stale, wantU, wantStale)
 		}
-		if !sameTop(b.TopBids, wantBids) || !sameTop(b.TopAsks, wantAsks) {
+		if !slices.Equal(b.TopBids, wantBids) || !slices.Equal(b.TopAsks, wantAsks) {
 			t.Errorf("%s: got bids %v asks %v; want bids %v asks %v", name, b.TopBids, b.TopAsks, wantBids, wantAsks)
 		}
 	}
@@ -46,18 +47,6 @@ func TestPeerBook(t *testing.T) {
 		[]PeerLevel{{99, 1}}, []PeerLevel{{101, 1}}, 20, false)
 	f("u=1 is a snapshot", [][]byte{snap, bookFrame("2", "delta", `[["1","1"]]`, `[["2","2"]]`, 1)},
 		[]PeerLevel{{1, 1}}, []PeerLevel{{2, 2}}, 1, false)
-}
-
-func sameTop(got, want []PeerLevel) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for i := range got {
-		if got[i] != want[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestPeerOtherStreams(t *testing.T) {

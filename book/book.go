@@ -254,7 +254,8 @@ func (b *Book) BeginSnapshot(h Header) {
 // BeginSnapshot. Otherwise the delta is checked against the book's state
 // and the gap policy; if it cannot be applied, its levels are ignored and
 // End reports why (the Reason when the book just went stale, ErrStale when
-// it already was).
+// it already was). model_test.go's model.beginDelta restates these steps
+// on purpose, as the independent reference the property tests check.
 func (b *Book) BeginDelta(h Header) {
 	if h.U == 1 {
 		b.BeginSnapshot(h)

@@ -28,14 +28,7 @@ func TestDeltaAlloc(t *testing.T) {
 	for _, n := range []int{50, 1000} {
 		for _, kind := range []wlKind{wlReplace, wlInsDel, wlMixed} {
 			w := newWorkload(n, 10, 128, kind, 7)
-			b := New(Config{Depth: n})
-			u := int64(1)
-			if err := b.ApplySnapshot(Header{U: u}, w.bids, w.asks); err != nil {
-				t.Fatal(err)
-			}
-			if err := applyCycle(b, w, &u); err != nil {
-				t.Fatal(err)
-			}
+			b, u := cycledBook(t, w, n)
 			i := 0
 			wantNoAllocs(t, fmt.Sprintf("ApplyDelta %d levels %v", n, kind), func() {
 				m := w.msgs[i%len(w.msgs)]
@@ -52,14 +45,7 @@ func TestDeltaAlloc(t *testing.T) {
 // TestSplitDeltaAlloc: the same through Begin/Set/End, level by level.
 func TestSplitDeltaAlloc(t *testing.T) {
 	w := newWorkload(50, 10, 128, wlMixed, 3)
-	b := New(Config{Depth: 50})
-	u := int64(1)
-	if err := b.ApplySnapshot(Header{U: u}, w.bids, w.asks); err != nil {
-		t.Fatal(err)
-	}
-	if err := applyCycle(b, w, &u); err != nil {
-		t.Fatal(err)
-	}
+	b, u := cycledBook(t, w, 50)
 	i := 0
 	wantNoAllocs(t, "BeginDelta/Set/End", func() {
 		m := w.msgs[i%len(w.msgs)]

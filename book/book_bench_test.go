@@ -1,6 +1,7 @@
 package book
 
 import (
+	"cmp"
 	"fmt"
 	"runtime"
 	"slices"
@@ -88,9 +89,9 @@ func newSliceImpl(depth, capacity int) *sliceImpl {
 
 func (x *sliceImpl) find(s Side, p int64) (int, bool) {
 	if s == Bid {
-		return slices.BinarySearchFunc(x.sides[s], p, func(l Level, p int64) int { return cmpInt(p, l.Price) })
+		return slices.BinarySearchFunc(x.sides[s], p, func(l Level, p int64) int { return cmp.Compare(p, l.Price) })
 	}
-	return slices.BinarySearchFunc(x.sides[s], p, func(l Level, p int64) int { return cmpInt(l.Price, p) })
+	return slices.BinarySearchFunc(x.sides[s], p, func(l Level, p int64) int { return cmp.Compare(l.Price, p) })
 }
 
 func (x *sliceImpl) set(s Side, lv Level) {

@@ -58,6 +58,9 @@ func (m *model) beginSnapshot(h Header) {
 	m.stale, m.reason, m.endErr, m.bad = false, ReasonNone, nil, false
 }
 
+// beginDelta follows Book.BeginDelta step for step on purpose: the model
+// restates the rules independently of the Book so the property and fuzz
+// tests can catch the Book departing from them; do not share the code.
 func (m *model) beginDelta(h Header) {
 	if h.U == 1 {
 		m.beginSnapshot(h)
@@ -135,29 +138,7 @@ func (m *model) set(side Side, lv Level) {
 }
 
 // sorted returns side s best first.
-func (m *model) sorted(s Side) []Level {
-	out := make([]Level, 0, len(m.sides[s]))
-	for p, sz := range m.sides[s] {
-		out = append(out, Level{p, sz})
-	}
-	slices.SortFunc(out, func(a, b Level) int {
-		if s == Bid {
-			return cmpInt(b.Price, a.Price)
-		}
-		return cmpInt(a.Price, b.Price)
-	})
-	return out
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+func (m *model) sorted(s Side) []Level { return sortedSide(m.sides[s], s) }
 
 func (m *model) end() error {
 	switch m.state {

@@ -14,14 +14,7 @@ func TestWorkloadCycle(t *testing.T) {
 		for _, kind := range []wlKind{wlReplace, wlInsDel, wlMixed} {
 			t.Run(fmt.Sprintf("%d/%v", n, kind), func(t *testing.T) {
 				w := newWorkload(n, 10, 64, kind, 1)
-				b := New(Config{Depth: n})
-				u := int64(1)
-				if err := b.ApplySnapshot(Header{U: u}, w.bids, w.asks); err != nil {
-					t.Fatal(err)
-				}
-				if err := applyCycle(b, w, &u); err != nil {
-					t.Fatal(err)
-				}
+				b, _ := cycledBook(t, w, n)
 				if got := levels(b, Bid); !slices.Equal(got, w.bids) {
 					t.Fatalf("bids after a cycle differ from the snapshot")
 				}

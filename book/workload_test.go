@@ -1,8 +1,10 @@
 package book
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
+	"testing"
 )
 
 // Workloads shared by the allocation gates and the benchmarks: a book of n
@@ -106,6 +108,8 @@ func wlPrice(s Side, i int) int64 {
 	return wlMid + 1 + int64(i)
 }
 
+// sortedSide returns the levels of a price → size map best first for side
+// s; the model and the workload checks share it.
 func sortedSide(m map[int64]int64, s Side) []Level {
 	out := make([]Level, 0, len(m))
 	for p, sz := range m {
@@ -113,9 +117,9 @@ func sortedSide(m map[int64]int64, s Side) []Level {
 	}
 	slices.SortFunc(out, func(a, b Level) int {
 		if s == Bid {
-			return cmpInt(b.Price, a.Price)
+			return cmp.Compare(b.Price, a.Price)
 		}
-		return cmpInt(a.Price, b.Price)
+		return cmp.Compare(a.Price, b.Price)
 	})
 	return out
 }
@@ -134,6 +138,22 @@ func snapshotPair(n int) [2][2][]Level {
 		}
 	}
 	return out
+}
+
+// cycledBook returns a book of depth n holding w's snapshot with one
+// whole message cycle applied (which returns it to the snapshot), and the
+// update id of the last message.
+func cycledBook(t testing.TB, w *workload, n int) (*Book, int64) {
+	t.Helper()
+	b := New(Config{Depth: n})
+	u := int64(1)
+	if err := b.ApplySnapshot(Header{U: u}, w.bids, w.asks); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyCycle(b, w, &u); err != nil {
+		t.Fatal(err)
+	}
+	return b, u
 }
 
 // applyCycle applies the workload's whole message cycle to b, u counting on

@@ -62,6 +62,9 @@ func parseDecimal(b []byte, scale int, signed bool) (int64, error) {
 	// at most 19 digits in total cannot overflow a uint64. Longer inputs
 	// are redone by parseLong. (Two accumulators for the integer and
 	// fraction digits, and range loops, measured slower.)
+	// scan.go's decAt repeats these digit loops on purpose, fused with
+	// the search for the closing quote so that the single-pass parser
+	// reads each digit once; FuzzFastMatchesTree holds the two equal.
 	var v uint64
 	start := i
 	for ; i < len(b); i++ {

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -92,23 +93,11 @@ func TestParseBook(t *testing.T) {
 				e.TS != c.want.TS || e.CTS != c.want.CTS || e.U != c.want.U || e.Seq != c.want.Seq || e.RecvNs != 7 {
 				t.Fatalf("got header %+v; want %+v", e, c.want)
 			}
-			if !equalLevels(bids, c.bids) || !equalLevels(asks, c.asks) {
+			if !slices.Equal(bids, c.bids) || !slices.Equal(asks, c.asks) {
 				t.Fatalf("got bids %v asks %v; want %v %v", bids, asks, c.bids, c.asks)
 			}
 		})
 	}
-}
-
-func equalLevels(a, b []Level) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestParseBookSplit checks how a book larger than LevelsPerEvent is
@@ -132,7 +121,7 @@ func TestParseBookSplit(t *testing.T) {
 			t.Fatalf("%v: got %d events; want %d", n, r.Events, wantEvents)
 		}
 		gb, ga := levelsOf(t, evs)
-		if !equalLevels(gb, bids) || !equalLevels(ga, asks) {
+		if !slices.Equal(gb, bids) || !slices.Equal(ga, asks) {
 			t.Fatalf("%v: levels differ after the split", n)
 		}
 	}

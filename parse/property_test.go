@@ -2,6 +2,7 @@ package parse
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -46,7 +47,7 @@ func propertyBookRoundTrip(t *testing.T, seed uint64, iterations int) {
 		}
 		evs := sink.events()
 		gotB, gotA := levelsOf(t, evs)
-		if !equalLevels(gotB, bids) || !equalLevels(gotA, asks) {
+		if !slices.Equal(gotB, bids) || !slices.Equal(gotA, asks) {
 			t.Fatalf("iteration %d: levels differ (scales %d/%d, trim %v)", it, ps, ss, g.trim)
 		}
 		e := &evs[0]

@@ -15,6 +15,9 @@ import (
 )
 
 // The admin API's answers, as much of them as the soak compares.
+// bookView keeps its levels as [price, size] strings rather than decoding
+// into ringfeed.BookView on purpose: the soak checks the engine's decimal
+// text to the letter against the simulator's.
 type (
 	bookView struct {
 		Symbol string      `json:"symbol"`

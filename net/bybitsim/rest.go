@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,40 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, bool) {
 	}
 	n, err := strconv.Atoi(v)
 	return n, err == nil && n >= lo && n <= hi
+}
+
+// queryCategory reads the category parameter; on a bad one it answers
+// the request with Bybit's params error and returns false.
+func (s *Server) queryCategory(w http.ResponseWriter, q url.Values) (category, bool) {
+	cat, ok := parseCategory(q.Get("category"))
+	if !ok {
+		s.restError(w, "params error: category invalid")
+	}
+	return cat, ok
+}
+
+// queryLimit reads the limit parameter within [1, hi] (def when absent);
+// on a bad value it answers the request with Bybit's params error and
+// returns false. The orderbook, kline and recent-trade handlers share it.
+func (s *Server) queryLimit(w http.ResponseWriter, r *http.Request, def, hi int) (int, bool) {
+	limit, ok := queryInt(r, "limit", def, 1, hi)
+	if !ok {
+		s.restError(w, "params error: limit invalid")
+	}
+	return limit, ok
+}
+
+// lockMarket locks s.mu and returns the market sym of cat, which the
+// caller reads and then unlocks s.mu. When there is no such market it
+// leaves s.mu unlocked, answers with Bybit's params error and returns nil.
+func (s *Server) lockMarket(w http.ResponseWriter, cat category, sym string) *market {
+	s.mu.Lock()
+	m := s.markets[cat][sym]
+	if m == nil {
+		s.mu.Unlock()
+		s.restError(w, "params error: symbol invalid")
+	}
+	return m
 }
 
 type priceFilter struct {
@@ -169,14 +204,12 @@ func (s *Server) instrumentInfo(m *market) any {
 // Bybit, returns everything at once.
 func (s *Server) restInstruments(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	cat, ok := parseCategory(q.Get("category"))
+	cat, ok := s.queryCategory(w, q)
 	if !ok {
-		s.restError(w, "params error: category invalid")
 		return
 	}
-	limit, ok := queryInt(r, "limit", 500, 1, 1000)
+	limit, ok := s.queryLimit(w, r, 500, 1000)
 	if !ok {
-		s.restError(w, "params error: limit invalid")
 		return
 	}
 	off := 0
@@ -229,9 +262,8 @@ func (s *Server) restInstruments(w http.ResponseWriter, r *http.Request) {
 // snapshot lines up with that stream's deltas.
 func (s *Server) restOrderbook(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	cat, ok := parseCategory(q.Get("category"))
+	cat, ok := s.queryCategory(w, q)
 	if !ok {
-		s.restError(w, "params error: category invalid")
 		return
 	}
 	def, hi, depth := 25, 1000, 1000
@@ -241,17 +273,13 @@ func (s *Server) restOrderbook(w http.ResponseWriter, r *http.Request) {
 	case catOption:
 		def, hi, depth = 1, 25, 100
 	}
-	limit, ok := queryInt(r, "limit", def, 1, hi)
+	limit, ok := s.queryLimit(w, r, def, hi)
 	if !ok {
-		s.restError(w, "params error: limit invalid")
 		return
 	}
 	sym := q.Get("symbol")
-	s.mu.Lock()
-	m := s.markets[cat][sym]
+	m := s.lockMarket(w, cat, sym)
 	if m == nil {
-		s.mu.Unlock()
-		s.restError(w, "params error: symbol invalid")
 		return
 	}
 	st, _ := s.lookup(cat, "orderbook."+strconv.Itoa(depth)+"."+sym)
@@ -260,6 +288,9 @@ func (s *Server) restOrderbook(w http.ResponseWriter, r *http.Request) {
 	}
 	bs := bookState(m, st.sentB[:min(limit, len(st.sentB))], st.sentA[:min(limit, len(st.sentA))], st.u, st.seq, st.ts, st.cts)
 	s.mu.Unlock()
+	// Bybit's answer shape, declared here rather than taken from
+	// net/rest.Orderbook on purpose: the simulator stands for Bybit, so
+	// it must not share the types of the client it tests.
 	s.writeREST(w, struct {
 		S   string      `json:"s"`
 		B   [][2]string `json:"b"`
@@ -277,8 +308,11 @@ func (s *Server) restOrderbook(w http.ResponseWriter, r *http.Request) {
 // seeded walk ending at its price then); the newest row is the open candle.
 func (s *Server) restKline(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	cat, ok := parseCategory(q.Get("category"))
-	if !ok || cat == catOption {
+	cat, ok := s.queryCategory(w, q)
+	if !ok {
+		return
+	}
+	if cat == catOption { // Bybit has no option klines
 		s.restError(w, "params error: category invalid")
 		return
 	}
@@ -287,9 +321,8 @@ func (s *Server) restKline(w http.ResponseWriter, r *http.Request) {
 		s.restError(w, "params error: interval invalid")
 		return
 	}
-	limit, ok := queryInt(r, "limit", 200, 1, 1000)
+	limit, ok := s.queryLimit(w, r, 200, 1000)
 	if !ok {
-		s.restError(w, "params error: limit invalid")
 		return
 	}
 	var start, end int64 = 0, 1<<63 - 1
@@ -307,11 +340,8 @@ func (s *Server) restKline(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sym := q.Get("symbol")
-	s.mu.Lock()
-	m := s.markets[cat][sym]
+	m := s.lockMarket(w, cat, sym)
 	if m == nil {
-		s.mu.Unlock()
-		s.restError(w, "params error: symbol invalid")
 		return
 	}
 	now := s.simNow()
@@ -364,26 +394,21 @@ type restTrade struct {
 // a market nobody has subscribed to yet).
 func (s *Server) restRecentTrade(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	cat, ok := parseCategory(q.Get("category"))
+	cat, ok := s.queryCategory(w, q)
 	if !ok {
-		s.restError(w, "params error: category invalid")
 		return
 	}
 	def, hi := 500, 1000
 	if cat == catSpot {
 		def, hi = 60, 60
 	}
-	limit, ok := queryInt(r, "limit", def, 1, hi)
+	limit, ok := s.queryLimit(w, r, def, hi)
 	if !ok {
-		s.restError(w, "params error: limit invalid")
 		return
 	}
 	sym := q.Get("symbol")
-	s.mu.Lock()
-	m := s.markets[cat][sym]
+	m := s.lockMarket(w, cat, sym)
 	if m == nil {
-		s.mu.Unlock()
-		s.restError(w, "params error: symbol invalid")
 		return
 	}
 	n := min(uint64(limit), m.tradeHead, tradeLogSize)

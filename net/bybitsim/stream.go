@@ -223,24 +223,22 @@ func (st *stream) appendBookSnapshot(dst []byte) []byte {
 // {topic,type,data,cs,ts}; option {topic,ts,type,id,data}.
 func (st *stream) appendTicker(dst []byte, typ string, vals [][]byte, idx []int) []byte {
 	tk := &st.tk
-	switch st.cat {
-	case catSpot:
-		dst = append(dst, `{"topic":"`...)
-		dst = append(dst, st.topic...)
+	// spot and option lead with {topic,ts,type; linear/inverse with
+	// {topic,type.
+	dst = append(dst, `{"topic":"`...)
+	dst = append(dst, st.topic...)
+	if st.cat == catSpot || st.cat == catOption {
 		dst = append(dst, `","ts":`...)
 		dst = strconv.AppendInt(dst, tk.ts, 10)
 		dst = append(dst, `,"type":"`...)
 		dst = append(dst, typ...)
+	}
+	switch st.cat {
+	case catSpot:
 		dst = append(dst, `","cs":`...)
 		dst = strconv.AppendInt(dst, tk.cs, 10)
 		dst = append(dst, `,"data":{`...)
 	case catOption:
-		dst = append(dst, `{"topic":"`...)
-		dst = append(dst, st.topic...)
-		dst = append(dst, `","ts":`...)
-		dst = strconv.AppendInt(dst, tk.ts, 10)
-		dst = append(dst, `,"type":"`...)
-		dst = append(dst, typ...)
 		dst = append(dst, `","id":"`...)
 		st.idSeq++
 		dst = append(dst, st.topic...)
@@ -250,8 +248,6 @@ func (st *stream) appendTicker(dst []byte, typ string, vals [][]byte, idx []int)
 		dst = strconv.AppendInt(dst, tk.ts, 10)
 		dst = append(dst, `","data":{`...)
 	default:
-		dst = append(dst, `{"topic":"`...)
-		dst = append(dst, st.topic...)
 		dst = append(dst, `","type":"`...)
 		dst = append(dst, typ...)
 		dst = append(dst, `","data":{`...)

@@ -104,7 +104,10 @@ func (c *Client) Depths(ctx context.Context, symbol string) ([]int, error) {
 }
 
 // BookView is a replica book in exactly the shape of the engine's
-// GET /v1/book/{symbol}: prices and sizes as decimal strings.
+// GET /v1/book/{symbol}: prices and sizes as decimal strings. It repeats
+// ringfeed.BookView's members on purpose: a consumer of the published
+// stream must not have to import the engine, and its levels stay the
+// wire's strings (publish.BookMsg carries the same members as a message).
 type BookView struct {
 	Category string      `json:"category"`
 	Symbol   string      `json:"symbol"`
@@ -203,11 +206,7 @@ func (r *Book) Updated() <-chan struct{} { return r.notify }
 
 // Synced reports whether the replica follows the stream (it may still
 // mirror a stale engine book; see View's Stale).
-func (r *Book) Synced() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.synced
-}
+func (r *Book) Synced() bool { return locked(&r.mu, &r.synced) }
 
 // Live reports whether the replica is synced and the engine's book live.
 func (r *Book) Live() bool {
@@ -217,26 +216,21 @@ func (r *Book) Live() bool {
 }
 
 // N returns the number of the last update applied.
-func (r *Book) N() uint64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n
-}
+func (r *Book) N() uint64 { return locked(&r.mu, &r.n) }
 
 // LastRecv returns when the engine received the frame of the last message
 // applied (Unix ns; 0 for a refresh no frame caused): time.Now minus it is
 // the frame → replica latency on one machine.
-func (r *Book) LastRecv() int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.lastRecv
-}
+func (r *Book) LastRecv() int64 { return locked(&r.mu, &r.lastRecv) }
 
 // Stats returns the replica's counters.
-func (r *Book) Stats() BookStats {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.stats
+func (r *Book) Stats() BookStats { return locked(&r.mu, &r.stats) }
+
+// locked reads *p under mu: the one body behind Book's field getters.
+func locked[T any](mu *sync.Mutex, p *T) T {
+	mu.Lock()
+	defer mu.Unlock()
+	return *p
 }
 
 // View returns a copy of the replica, at most levels per side (0: all).
@@ -350,12 +344,8 @@ func (r *Book) resetLocked(m *publish.BookMsg) bool {
 		if m.PriceScale > 0 || m.SizeScale > 0 {
 			r.ps, r.ss = m.PriceScale, m.SizeScale
 		}
-		bids, err1 := r.levels(m.Bids)
-		asks, err2 := r.levels(m.Asks)
-		if err1 != nil || err2 != nil {
-			r.stats.Bad++
-			r.synced = false
-			r.requestLocked()
+		bids, asks, ok := r.sidesLocked(m)
+		if !ok {
 			return false
 		}
 		if err := r.b.ApplySnapshot(h, bids, asks); err != nil {
@@ -399,12 +389,8 @@ func (r *Book) applyLocked(m *publish.BookMsg) {
 	if r.stale {
 		return // nothing to apply to until a snapshot
 	}
-	bids, err1 := r.levels(m.Bids)
-	asks, err2 := r.levels(m.Asks)
-	if err1 != nil || err2 != nil {
-		r.stats.Bad++
-		r.synced = false
-		r.requestLocked()
+	bids, asks, ok := r.sidesLocked(m)
+	if !ok {
 		return
 	}
 	h := book.Header{U: m.U, Seq: m.Seq, TS: m.TS, CTS: m.CTS}
@@ -416,6 +402,21 @@ func (r *Book) applyLocked(m *publish.BookMsg) {
 	}
 	r.stats.Updates++
 	r.lastRecv = m.Recv
+}
+
+// sidesLocked converts m's bids and asks at the replica's scales. When a
+// level does not parse it counts the message bad, unsyncs the replica,
+// asks for a snapshot and returns false.
+func (r *Book) sidesLocked(m *publish.BookMsg) (bids, asks []book.Level, ok bool) {
+	bids, err1 := r.levels(m.Bids)
+	asks, err2 := r.levels(m.Asks)
+	if err1 != nil || err2 != nil {
+		r.stats.Bad++
+		r.synced = false
+		r.requestLocked()
+		return nil, nil, false
+	}
+	return bids, asks, true
 }
 
 func (r *Book) levels(in [][2]string) ([]book.Level, error) {

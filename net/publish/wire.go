@@ -150,26 +150,13 @@ type encoder struct {
 	buf []byte
 }
 
-func appendStr(b []byte, s string) []byte {
+// appendStr appends s as a JSON string. One generic body serves the
+// symbol and reason strings and the trade id bytes (t.ID()), so the
+// escaping rule is written once; each instantiation is allocation-free.
+func appendStr[S string | []byte](b []byte, s S) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, `\u00`...)
-			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
-}
-
-func appendBytesStr(b []byte, s []byte) []byte {
-	b = append(b, '"')
-	for _, c := range s {
 		switch {
 		case c == '"' || c == '\\':
 			b = append(b, '\\', c)
@@ -272,7 +259,7 @@ func (e *encoder) trade(symbol string, m *Msg, recv int64, ps, ss int) []byte {
 	b = appendDec(b, "price", t.Price, ps)
 	b = appendDec(b, "size", t.Size, ss)
 	b = append(b, `,"id":`...)
-	b = appendBytesStr(b, t.ID())
+	b = appendStr(b, t.ID())
 	if t.Tick != parse.TickNone {
 		b = append(b, `,"tick":"`...)
 		b = append(b, t.Tick.String()...)

@@ -205,26 +205,39 @@ func readCAs(name string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rest: RootCAFile: %w", err)
 	}
+	out, err := ParseCertificates(b)
+	if err != nil {
+		return nil, fmt.Errorf("rest: RootCAFile %s: %w", name, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("rest: RootCAFile %s: no PEM certificate", name)
+	}
+	return out, nil
+}
+
+// ParseCertificates returns every CERTIFICATE block of the PEM bytes b,
+// skipping blocks of other types (keys, parameters). It returns the
+// x509 error of the first block that does not parse, and no error and no
+// certificates when b holds none: the caller decides whether that is an
+// error and how to name the file. The engine's CAFile loader uses it too,
+// so that one PEM reader serves the REST and WebSocket trust roots.
+func ParseCertificates(b []byte) ([]*x509.Certificate, error) {
 	var out []*x509.Certificate
 	for {
 		var blk *pem.Block
 		blk, b = pem.Decode(b)
 		if blk == nil {
-			break
+			return out, nil
 		}
 		if blk.Type != "CERTIFICATE" {
 			continue
 		}
 		c, err := x509.ParseCertificate(blk.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("rest: RootCAFile %s: %w", name, err)
+			return nil, err
 		}
 		out = append(out, c)
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("rest: RootCAFile %s: no PEM certificate", name)
-	}
-	return out, nil
 }
 
 // URL returns the REST base the client calls.

@@ -208,6 +208,9 @@ func (c *Client) RecentTrades(ctx context.Context, category, symbol string, limi
 
 // Orderbook is a GET /v5/market/orderbook answer: levels best first as
 // [price, size] decimal strings; U matches the orderbook.1000 stream's u.
+// net/bybitsim's restOrderbook and bench's peerBookData spell the same
+// shape on purpose: the simulator and the baseline peer must not share
+// this client's types.
 type Orderbook struct {
 	Symbol string      `json:"s"`
 	Bids   [][2]string `json:"b"`
