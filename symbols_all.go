@@ -2,12 +2,10 @@ package ringfeed
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"slices"
+
+	"github.com/ringfeed/ringfeed/net/rest"
 )
 
 // SymbolFilter selects instruments for `--symbols all`.
@@ -19,74 +17,43 @@ type SymbolFilter struct {
 	Status string
 }
 
-type listedInstrument struct {
-	Symbol    string `json:"symbol"`
-	Status    string `json:"status"`
-	QuoteCoin string `json:"quoteCoin"`
-}
-
 // ListSymbols reads every page of /v5/market/instruments-info for category
-// from rest ("", "testnet" or a URL, as Config.RESTURL takes it) and returns
+// from restBase ("", "testnet" or a URL, as Config.RESTURL takes it) and returns
 // the symbols f selects, sorted. It is how `--symbols all` builds its list
-// at start and on every refresh.
-func ListSymbols(ctx context.Context, rest string, category Category, f SymbolFilter) ([]string, error) {
-	base, err := restURL(rest)
+// at start and on every refresh. The call goes through net/rest, so it has
+// the same timeouts, retries and process-wide request budget as the
+// engine's own REST calls; caFile adds certificate authorities as
+// Config.CAFile does.
+func ListSymbols(ctx context.Context, restBase, caFile string, category Category, f SymbolFilter) ([]string, error) {
+	base, err := restURL(restBase)
 	if err != nil {
-		return nil, cfgErr("rest-url", "%v", err)
+		return nil, cfgErr("RESTURL", "%v", err)
+	}
+	roots, err := loadCAFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	c, err := rest.New(rest.Config{URL: base, RootCAs: roots})
+	if err != nil {
+		return nil, cfgErr("RESTURL", "%v", err)
+	}
+	list, err := c.Instruments(ctx, string(category), "")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errREST, err)
 	}
 	status := f.Status
 	if status == "" {
 		status = "Trading"
 	}
 	var out []string
-	cursor := ""
-	for page := 0; page < 50; page++ {
-		q := url.Values{}
-		q.Set("category", string(category))
-		q.Set("limit", "1000")
-		if cursor != "" {
-			q.Set("cursor", cursor)
+	for _, in := range list {
+		if in.Status != status || !validSymbol(in.Symbol) {
+			continue
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v5/market/instruments-info?"+q.Encode(), nil)
-		if err != nil {
-			return nil, err
+		if len(f.Quote) > 0 && !slices.Contains(f.Quote, in.QuoteCoin) {
+			continue
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errREST, err)
-		}
-		var ir struct {
-			RetCode int    `json:"retCode"`
-			RetMsg  string `json:"retMsg"`
-			Result  struct {
-				List           []listedInstrument `json:"list"`
-				NextPageCursor string             `json:"nextPageCursor"`
-			} `json:"result"`
-		}
-		if resp.StatusCode != http.StatusOK {
-			resp.Body.Close()
-			return nil, fmt.Errorf("%w: instruments-info: HTTP %d", errREST, resp.StatusCode)
-		}
-		err = json.NewDecoder(io.LimitReader(resp.Body, 32<<20)).Decode(&ir)
-		resp.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%w: instruments-info: %v", errREST, err)
-		}
-		if ir.RetCode != 0 {
-			return nil, fmt.Errorf("%w: instruments-info: retCode %d: %s", errREST, ir.RetCode, ir.RetMsg)
-		}
-		for _, in := range ir.Result.List {
-			if in.Status != status || !validSymbol(in.Symbol) {
-				continue
-			}
-			if len(f.Quote) > 0 && !slices.Contains(f.Quote, in.QuoteCoin) {
-				continue
-			}
-			out = append(out, in.Symbol)
-		}
-		if cursor = ir.Result.NextPageCursor; cursor == "" {
-			break
-		}
+		out = append(out, in.Symbol)
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil

@@ -34,7 +34,7 @@ func (o *options) filter() ringfeed.SymbolFilter {
 func listAll(ctx context.Context, o *options) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	list, err := ringfeed.ListSymbols(ctx, o.cfg.RESTURL, o.cfg.Category, o.filter())
+	list, err := ringfeed.ListSymbols(ctx, o.cfg.RESTURL, o.cfg.CAFile, o.cfg.Category, o.filter())
 	if err != nil {
 		return nil, err
 	}
