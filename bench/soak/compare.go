@@ -12,6 +12,7 @@ import (
 
 	"github.com/ringfeed/ringfeed"
 	"github.com/ringfeed/ringfeed/net/bybitsim"
+	"github.com/ringfeed/ringfeed/net/rest"
 )
 
 // The admin API's answers, as much of them as the soak compares.
@@ -76,7 +77,7 @@ func (r *runner) converge(ctx context.Context) *comparison {
 	kicks := 0
 	for {
 		why = r.notConverged()
-		if why == "" || time.Now().After(deadline) || !r.rf.running() || sleepCtx(ctx, 100*time.Millisecond) != nil {
+		if why == "" || time.Now().After(deadline) || !r.rf.running() || rest.Sleep(ctx, 100*time.Millisecond) != nil {
 			break
 		}
 		if strings.HasPrefix(why, "kline ") && kicks < 3 && time.Since(t0) > time.Second {
@@ -86,7 +87,7 @@ func (r *runner) converge(ctx context.Context) *comparison {
 			kicks++
 			r.logf("converge: %s; resuming the simulator for %v", why, klineKick)
 			r.sim.Resume()
-			_ = sleepCtx(ctx, klineKick)
+			_ = rest.Sleep(ctx, klineKick)
 			r.sim.Pause()
 		}
 	}

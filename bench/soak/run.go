@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed/net/bybitsim"
+	"github.com/ringfeed/ringfeed/net/rest"
 )
 
 // Phase bounds.
@@ -265,18 +266,6 @@ func (r *runner) args() []string {
 	return a
 }
 
-// sleepCtx sleeps d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // phases runs start-up, warm-up, the fault phase and the cool-down.
 func (r *runner) phases(ctx context.Context) error {
 	cfg := r.cfg
@@ -343,7 +332,7 @@ func (r *runner) step(ctx context.Context) error {
 		return err
 	}
 	r.tryCheckpoint(false)
-	return sleepCtx(ctx, r.cfg.Poll)
+	return rest.Sleep(ctx, r.cfg.Poll)
 }
 
 // pollUntil steps until cond holds, at most d.
@@ -359,7 +348,7 @@ func (r *runner) pollUntil(ctx context.Context, d time.Duration, what string, co
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s: not within %v", what, d)
 		}
-		if err := sleepCtx(ctx, r.cfg.Poll); err != nil {
+		if err := rest.Sleep(ctx, r.cfg.Poll); err != nil {
 			return err
 		}
 	}

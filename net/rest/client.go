@@ -289,7 +289,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, out any) (i
 		if try > 0 {
 			c.retries.Add(1)
 			inc(c.mRetry)
-			if serr := sleep(ctx, c.Delay(try)); serr != nil {
+			if serr := Sleep(ctx, c.Delay(try)); serr != nil {
 				err = errors.Join(err, serr)
 				break
 			}
@@ -365,7 +365,11 @@ func sample(b []byte) string {
 	return string(b)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx ends and then returns its cause. Every
+// backoff in the module (REST retries, the session's reconnects and
+// connect limiter, the soak's polls) waits through it, so a cancelled
+// context ends each of them the same way.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/ringfeed/ringfeed/net/rest"
 )
 
 // Limiter is a token bucket for new connections, shared by every session of
@@ -84,22 +86,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	if d == 0 {
 		return ctx.Err()
 	}
-	return sleep(ctx, d)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
+	return rest.Sleep(ctx, d)
 }
 
 // backoff returns the full-jitter delay before attempt n (0-based):

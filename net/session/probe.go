@@ -263,7 +263,7 @@ func (p *Probe) run(ctx context.Context, f *flight) {
 	var err error
 	for i := range p.cfg.Tries {
 		if i > 0 {
-			if err2 := sleep(ctx, p.client.Delay(i)); err2 != nil {
+			if err2 := rest.Sleep(ctx, p.client.Delay(i)); err2 != nil {
 				err = errors.Join(err, err2)
 				break
 			}

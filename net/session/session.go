@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ringfeed/ringfeed/net/rest"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
 )
@@ -309,7 +310,7 @@ func (s *Session) Run(ctx context.Context) error {
 			s.logFailure(&outage, "session: connection lost; reconnecting", "err", res.err, "up", res.up.Round(time.Millisecond), "messages", res.messages)
 			if res.data {
 				// The connection worked: not a failed attempt.
-				if err := sleep(ctx, backoff(s.cfg.BackoffBase, s.cfg.BackoffCap, attempt)); err != nil {
+				if err := rest.Sleep(ctx, backoff(s.cfg.BackoffBase, s.cfg.BackoffCap, attempt)); err != nil {
 					return ctx.Err()
 				}
 				attempt++
@@ -321,7 +322,7 @@ func (s *Session) Run(ctx context.Context) error {
 			// In its own goroutine: the retry loop never waits on it.
 			s.cfg.Probe.Trigger()
 		}
-		if err := sleep(ctx, backoff(s.cfg.BackoffBase, s.cfg.BackoffCap, attempt)); err != nil {
+		if err := rest.Sleep(ctx, backoff(s.cfg.BackoffBase, s.cfg.BackoffCap, attempt)); err != nil {
 			return ctx.Err()
 		}
 		attempt++
