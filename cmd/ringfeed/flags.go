@@ -442,6 +442,9 @@ func (o *options) finish() error {
 	return nil
 }
 
+// splitList splits a comma-separated flag value, dropping blanks. The
+// same seven lines stand in bench/soak/config.go on purpose: each command parses its
+// own flags, and neither main package can import the other.
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
