@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed/net/bybitsim"
-	"github.com/ringfeed/ringfeed/parse"
 )
 
 // A low-priced spot coin traded in huge quantities: at a floor of 8 size
@@ -60,22 +59,11 @@ func TestUnrepresentableTickerFieldLeftAbsent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := e.conns[0]
-	p := parse.NewParser(e.syms)
+	apply := directFeed(t, e)
 	feed := func(frame string) {
 		t.Helper()
-		res, err := p.Parse([]byte(frame), 1, c.sink)
-		if err != nil {
-			c.sink.Abort(res, err)
+		if err := apply(frame); err != nil {
 			t.Fatalf("Parse: %v", err)
-		}
-		c.sink.Commit()
-		c.sink.Flush()
-		for b := c.ring.Peek(); len(b) > 0; b = c.ring.Peek() {
-			for i := range b {
-				c.proc.apply(c, &b[i])
-			}
-			c.ring.Release(len(b))
 		}
 	}
 	feed(`{"topic":"tickers.AAAUSDT","type":"snapshot","ts":1,"cs":1,"data":{"symbol":"AAAUSDT","lastPrice":"10.5","turnover24h":"1000.25","volume24h":"95.5"}}`)

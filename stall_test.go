@@ -72,24 +72,7 @@ func TestBadDeltaMarksOnlyThatBookStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := e.conns[0]
-	p := parse.NewParser(e.syms)
-	feed := func(frame string) {
-		t.Helper()
-		res, err := p.Parse([]byte(frame), 1, c.sink)
-		if err != nil {
-			c.sink.Abort(res, err)
-		} else {
-			c.sink.Commit()
-		}
-		c.sink.Flush()
-		for b := c.ring.Peek(); len(b) > 0; b = c.ring.Peek() {
-			for i := range b {
-				c.proc.apply(c, &b[i])
-			}
-			c.ring.Release(len(b))
-		}
-	}
+	feed := directFeed(t, e)
 	for _, s := range []string{"AAAUSDT", "BBBUSDT"} {
 		feed(`{"topic":"orderbook.50.` + s + `","type":"snapshot","ts":1,"data":{"s":"` + s + `","b":[["10","1"]],"a":[["11","1"]],"u":5,"seq":1}}`)
 	}
@@ -104,5 +87,32 @@ func TestBadDeltaMarksOnlyThatBookStale(t *testing.T) {
 	}
 	if got := e.m.staleBy(book.ReasonBadNumber).Get(); got != 1 {
 		t.Errorf("books_stale_total{reason=bad_number}: got %d; want 1", got)
+	}
+}
+
+// directFeed returns a function that parses one frame into e's first
+// connection's ring and applies everything in the ring on the calling
+// goroutine, as the processor would, without starting the engine. A frame
+// that does not parse is aborted (as the reader does) and its error
+// returned.
+func directFeed(t *testing.T, e *Engine) func(frame string) error {
+	t.Helper()
+	c := e.conns[0]
+	p := parse.NewParser(e.syms)
+	return func(frame string) error {
+		res, err := p.Parse([]byte(frame), 1, c.sink)
+		if err != nil {
+			c.sink.Abort(res, err)
+		} else {
+			c.sink.Commit()
+		}
+		c.sink.Flush()
+		for b := c.ring.Peek(); len(b) > 0; b = c.ring.Peek() {
+			for i := range b {
+				c.proc.apply(c, &b[i])
+			}
+			c.ring.Release(len(b))
+		}
+		return err
 	}
 }
