@@ -194,6 +194,7 @@ func TestMarkerOverflowResyncsTickers(t *testing.T) {
 	ins := bybitsim.SyntheticInstruments("linear", 100)
 	rate, _ := bybitsim.ParseRate("4000")
 	var once atomic.Bool
+	release := make(chan struct{})
 	h := startHarness(t, bybitsim.Config{Seed: 7, Rate: rate, Instruments: ins}, Config{
 		Topics:         []string{"tickers", "orderbook.1", "publicTrade"},
 		SymbolsPerConn: 100,
@@ -202,11 +203,22 @@ func TestMarkerOverflowResyncsTickers(t *testing.T) {
 	}, func(e *Engine) {
 		e.OnTicker(func(TickerRef) {
 			if once.CompareAndSwap(false, true) {
-				time.Sleep(3 * time.Second) // the ring overflows for every stream
+				select { // the stall, until the test has seen the ring overflow
+				case <-release:
+				case <-time.After(time.Minute):
+				}
 			}
 		})
 	})
 	waitFor(t, 15*time.Second, "the stall to start", once.Load)
+	// 300 streams (100 symbols × 3 topics) at ~13 messages a second each:
+	// 4000 dropped messages touch far more than the 256 streams the
+	// reader keeps markers for, so it falls back to a connection reset.
+	// Counted on the feed, not timed, so a busy machine only makes it slower.
+	waitFor(t, 30*time.Second, "4000 messages dropped on the full ring", func() bool {
+		return h.e.Stats().RingDrops >= 4000
+	})
+	close(release)
 	// The reset marker the overflow queued marks every book stale (reason
 	// resync) once the processor reaches it.
 	waitFor(t, 20*time.Second, "the reader's marker overflow applied", func() bool {
