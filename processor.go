@@ -51,6 +51,9 @@ type processor struct {
 	lat   *latRecorder // handling latency: frame receive → applied
 	delay *latRecorder // feed delay: exchange ts → frame receive
 	stage stageRecorders
+	// pickNs is when drain picked up the batch being applied (the wake
+	// and apply stages).
+	pickNs int64
 	// mode is how the processor waits on empty rings (Config.Wait); bell
 	// is shared by its rings and rung by every publish, query and
 	// housekeeping tick.
@@ -147,6 +150,7 @@ func (p *processor) drain() (got, open int, mid bool) {
 			}
 		}
 		open++
+		p.pickNs = wsconn.Nanotime()
 		for i := range batch {
 			p.apply(c, &batch[i])
 		}
@@ -224,7 +228,7 @@ func (p *processor) done(ev *parse.Event) {
 	}
 	now := wsconn.Nanotime()
 	p.lat.record(now - ev.RecvNs)
-	p.stage.record(ev, now)
+	p.stage.record(ev, p.pickNs, now)
 	if ev.TS > 0 {
 		p.delay.record(p.e.clock.wallNs(ev.RecvNs) + int64(p.e.probe.Offset()) - ev.TS*1e6)
 	}
@@ -527,3 +531,4 @@ func (p *processor) hook(k hookKind, sym string, fn func()) {
 		p.e.logHookOver(hookNames[k], sym, time.Duration(d))
 	}
 }
+
