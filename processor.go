@@ -98,11 +98,19 @@ type query struct {
 func (p *processor) run() {
 	if p.mode == ring.Spin || p.e.cfg.Pin {
 		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
+		bound := false
 		if cpu, ok := p.e.cpuFor(p.id); ok && (p.e.cfg.Pin || len(p.e.cfg.CPUs) > 0) {
 			if err := pinThread(cpu); err != nil {
 				p.e.log.Warn("processor pinning failed", "processor", p.id, "cpu", cpu, "err", err)
+			} else {
+				bound = true
 			}
+		}
+		// A thread bound to a CPU is never unlocked: the goroutine
+		// exits with the lock held, which ends the thread, so no other
+		// goroutine (a later engine's reader, say) inherits the binding.
+		if !bound {
+			defer runtime.UnlockOSThread()
 		}
 	}
 	for {
