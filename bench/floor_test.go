@@ -49,6 +49,7 @@ const floorRingSize = 4096
 // floorHand is the hand-off between the floor's reader and its consumer.
 type floorHand struct {
 	mode ring.Mode
+	cpus []int            // spin: the CPU the engine's spinner was bound to
 	ch   chan floorStamps // park
 
 	_    [128]byte
@@ -93,7 +94,12 @@ func (h *floorHand) consume(wake, total *hdrhistogram.Histogram) {
 		return
 	}
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	// A bound thread is never unlocked: exiting with the lock held ends
+	// the thread with the goroutine, so no other goroutine inherits the
+	// binding.
+	if len(h.cpus) == 0 || pinThread(h.cpus[0]) != nil {
+		defer runtime.UnlockOSThread()
+	}
 	head := h.head.Load()
 	for i := 0; ; i++ {
 		if t := h.tail.Load(); t != head {
@@ -139,7 +145,7 @@ func pipelineFloor(tb testing.TB, wsURL string, sc Scenario, mode ring.Mode, win
 
 	newHist := func() *hdrhistogram.Histogram { return hdrhistogram.New(10, 60e9, 3) }
 	hq, hp, hh, ht := newHist(), newHist(), newHist(), newHist()
-	h := &floorHand{mode: mode}
+	h := &floorHand{mode: mode, cpus: spinCPUs(mode)}
 	if mode == ring.Park {
 		h.ch = make(chan floorStamps, floorRingSize)
 	}
