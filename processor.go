@@ -539,4 +539,3 @@ func (p *processor) hook(k hookKind, sym string, fn func()) {
 		p.e.logHookOver(hookNames[k], sym, time.Duration(d))
 	}
 }
-
