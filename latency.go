@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/ringfeed/ringfeed/parse"
 )
 
 // Latency histograms cover 10 ns .. 60 s at 3 significant digits: the
@@ -292,19 +290,20 @@ func newStageRecorders() stageRecorders {
 	return s
 }
 
-// record adds the stages of one applied message; pick is when the
+// record adds the stages of one applied message from its stamps
+// (parse.Event's RecvNs, ParseNs, DoneNs, PubNs); pick is when the
 // processor picked up the batch holding it, now when it was applied. A
 // message without stamps (a slot the sink did not stamp) is skipped.
-func (s *stageRecorders) record(ev *parse.Event, pick, now int64) {
-	if ev.PubNs == 0 || ev.ParseNs < ev.RecvNs {
+func (s *stageRecorders) record(recv, parse, done, pub, pick, now int64) {
+	if pub == 0 || parse < recv {
 		return
 	}
-	s[stageQueue].record(ev.ParseNs - ev.RecvNs)
-	s[stageParse].record(ev.DoneNs - ev.ParseNs)
-	s[stageFlush].record(ev.PubNs - ev.DoneNs)
-	s[stageHandoff].record(now - ev.PubNs)
-	s[stageWake].record(max(pick, ev.PubNs) - ev.PubNs)
-	s[stageApply].record(now - max(pick, ev.PubNs))
+	s[stageQueue].record(parse - recv)
+	s[stageParse].record(done - parse)
+	s[stageFlush].record(pub - done)
+	s[stageHandoff].record(now - pub)
+	s[stageWake].record(max(pick, pub) - pub)
+	s[stageApply].record(now - max(pick, pub))
 }
 
 func (s *stageRecorders) maybeSwap() {
