@@ -26,6 +26,9 @@ const (
 	// (re)established (U 0), or the reader ran out of drop markers (U
 	// markNoRoom) while the connection stayed up.
 	kindReset
+	// kindRaw: a replay frame its reader left unparsed for the processor
+	// to parse and apply (replay.go, rawShare); never on a live ring.
+	kindRaw
 )
 
 // housekeepEvery is how often a processor looks at its slow-path duties
@@ -67,6 +70,7 @@ type processor struct {
 	hookOver  atomic.Uint64
 	hookNs    [numHooks]atomic.Int64
 	hookCalls [numHooks]atomic.Uint64
+	untimed   int // replay: messages applied since the last one timed
 }
 
 // query is a function run on the processor goroutine between messages.
@@ -189,6 +193,10 @@ func (p *processor) serve() {
 
 // apply applies one event from connection c.
 func (p *processor) apply(c *connection, ev *parse.Event) {
+	if ev.Kind == kindRaw {
+		c.raw.apply(p, c, ev) // counts the events it applies
+		return
+	}
 	p.events.Add(1)
 	if ev.Kind == kindReset {
 		// Connection-wide: carries no symbol.
@@ -220,6 +228,10 @@ func (p *processor) apply(c *connection, ev *parse.Event) {
 
 func (p *processor) done(ev *parse.Event) {
 	if ev.Flags&parse.Last == 0 {
+		return
+	}
+	if p.e.cfg.replay {
+		p.replayDone(ev) // sampled: see replayLatEvery
 		return
 	}
 	now := wsconn.Nanotime()
