@@ -64,55 +64,56 @@ type envelope struct {
 	isArray bool   // a ticker's data is an array
 }
 
-// fastParse is the single-pass path. ok false means "use the fastjson
-// path"; no slot has been taken then. With ok true, err is nil or, when
+// fastParse is the single-pass path, writing the Result into r (zero on
+// entry). ok false means "use the fastjson path"; no slot has been taken
+// then, and r may hold fields set before it gave up. With ok true, err is nil or, when
 // the sink ran out of slots, the ErrNoRoom the fastjson path would return
 // for the same frame, with the same Result.
-func (p *Parser) fastParse(frame []byte, recvNs int64, sink Sink) (r Result, ok bool, err error) {
+func (p *Parser) fastParse(frame []byte, recvNs int64, sink Sink, r *Result) (ok bool, err error) {
 	r.Sym = NoSymbol
 	var e envelope
 	e.h.recvNs = recvNs
 	if !p.fastEnvelope(frame, &e) {
-		return r, false, nil
+		return false, nil
 	}
 	r.Class, r.Kind, r.Depth, r.Interval = ClassData, e.ti.Kind, e.ti.Depth, e.ti.Interval
 	switch e.ti.Kind {
 	case KindBook:
 		if e.seen&seenType == 0 {
-			return r, false, nil
+			return false, nil
 		}
 		if e.cts != nil {
 			if e.h.cts, err = parseUint(e.cts); err != nil {
-				return r, false, nil
+				return false, nil
 			}
 		}
 		e.h.seq = e.seq
 		r.Sym = e.id
-		err = p.emitBook(sink, &e.ti, e.id, e.u, &e.h, &r)
-		return r, true, err
+		err = p.emitBook(sink, &e.ti, e.id, e.u, &e.h, r)
+		return true, err
 	case KindKline:
 		r.Sym = e.id
-		err = p.emitKlines(sink, &e.ti, e.id, &e.h, &r)
-		return r, true, err
+		err = p.emitKlines(sink, &e.ti, e.id, &e.h, r)
+		return true, err
 	case KindTicker:
 		if e.seen&seenType == 0 {
-			return r, false, nil
+			return false, nil
 		}
 		if e.cs != nil {
 			if e.h.seq, err = parseUint(e.cs); err != nil {
-				return r, false, nil
+				return false, nil
 			}
 		}
 		r.Sym = e.id
-		err = p.emitTickers(sink, e.id, e.isArray, &e.h, &r)
-		return r, true, err
+		err = p.emitTickers(sink, e.id, e.isArray, &e.h, r)
+		return true, err
 	default:
 		if len(p.trd) == 0 && p.skipped > 0 {
-			return r, false, nil // no trade of a registered symbol: an error
+			return false, nil // no trade of a registered symbol: an error
 		}
 		r.Sym = e.id // NoSymbol for an option base coin
-		err = p.emitTrades(sink, &e.h, &r)
-		return r, true, err
+		err = p.emitTrades(sink, &e.h, r)
+		return true, err
 	}
 }
 

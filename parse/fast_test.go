@@ -317,7 +317,7 @@ func TestFastTakesGoodFrames(t *testing.T) {
 				continue
 			}
 			sink.reset()
-			if _, ok, err := p.fastParse(f, 1, sink); !ok || err != nil {
+			if ok, err := p.fastParse(f, 1, sink, &Result{}); !ok || err != nil {
 				t.Errorf("single-pass path refused a good frame: %.160s (ok %v, err %v)", f, ok, err)
 			}
 			taken++
