@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -370,6 +371,31 @@ func TestDecAt(t *testing.T) {
 			if ok != (werr == nil) || (ok && (got != want || end != len(b)-1)) {
 				t.Fatalf("decAt(%q, scale %d) = %d, %d, %v; parseDecimal = %d, %v", text, scale, got, end, ok, want, werr)
 			}
+		}
+	}
+}
+
+// The eight-digit step of scan.uint agrees with a digit-by-digit reading
+// on every position of a digit and on the bytes just outside '0'-'9'.
+func TestEightDigits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := range 20_000 {
+		var b [8]byte
+		want, digits := uint64(0), true
+		for i := range b {
+			b[i] = '0' + byte(rng.IntN(10))
+			if n%2 == 1 && rng.IntN(8) == 0 {
+				b[i] = []byte{'/', ':', '.', ' ', 0x80, 0xB0, 0x39 + 0x80, 0}[rng.IntN(8)]
+			}
+			digits = digits && b[i] >= '0' && b[i] <= '9'
+			want = want*10 + uint64(b[i]-'0')
+		}
+		w := binary.LittleEndian.Uint64(b[:])
+		if got := eightDigits(w); got != digits {
+			t.Fatalf("eightDigits(%q) = %v; want %v", b, got, digits)
+		}
+		if digits && eightDigitsValue(w) != want {
+			t.Fatalf("eightDigitsValue(%q) = %d; want %d", b, eightDigitsValue(w), want)
 		}
 	}
 }
