@@ -66,7 +66,9 @@ type processor struct {
 	pub      *pubOut     // hand-off to the NATS publisher; nil when not publishing
 
 	applied   atomic.Uint64 // messages applied (Last events), for the status line
-	events    atomic.Uint64
+	nApplied  uint64        // of those, applied in the current batch (drain adds them)
+	events    atomic.Uint64 // ring events applied
+	nEvents   uint64        // replay: events applied beyond the batch's slots (mod 2^64; rawFrames)
 	hookOver  atomic.Uint64
 	hookNs    [numHooks]atomic.Int64
 	hookCalls [numHooks]atomic.Uint64
@@ -154,6 +156,11 @@ func (p *processor) drain() (got, open int, mid bool) {
 		for i := range batch {
 			p.apply(c, &batch[i])
 		}
+		// Counted once per batch, not per event and message: an atomic
+		// add waits for the processor's stores to drain.
+		p.events.Add(uint64(len(batch)) + p.nEvents)
+		p.applied.Add(p.nApplied)
+		p.nApplied, p.nEvents = 0, 0
 		last := &batch[len(batch)-1]
 		c.mid = last.Flags&parse.Last == 0 && last.Kind < kindDropped
 		mid = mid || c.mid
@@ -197,7 +204,6 @@ func (p *processor) apply(c *connection, ev *parse.Event) {
 		c.raw.apply(p, c, ev) // counts the events it applies
 		return
 	}
-	p.events.Add(1)
 	if ev.Kind == kindReset {
 		// Connection-wide: carries no symbol.
 		p.reset(c, ev.U == markNoRoom)
@@ -240,7 +246,7 @@ func (p *processor) done(ev *parse.Event) {
 	if ev.TS > 0 {
 		p.delay.record(p.e.clock.wallNs(ev.RecvNs) + int64(p.e.probe.Offset()) - ev.TS*1e6)
 	}
-	p.applied.Add(1)
+	p.nApplied++
 }
 
 func (p *processor) applyBook(st *symState, ev *parse.Event) {

@@ -420,11 +420,15 @@ func (r *rawFrames) apply(p *processor, c *connection, ev *parse.Event) {
 		for i := range r.n {
 			p.apply(c, &r.ev[i])
 		}
+		// drain counts the raw slot as one event; it stands for these.
+		p.nEvents += uint64(r.n) - 1
 	case err == nil, errors.Is(err, parse.ErrUnknownSymbol):
 		r.skipped++
+		p.nEvents-- // the raw slot stood for no event
 	case errors.Is(err, parse.ErrUnknownTopic):
 		r.skipped++
 		r.unknown = addUnknown(r.unknown, int(ev.Seq), frame)
+		p.nEvents--
 	default:
 		// As ringSink.Abort: a data message of a known symbol leaves a
 		// drop marker for its stream, applied where the reader would
@@ -434,8 +438,10 @@ func (r *rawFrames) apply(p *processor, c *connection, ev *parse.Event) {
 			p.e.m.ringDrops.Inc()
 		}
 		if res.Class != parse.ClassData || res.Sym == parse.NoSymbol {
+			p.nEvents--
 			return
 		}
+		// The raw slot stands for the marker event.
 		reason := uint8(markNoRoom)
 		if !errors.Is(err, parse.ErrNoRoom) {
 			reason = markBadInput
@@ -457,7 +463,7 @@ const replayLatEvery = 16
 // times one in replayLatEvery. The feed delay (exchange time to receive)
 // is not recorded: the receive times are the replay's, not the capture's.
 func (p *processor) replayDone(ev *parse.Event) {
-	p.applied.Add(1)
+	p.nApplied++
 	if p.untimed++; p.untimed < replayLatEvery {
 		return
 	}
