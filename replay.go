@@ -286,6 +286,7 @@ func (f *replayFeed) run(ctx context.Context) error {
 	sink.Reset()
 	res := &f.res
 	var first, base, now int64
+	var r parse.Result
 	raw := false // hand this batch's frames to the processor unparsed
 	for n := 0; ; n++ {
 		fr, err := f.src.Next()
@@ -330,7 +331,7 @@ func (f *replayFeed) run(ctx context.Context) error {
 			// No slot (the ring closed): the parse below meets the
 			// same and handles it as a live reader does.
 		}
-		r, err := p.Parse(fr.Data, now, sink)
+		err = p.ParseTo(&r, fr.Data, now, sink)
 		switch {
 		case err == nil && (r.Class != parse.ClassData || f.want.has(&r)):
 			sink.Commit()
@@ -381,6 +382,7 @@ type rawFrames struct {
 	want *topicFilter
 	ev   []parse.Event // rawSlots events, allocated once
 	n    int           // handed out for the current frame
+	res  parse.Result  // the current frame's
 
 	frames, skipped, parseErrors int
 	unknown                      []unknownTopic
@@ -414,9 +416,10 @@ func (r *rawFrames) apply(p *processor, c *connection, ev *parse.Event) {
 	r.n = 0
 	r.frames++
 	frame := rawBytes(ev)[:ev.U]
-	res, err := r.p.Parse(frame, ev.RecvNs, r)
+	res := &r.res
+	err := r.p.ParseTo(res, frame, ev.RecvNs, r)
 	switch {
-	case err == nil && (res.Class != parse.ClassData || r.want.has(&res)):
+	case err == nil && (res.Class != parse.ClassData || r.want.has(res)):
 		for i := range r.n {
 			p.apply(c, &r.ev[i])
 		}

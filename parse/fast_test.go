@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/binary"
 	"math/rand/v2"
 	"os"
@@ -396,6 +397,25 @@ func TestEightDigits(t *testing.T) {
 		}
 		if digits && eightDigitsValue(w) != want {
 			t.Fatalf("eightDigitsValue(%q) = %d; want %d", b, eightDigitsValue(w), want)
+		}
+	}
+}
+
+// ParseTo overwrites whatever the Result held: after a Result left by a
+// frame of another kind (or a control message with its byte fields), the
+// next frame's Result is Parse's for that frame alone.
+func TestParseToOverwrites(t *testing.T) {
+	syms := fastSymbols(t)
+	frames := fastCorpus(t)
+	pa, pb := NewParser(syms), NewParser(syms)
+	var kept Result
+	for i, f := range frames {
+		// The Result another frame left behind.
+		_ = pb.ParseTo(&kept, frames[(i*7)%len(frames)], 1, newSink(80))
+		want, werr := pa.Parse(f, 1, newSink(80))
+		gerr := pb.ParseTo(&kept, f, 1, newSink(80))
+		if !sameResult(&kept, &want) || fmt.Sprint(gerr) != fmt.Sprint(werr) || kept.Sym != want.Sym {
+			t.Fatalf("frame %.120s: ParseTo gave %+v, %v; Parse %+v, %v", f, kept, gerr, want, werr)
 		}
 	}
 }
