@@ -250,6 +250,11 @@ func (e *Engine) shard() error {
 		// full ring for at most RingFullWait (ringSink).
 		c.ring = ring.NewWithOptions[parse.Event](cfg.RingSize, ring.Options{Bell: p.bell})
 		c.sink = newRingSink(c.ring, cfg.RingFullWait, e.m.forConn(c.labels))
+		// A spinning processor is waiting on its ring: publishing each
+		// message as it is committed costs the reader one store (no
+		// wake-up to pay) and saves the message the parse of the ones
+		// after it (BenchmarkLatency, bench/RESULTS.md "Publish per message").
+		c.sink.eager = cfg.Wait == ring.Spin
 		seenTopic := map[string]bool{}
 		for _, name := range g {
 			id, _ := e.syms.Lookup([]byte(name))

@@ -274,10 +274,12 @@ const (
 	stageParse          // parse start → parse end
 	stageFlush          // parse end → publish: waiting for the rest of the read's batch
 	stageHandoff        // publish → applied: the ring hand-off and the processor's work
+	stageWake           // publish → picked up by the processor: the hand-off alone (the wait mode)
+	stageApply          // picked up → applied: the processor's work, earlier messages of the batch included
 	numStages
 )
 
-var stageNames = [numStages]string{"queue", "parse", "flush", "handoff"}
+var stageNames = [numStages]string{"queue", "parse", "flush", "handoff", "wake", "apply"}
 
 // stageRecorders are one processor's per-stage recorders.
 type stageRecorders [numStages]*latRecorder
@@ -290,10 +292,10 @@ func newStageRecorders() stageRecorders {
 	return s
 }
 
-// record adds the stages of one applied message; now is when it was
-// applied. A message without stamps (a slot the sink did not stamp) is
-// skipped.
-func (s *stageRecorders) record(ev *parse.Event, now int64) {
+// record adds the stages of one applied message; pick is when the
+// processor picked up the batch holding it, now when it was applied. A
+// message without stamps (a slot the sink did not stamp) is skipped.
+func (s *stageRecorders) record(ev *parse.Event, pick, now int64) {
 	if ev.PubNs == 0 || ev.ParseNs < ev.RecvNs {
 		return
 	}
@@ -301,6 +303,8 @@ func (s *stageRecorders) record(ev *parse.Event, now int64) {
 	s[stageParse].record(ev.DoneNs - ev.ParseNs)
 	s[stageFlush].record(ev.PubNs - ev.DoneNs)
 	s[stageHandoff].record(now - ev.PubNs)
+	s[stageWake].record(max(pick, ev.PubNs) - ev.PubNs)
+	s[stageApply].record(now - max(pick, ev.PubNs))
 }
 
 func (s *stageRecorders) maybeSwap() {
@@ -348,9 +352,14 @@ type StageStats struct {
 	Queue   LatencyStats // socket read → parse start (behind earlier messages of the read)
 	Parse   LatencyStats // parse start → parse end
 	Flush   LatencyStats // parse end → published to the processor
-	Handoff LatencyStats // published → applied (the wait mode's hand-off)
+	Handoff LatencyStats // published → applied (the wait mode's hand-off and the processor's work)
+	// Handoff in two: Wake is published → picked up by the processor (the
+	// wait mode alone), Apply is picked up → applied (the processor's
+	// work on the message and on those before it in the batch).
+	Wake, Apply LatencyStats
 }
 
 func (a *stageAggregates) stats(pick func(*latAggregate) LatencyStats) StageStats {
-	return StageStats{Queue: pick(a[stageQueue]), Parse: pick(a[stageParse]), Flush: pick(a[stageFlush]), Handoff: pick(a[stageHandoff])}
+	return StageStats{Queue: pick(a[stageQueue]), Parse: pick(a[stageParse]), Flush: pick(a[stageFlush]), Handoff: pick(a[stageHandoff]),
+		Wake: pick(a[stageWake]), Apply: pick(a[stageApply])}
 }

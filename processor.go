@@ -54,6 +54,9 @@ type processor struct {
 	lat   *latRecorder // handling latency: frame receive → applied
 	delay *latRecorder // feed delay: exchange ts → frame receive
 	stage stageRecorders
+	// pickNs is when drain picked up the batch being applied (the wake
+	// and apply stages).
+	pickNs int64
 	// mode is how the processor waits on empty rings (Config.Wait); bell
 	// is shared by its rings and rung by every publish, query and
 	// housekeeping tick.
@@ -101,11 +104,19 @@ type query struct {
 func (p *processor) run() {
 	if p.mode == ring.Spin || p.e.cfg.Pin {
 		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
+		bound := false
 		if cpu, ok := p.e.cpuFor(p.id); ok && (p.e.cfg.Pin || len(p.e.cfg.CPUs) > 0) {
 			if err := pinThread(cpu); err != nil {
 				p.e.log.Warn("processor pinning failed", "processor", p.id, "cpu", cpu, "err", err)
+			} else {
+				bound = true
 			}
+		}
+		// A thread bound to a CPU is never unlocked: the goroutine
+		// exits with the lock held, which ends the thread, so no other
+		// goroutine (a later engine's reader, say) inherits the binding.
+		if !bound {
+			defer runtime.UnlockOSThread()
 		}
 	}
 	for {
@@ -153,6 +164,7 @@ func (p *processor) drain() (got, open int, mid bool) {
 			}
 		}
 		open++
+		p.pickNs = wsconn.Nanotime()
 		for i := range batch {
 			p.apply(c, &batch[i])
 		}
@@ -242,7 +254,7 @@ func (p *processor) done(ev *parse.Event) {
 	}
 	now := wsconn.Nanotime()
 	p.lat.record(now - ev.RecvNs)
-	p.stage.record(ev, now)
+	p.stage.record(ev, p.pickNs, now)
 	if ev.TS > 0 {
 		p.delay.record(p.e.clock.wallNs(ev.RecvNs) + int64(p.e.probe.Offset()) - ev.TS*1e6)
 	}

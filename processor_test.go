@@ -128,8 +128,19 @@ func TestSpinModeLiveFeedAndStageHistograms(t *testing.T) {
 	if st.StagesTotal.Handoff.Count == 0 || st.StagesTotal.Parse.Count == 0 {
 		t.Errorf("Stats().StagesTotal counts: handoff %d, parse %d; want > 0", st.StagesTotal.Handoff.Count, st.StagesTotal.Parse.Count)
 	}
-	if !strings.Contains(st.String(), " handoff=") {
-		t.Errorf("status line %q lacks the stages", st)
+	// Wake and apply split the hand-off of every message: as many, and
+	// since wake ≤ handoff message by message, so are their quantiles.
+	tot := st.StagesTotal
+	if tot.Wake.Count != tot.Handoff.Count || tot.Apply.Count != tot.Handoff.Count {
+		t.Errorf("counts: wake %d, apply %d; want handoff's %d", tot.Wake.Count, tot.Apply.Count, tot.Handoff.Count)
+	}
+	if tot.Wake.P50 > tot.Handoff.P50 || tot.Wake.P99 > tot.Handoff.P99 || tot.Apply.P99 > tot.Handoff.P99 {
+		t.Errorf("wake %+v or apply %+v above handoff %+v", tot.Wake, tot.Apply, tot.Handoff)
+	}
+	for _, want := range []string{" handoff=", " wake=", " apply="} {
+		if !strings.Contains(st.String(), want) {
+			t.Errorf("status line %q lacks %q", st, want)
+		}
 	}
 }
 

@@ -156,13 +156,15 @@ func (e *Engine) Stats() Stats {
 // String is the one-line status the CLI prints every few seconds: the
 // last window's handling latency, then each stage's p50/p99 (queue: behind
 // earlier messages of the same socket read; parse; flush: waiting for the
-// read's batch to be published; handoff: published → applied).
+// read's batch to be published; handoff: published → applied, split
+// into wake: published → picked up by the processor, and apply).
 func (s Stats) String() string {
 	st := &s.Stages
-	return fmt.Sprintf("msgs/s=%.0f msgs=%d p50=%s p99=%s p99.9=%s max=%s queue=%s/%s parse=%s/%s flush=%s/%s handoff=%s/%s conns=%d/%d reconnects=%d stale=%d/%d ring_high=%d drops=%d resyncs=%d hooks_over=%d",
+	return fmt.Sprintf("msgs/s=%.0f msgs=%d p50=%s p99=%s p99.9=%s max=%s queue=%s/%s parse=%s/%s flush=%s/%s handoff=%s/%s wake=%s/%s apply=%s/%s conns=%d/%d reconnects=%d stale=%d/%d ring_high=%d drops=%d resyncs=%d hooks_over=%d",
 		s.MsgsPerSec, s.Messages, ns(s.Latency.P50), ns(s.Latency.P99), ns(s.Latency.P999), ns(s.Latency.Max),
 		ns(st.Queue.P50), ns(st.Queue.P99), ns(st.Parse.P50), ns(st.Parse.P99),
 		ns(st.Flush.P50), ns(st.Flush.P99), ns(st.Handoff.P50), ns(st.Handoff.P99),
+		ns(st.Wake.P50), ns(st.Wake.P99), ns(st.Apply.P50), ns(st.Apply.P99),
 		s.Connected, s.Conns, s.Reconnects, s.StaleBooks, s.Books, s.RingHigh, s.RingDrops, s.Resyncs, s.HooksOver)
 }
 

@@ -30,6 +30,10 @@ type ringSink struct {
 	wait time.Duration
 	m    *engineMetrics
 
+	// eager publishes every message at Commit instead of when the
+	// session flushes (a spinning processor: see engine.go).
+	eager bool
+
 	inMsg    bool
 	dropping bool // the last bounded wait ran out and no slot freed since
 	n        int  // events handed out for the current message
@@ -151,7 +155,7 @@ func (s *ringSink) Commit() {
 		s.lastEnd = now
 		s.cur = nil
 		s.pend[s.npend] = e
-		if s.npend++; s.npend == pendMax {
+		if s.npend++; s.npend == pendMax || s.eager {
 			s.publish()
 		}
 	}

@@ -46,3 +46,38 @@ func TestSinkAbortAfterPartialPublish(t *testing.T) {
 }
 
 func newMetricsSetForTest() *metrics.Set { return metrics.NewSet() }
+
+// The publish rule by wait mode: for a parked processor committed
+// messages wait for the session's flush (one wake-up per batch); for a
+// spinning one each is published as it is committed, stamped, so the
+// processor can apply it while the reader parses the next.
+func TestSinkPublishRule(t *testing.T) {
+	for _, tc := range []struct {
+		eager          bool
+		wantAtCommit   int
+		wantAfterFlush int
+	}{
+		{eager: false, wantAtCommit: 0, wantAfterFlush: 2},
+		{eager: true, wantAtCommit: 1, wantAfterFlush: 2},
+	} {
+		m := newEngineMetrics(newMetricsSetForTest()).forConn(`conn="0",category="linear"`)
+		r := ring.New[parse.Event](8)
+		s := newRingSink(r, time.Millisecond, m)
+		s.eager = tc.eager
+		e := s.Next()
+		e.RecvNs = 1
+		s.Commit()
+		if got := r.Len(); got != tc.wantAtCommit {
+			t.Errorf("eager=%v: published after the first commit: %d; want %d", tc.eager, got, tc.wantAtCommit)
+		}
+		if got := r.Len(); got == 1 && r.Peek()[0].PubNs == 0 {
+			t.Errorf("eager=%v: a published message has no publish stamp", tc.eager)
+		}
+		s.Next().RecvNs = 1
+		s.Commit()
+		s.Flush()
+		if got := r.Len(); got != tc.wantAfterFlush {
+			t.Errorf("eager=%v: published after the flush: %d; want %d", tc.eager, got, tc.wantAfterFlush)
+		}
+	}
+}

@@ -8,7 +8,10 @@ import (
 	"time"
 )
 
-var latencyTrace = flag.String("latency.trace", "", "BenchmarkLatency: write a Go execution trace of each measured window into this `dir` (case.trace)")
+var (
+	latencyTrace = flag.String("latency.trace", "", "BenchmarkLatency: write a Go execution trace of each measured window into this `dir` (case.trace)")
+	latencyPin   = flag.Bool("latency.pin", true, "BenchmarkLatency: in spin mode bind the spinning processor to the last CPU (Config.CPUs) and run the simulator child on the others")
+)
 
 // BenchmarkLatency measures the engine against cmd/bybitsim running as a
 // child process (the feed outside the engine, as in production) for every

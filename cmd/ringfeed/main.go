@@ -236,9 +236,10 @@ func summary(w io.Writer, s ringfeed.Stats) {
 	fmt.Fprintf(w, "summary: uptime=%s messages=%d events=%d avg_msgs/s=%.0f\n", s.Uptime.Round(time.Millisecond), s.Messages, s.Events, float64(s.Messages)/max(s.Uptime.Seconds(), 1e-9))
 	fmt.Fprintf(w, "summary: handling latency p50=%s p99=%s p99.9=%s max=%s (n=%d)\n", time.Duration(l.P50), time.Duration(l.P99), time.Duration(l.P999), time.Duration(l.Max), l.Count)
 	st := &s.StagesTotal
-	fmt.Fprintf(w, "summary: stages p50/p99 queue=%s/%s parse=%s/%s flush=%s/%s handoff=%s/%s\n",
+	fmt.Fprintf(w, "summary: stages p50/p99 queue=%s/%s parse=%s/%s flush=%s/%s handoff=%s/%s (wake=%s/%s apply=%s/%s)\n",
 		time.Duration(st.Queue.P50), time.Duration(st.Queue.P99), time.Duration(st.Parse.P50), time.Duration(st.Parse.P99),
-		time.Duration(st.Flush.P50), time.Duration(st.Flush.P99), time.Duration(st.Handoff.P50), time.Duration(st.Handoff.P99))
+		time.Duration(st.Flush.P50), time.Duration(st.Flush.P99), time.Duration(st.Handoff.P50), time.Duration(st.Handoff.P99),
+		time.Duration(st.Wake.P50), time.Duration(st.Wake.P99), time.Duration(st.Apply.P50), time.Duration(st.Apply.P99))
 	h := st.Handoff
 	fmt.Fprintf(w, "summary: handoff p50=%s p99=%s p99.9=%s\n", time.Duration(h.P50), time.Duration(h.P99), time.Duration(h.P999))
 	// Connections are closed by now: report how many there were, not how

@@ -1,0 +1,196 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/valyala/fastjson"
+
+	"github.com/ringfeed/ringfeed"
+	"github.com/ringfeed/ringfeed/net/wsconn"
+	"github.com/ringfeed/ringfeed/ring"
+)
+
+// The pipeline floor is the least any engine can do with the same feed on
+// the same machine in the same run: a bare client on the simulator the
+// engine just used, subscribed to the same topics, that reads each frame,
+// parses it with fastjson (nothing extracted, nothing applied) and hands a
+// four-stamp record per message to a consumer goroutine, which records
+// the stages when it receives it. The consumer waits as the engine's
+// processor does in that mode, with nothing of ours in between: spin = a
+// locked OS thread busy-polling an atomic index, park = blocked on a bare
+// buffered channel. Every message is handed over at once (no batching).
+// So floor queue is the waiting inside a burst a generic parser cannot
+// avoid, floor wake is the machine's cost of moving a stamp to a waiting
+// goroutine (the engine's wake stage; its hand-off adds the processor's
+// work), and floor total is the sum the engine is set against.
+
+// floorStamps is one message's stamps on the wsconn.Nanotime clock.
+type floorStamps struct {
+	recv, start, done, pub int64
+}
+
+// floorStats are the pipeline floor's stages.
+type floorStats struct {
+	Msgs                      int64
+	Queue, Parse, Wake, Total ringfeed.LatencyStats
+}
+
+// floorRingSize bounds the spin consumer's ring; a full ring drops the
+// record (counted as not measured), never blocks the reader.
+const floorRingSize = 4096
+
+// floorHand is the hand-off between the floor's reader and its consumer.
+type floorHand struct {
+	mode ring.Mode
+	cpus []int            // spin: the CPU the engine's spinner was bound to
+	ch   chan floorStamps // park
+
+	_    [128]byte
+	tail atomic.Uint64 // spin: records published
+	_    [128]byte
+	head atomic.Uint64 // spin: records consumed
+	_    [128]byte
+	buf  [floorRingSize]floorStamps
+	stop atomic.Bool
+}
+
+func (h *floorHand) publish(s floorStamps) bool {
+	if h.mode == ring.Park {
+		select {
+		case h.ch <- s:
+			return true
+		default:
+			return false
+		}
+	}
+	t := h.tail.Load()
+	if t-h.head.Load() == floorRingSize {
+		return false
+	}
+	h.buf[t%floorRingSize] = s
+	h.tail.Store(t + 1)
+	return true
+}
+
+// consume records every handed-over message until stop (spin) or the
+// channel is closed (park).
+func (h *floorHand) consume(wake, total *hdrhistogram.Histogram) {
+	rec := func(s floorStamps) {
+		now := wsconn.Nanotime()
+		_ = wake.RecordValue(max(10, now-s.pub))
+		_ = total.RecordValue(max(10, now-s.recv))
+	}
+	if h.mode == ring.Park {
+		for s := range h.ch {
+			rec(s)
+		}
+		return
+	}
+	runtime.LockOSThread()
+	// A bound thread is never unlocked: exiting with the lock held ends
+	// the thread with the goroutine, so no other goroutine inherits the
+	// binding.
+	if len(h.cpus) == 0 || pinThread(h.cpus[0]) != nil {
+		defer runtime.UnlockOSThread()
+	}
+	head := h.head.Load()
+	for i := 0; ; i++ {
+		if t := h.tail.Load(); t != head {
+			for ; head != t; head++ {
+				rec(h.buf[head%floorRingSize])
+			}
+			h.head.Store(head)
+			continue
+		}
+		if i%64 == 0 && h.stop.Load() {
+			return
+		}
+	}
+}
+
+// pipelineFloor runs the bare client against wsURL for window (after a
+// short warm-up that skips the snapshots) and returns its stages. It is
+// bounded by window plus the connection's idle timeout.
+func pipelineFloor(tb testing.TB, wsURL string, sc Scenario, mode ring.Mode, window time.Duration) floorStats {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := wsconn.Dial(ctx, wsURL, wsconn.Options{IdleTimeout: 5 * time.Second})
+	if err != nil {
+		tb.Fatalf("floor: dial %s: %v", wsURL, err)
+	}
+	defer c.Close(wsconn.CloseNormal, "")
+	// One connection's share, as the engine shards: with more symbols the
+	// engine has more connections on the same cores, and the floor of
+	// one of them is optimistic (a floor may be).
+	if sc.Symbols > ringfeed.DefaultSymbolsPerConn {
+		sc.Symbols = ringfeed.DefaultSymbolsPerConn
+	}
+	topics := sc.TopicNames()
+	for len(topics) > 0 {
+		n := min(len(topics), 10)
+		req, _ := json.Marshal(map[string]any{"op": "subscribe", "args": topics[:n]})
+		if err := c.WriteText(req); err != nil {
+			tb.Fatalf("floor: subscribe: %v", err)
+		}
+		topics = topics[n:]
+	}
+
+	newHist := func() *hdrhistogram.Histogram { return hdrhistogram.New(10, 60e9, 3) }
+	hq, hp, hh, ht := newHist(), newHist(), newHist(), newHist()
+	h := &floorHand{mode: mode, cpus: spinCPUs(mode)}
+	if mode == ring.Park {
+		h.ch = make(chan floorStamps, floorRingSize)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { h.consume(hh, ht) })
+
+	var p fastjson.Parser
+	var lastEnd int64
+	measureFrom := wsconn.Nanotime() + int64(300*time.Millisecond)
+	end := measureFrom + int64(window)
+	var msgs int64
+	for {
+		m, err := c.ReadMessage()
+		if err != nil {
+			tb.Errorf("floor: read: %v", err)
+			break
+		}
+		start := max(m.RecvNs, lastEnd)
+		_, perr := p.ParseBytes(m.Payload)
+		done := wsconn.Nanotime()
+		lastEnd = done
+		if perr != nil || len(m.Payload) < 9 || string(m.Payload[:9]) != `{"topic":` {
+			continue // acks and pongs are not market data
+		}
+		if m.RecvNs < measureFrom {
+			continue
+		}
+		if m.RecvNs > end {
+			break
+		}
+		if h.publish(floorStamps{m.RecvNs, start, done, done}) {
+			msgs++
+			_ = hq.RecordValue(max(10, start-m.RecvNs))
+			_ = hp.RecordValue(max(10, done-start))
+		}
+	}
+	if mode == ring.Park {
+		close(h.ch)
+	} else {
+		h.stop.Store(true)
+	}
+	wg.Wait()
+	stats := func(h *hdrhistogram.Histogram) ringfeed.LatencyStats {
+		return ringfeed.LatencyStats{Count: h.TotalCount(), P50: h.ValueAtQuantile(50), P99: h.ValueAtQuantile(99),
+			P999: h.ValueAtQuantile(99.9), Max: h.Max(), Mean: h.Mean()}
+	}
+	return floorStats{Msgs: msgs, Queue: stats(hq), Parse: stats(hp), Wake: stats(hh), Total: stats(ht)}
+}
