@@ -473,7 +473,7 @@ func (p *processor) replayDone(ev *parse.Event) {
 	p.untimed = 0
 	now := wsconn.Nanotime()
 	p.lat.record(now - ev.RecvNs)
-	p.stage.record(ev, now)
+	p.stage.record(ev, p.pickNs, now)
 }
 
 // unknownTopic is an unknown topic and the number of the frame it was
