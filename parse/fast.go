@@ -529,12 +529,20 @@ func (p *Parser) fastTrades(s *scan, ti *TopicInfo, topicID uint32) bool {
 		return false
 	}
 	p.trd, p.skipped = p.trd[:0], 0
+	// A topic naming a symbol gives the scales before the trades are
+	// read, so their prices and sizes are converted where they lie; an
+	// option batch's trades name their own symbols, read first.
+	var ps, ss int
+	known := topicID != NoSymbol
+	if known {
+		ps, ss = p.syms.Scales(topicID)
+	}
 	for n, more := 0, !empty; more; n++ {
 		if n == p.maxItems {
 			return false
 		}
 		var t fastTrade
-		if !t.read(s, &p.trdOrder) {
+		if !t.read(s, &p.trdOrder, known, ps, ss) {
 			return false
 		}
 		id := topicID
@@ -561,14 +569,15 @@ func (p *Parser) fastTrades(s *scan, ti *TopicInfo, topicID uint32) bool {
 		if err != nil {
 			return false
 		}
-		ps, ss := p.syms.Scales(id)
-		price, err := parseDecimal(t.price, ps, false)
-		if err != nil {
-			return false
-		}
-		size, err := parseDecimal(t.size, ss, false)
-		if err != nil {
-			return false
+		price, size := t.priceN, t.sizeN
+		if !known {
+			ps, ss := p.syms.Scales(id)
+			if price, err = parseDecimal(t.price, ps, false); err != nil {
+				return false
+			}
+			if size, err = parseDecimal(t.size, ss, false); err != nil {
+				return false
+			}
 		}
 		p.addTrade(&t.tradeMembers, id, side, price, size)
 		if more, ok = s.more(']'); !ok {
@@ -609,12 +618,15 @@ func (p *Parser) emitTrades(sink Sink, h *header, r *Result) error {
 // its symbol, and so its scales, is known.
 type fastTrade struct {
 	tradeMembers
-	price, size []byte
-	hasSym      bool
+	price, size   []byte // when the scales are not known yet
+	priceN, sizeN int64  // when they are: converted as read
+	hasSym        bool
 }
 
 // read reads one trade object, member by member as rawTrade's Visit does.
-func (t *fastTrade) read(s *scan, order *keyOrder) bool {
+// With known, price and size are converted at scales ps and ss as they
+// are read (decAt refuses what parseDecimal would); else kept as text.
+func (t *fastTrade) read(s *scan, order *keyOrder, known bool, ps, ss int) bool {
 	if empty, ok := s.open('{', '}'); !ok || empty {
 		return false
 	}
@@ -631,9 +643,17 @@ func (t *fastTrade) read(s *scan, order *keyOrder) bool {
 		case trS:
 			t.side, ok = s.str()
 		case trV:
-			t.size, ok = s.str()
+			if known {
+				t.sizeN, ok = s.dec(ss)
+			} else {
+				t.size, ok = s.str()
+			}
 		case trP:
-			t.price, ok = s.str()
+			if known {
+				t.priceN, ok = s.dec(ps)
+			} else {
+				t.price, ok = s.str()
+			}
 		case trI:
 			t.tid, ok = s.str()
 		case trSym:
