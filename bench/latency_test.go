@@ -115,13 +115,26 @@ func startSimChild(tb testing.TB, sc Scenario, mode ring.Mode, life time.Duratio
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	// The kernel sends Pdeathsig when the thread that started the child
+	// ends, not the process (go.dev/issue/27505), and a spinning
+	// processor bound to a CPU ends its thread when it stops: start the
+	// child from a locked thread that outlives it.
+	started, release := make(chan error, 1), make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		started <- cmd.Start()
+		<-release
+	}()
+	if err := <-started; err != nil {
+		close(release)
 		tb.Fatalf("start bybitsim: %v", err)
 	}
 	c := &simChild{cmd: cmd}
 	tb.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+		close(release)
 	})
 	urls := make(chan error, 1)
 	go func() {
