@@ -195,7 +195,7 @@ func TestShardingGroupsOptionsByBaseCoin(t *testing.T) {
 func TestMarkerKindsDoNotCollide(t *testing.T) {
 	// The parser names every kind it produces; the engine's markers must
 	// be outside that set.
-	for _, k := range []parse.Kind{kindDropped, kindReset} {
+	for _, k := range []parse.Kind{kindDropped, kindReset, kindRaw} {
 		if name := k.String(); !strings.HasPrefix(name, "kind(") {
 			t.Errorf("marker kind %d is the parser's kind %q", k, name)
 		}

@@ -107,6 +107,9 @@ type connection struct {
 	// feed replaces the session in replay mode: it parses frames into the
 	// ring and returns when they are all fed.
 	feed func(ctx context.Context) error
+	// raw parses and applies the frames a replay reader hands over
+	// unparsed (kindRaw); processor goroutine only, nil when live.
+	raw *rawFrames
 }
 
 // New validates cfg and builds the engine: symbol table, shards,

@@ -26,6 +26,9 @@ const (
 	// (re)established (U 0), or the reader ran out of drop markers (U
 	// markNoRoom) while the connection stayed up.
 	kindReset
+	// kindRaw: a replay frame its reader left unparsed for the processor
+	// to parse and apply (replay.go, rawShare); never on a live ring.
+	kindRaw
 )
 
 // housekeepEvery is how often a processor looks at its slow-path duties
@@ -69,10 +72,13 @@ type processor struct {
 	pub      *pubOut     // hand-off to the NATS publisher; nil when not publishing
 
 	applied   atomic.Uint64 // messages applied (Last events), for the status line
-	events    atomic.Uint64
+	nApplied  uint64        // of those, applied in the current batch (drain adds them)
+	events    atomic.Uint64 // ring events applied
+	nEvents   uint64        // replay: events applied beyond the batch's slots (mod 2^64; rawFrames)
 	hookOver  atomic.Uint64
 	hookNs    [numHooks]atomic.Int64
 	hookCalls [numHooks]atomic.Uint64
+	untimed   int // replay: messages applied since the last one timed
 }
 
 // query is a function run on the processor goroutine between messages.
@@ -165,6 +171,11 @@ func (p *processor) drain() (got, open int, mid bool) {
 		for i := range batch {
 			p.apply(c, &batch[i])
 		}
+		// Counted once per batch, not per event and message: an atomic
+		// add waits for the processor's stores to drain.
+		p.events.Add(uint64(len(batch)) + p.nEvents)
+		p.applied.Add(p.nApplied)
+		p.nApplied, p.nEvents = 0, 0
 		last := &batch[len(batch)-1]
 		c.mid = last.Flags&parse.Last == 0 && last.Kind < kindDropped
 		mid = mid || c.mid
@@ -207,7 +218,10 @@ func (p *processor) serve() {
 
 // apply applies one event from connection c.
 func (p *processor) apply(c *connection, ev *parse.Event) {
-	p.events.Add(1)
+	if ev.Kind == kindRaw {
+		c.raw.apply(p, c, ev) // counts the events it applies
+		return
+	}
 	if ev.Kind == kindReset {
 		// Connection-wide: carries no symbol.
 		p.reset(c, ev.U == markNoRoom)
@@ -243,12 +257,16 @@ func (p *processor) done(ev *parse.Event) {
 	if ev.Flags&parse.Last == 0 {
 		return
 	}
+	if p.e.cfg.replay {
+		p.replayDone(ev) // sampled: see replayLatEvery
+		return
+	}
 	p.recs[p.nrecs] = doneRec{recv: ev.RecvNs, parse: ev.ParseNs, done: ev.DoneNs, pub: ev.PubNs,
 		pick: p.pickNs, now: wsconn.Nanotime(), ts: ev.TS}
 	if p.nrecs++; p.nrecs == len(p.recs) {
 		p.recordDone()
 	}
-	p.applied.Add(1)
+	p.nApplied++
 }
 
 // doneRec is an applied message's stamps (parse.Event's, the batch's

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 
@@ -41,6 +42,8 @@ type ReplayResult struct {
 	Elapsed   time.Duration
 	Stats     Stats
 	Dump      Dump
+
+	shared int // frames the processor parsed (rawFrames), for tests
 }
 
 // maxUnknownTopics bounds ReplayResult.UnknownTopics.
@@ -55,8 +58,11 @@ const replayBatch = 64
 
 // replayRingSize is the replay's ring: small enough that the slots the
 // two goroutines hand back and forth stay in their caches (8,192 slots
-// of 1 KiB, the live default, do not), large enough for several batches.
-var replayRingSize = 512
+// of 1 KiB, the live default, do not: 8 MiB), large enough for several
+// batches above rawLowWater so the processor rarely runs dry (512 to
+// 4,096 slots measured within noise of each other with rawLowWater at a
+// quarter of the ring; 2,048 is kept).
+var replayRingSize = 2048
 
 // MsgsPerSec is the replay's throughput: messages applied per second of
 // wall time from the first frame fed to the last one applied.
@@ -202,9 +208,10 @@ func ReplaySource(ctx context.Context, cfg Config, open func() (FrameSource, err
 	// as it takes, so every run applies every frame.
 	cfg.RingFullWait = time.Hour
 	// One connection, so one reader parses and one processor applies,
-	// each on a core of its own. (Two readers, each parsing half of the
-	// symbols, ran at a fifth of one reader's rate with other jobs on the
-	// 2-core machine: three busy goroutines on two cores.)
+	// each on a core of its own, and the processor parses the frames the
+	// reader hands it unparsed (rawFrames). (Two readers, each parsing
+	// half of the symbols, ran at a fifth of one reader's rate with other
+	// jobs on the 2-core machine: three busy goroutines on two cores.)
 	cfg.SymbolsPerConn = max(1, len(cfg.Symbols))
 	if cfg.RingSize == 0 {
 		cfg.RingSize = replayRingSize
@@ -221,6 +228,11 @@ func ReplaySource(ctx context.Context, cfg Config, open func() (FrameSource, err
 	defer closeSource(src)
 	f := &replayFeed{e: e, c: e.conns[0], src: src, want: newTopicFilter(e.cfg.Topics), speed: speed}
 	f.c.feed = f.run
+	if speed == 0 && rawShare {
+		// As fast as possible: the processor takes a share of the parsing
+		// (rawFrames). A paced replay keeps the live division of work.
+		f.c.raw = newRawFrames(e.syms, f.want)
+	}
 	start := time.Now()
 	err = e.Run(ctx)
 	res.Elapsed = time.Since(start)
@@ -230,7 +242,17 @@ func ReplaySource(ctx context.Context, cfg Config, open func() (FrameSource, err
 	if f.err != nil {
 		return res, f.err
 	}
-	res.Frames, res.ParseErrors, res.Skipped, res.UnknownTopics = f.res.Frames, f.res.ParseErrors, f.res.Skipped, f.res.UnknownTopics
+	res.Frames, res.ParseErrors, res.Skipped = f.res.Frames, f.res.ParseErrors, f.res.Skipped
+	unknown := f.unknown
+	if raw := f.c.raw; raw != nil {
+		res.ParseErrors += raw.parseErrors
+		res.Skipped += raw.skipped
+		res.shared = raw.frames
+		unknown = mergeUnknown(unknown, raw.unknown)
+	}
+	for _, u := range unknown {
+		res.UnknownTopics = append(res.UnknownTopics, u.topic)
+	}
 	if w, ok := src.(interface{ warnings() []error }); ok {
 		res.Truncated = w.warnings()
 	}
@@ -239,16 +261,23 @@ func ReplaySource(ctx context.Context, cfg Config, open func() (FrameSource, err
 	return res, nil
 }
 
-// replayFeed is a replay's reader: it parses every frame of src into the
-// connection's ring, publishing once per batch.
+// replayFeed is a replay's reader: it parses the frames of src into the
+// connection's ring, publishing once per batch. When the ring runs low
+// (the processor is about to wait for it) it copies the next batch's
+// frames into their slots unparsed instead, for the processor to parse
+// (rawFrames): parsing is most of a replay's work, and this way both
+// goroutines, one on each core, do their share of it in frame order.
 type replayFeed struct {
 	e     *Engine
 	c     *connection
 	src   FrameSource
 	want  *topicFilter
 	speed float64
-	res   ReplayResult // Frames, ParseErrors, Skipped, UnknownTopics
-	err   error        // a read error
+	res   ReplayResult // Frames, ParseErrors, Skipped
+	// unknown lists the distinct unknown topics the reader saw (at most
+	// maxUnknownTopics) with the frame each was first seen in.
+	unknown []unknownTopic
+	err     error // a read error
 }
 
 func (f *replayFeed) run(ctx context.Context) error {
@@ -257,6 +286,8 @@ func (f *replayFeed) run(ctx context.Context) error {
 	sink.Reset()
 	res := &f.res
 	var first, base, now int64
+	var r parse.Result
+	raw := false // hand this batch's frames to the processor unparsed
 	for n := 0; ; n++ {
 		fr, err := f.src.Next()
 		if err != nil {
@@ -271,6 +302,7 @@ func (f *replayFeed) run(ctx context.Context) error {
 			}
 			sink.Flush()
 			now = wsconn.Nanotime()
+			raw = f.c.raw != nil && f.c.ring.Len() < rawLowWater
 		}
 		res.Frames++
 		if f.speed > 0 && fr.RecvUnixNs != 0 {
@@ -284,7 +316,22 @@ func (f *replayFeed) run(ctx context.Context) error {
 			}
 			now = wsconn.Nanotime()
 		}
-		r, err := p.Parse(fr.Data, now, sink)
+		if raw && len(fr.Data) <= rawMax {
+			if e := sink.Next(); e != nil {
+				e.Kind = kindRaw
+				e.Flags = parse.First | parse.Last
+				e.Sym = parse.NoSymbol
+				e.RecvNs = now
+				e.U = int64(len(fr.Data))
+				e.Seq = int64(n)
+				copy(rawBytes(e), fr.Data)
+				sink.Commit()
+				continue
+			}
+			// No slot (the ring closed): the parse below meets the
+			// same and handles it as a live reader does.
+		}
+		err = p.ParseTo(&r, fr.Data, now, sink)
 		switch {
 		case err == nil && (r.Class != parse.ClassData || f.want.has(&r)):
 			sink.Commit()
@@ -294,14 +341,183 @@ func (f *replayFeed) run(ctx context.Context) error {
 		case errors.Is(err, parse.ErrUnknownTopic):
 			sink.Abort(parse.Result{}, nil)
 			res.Skipped++
-			if len(res.UnknownTopics) < maxUnknownTopics {
-				res.UnknownTopics = appendTopic(res.UnknownTopics, fr.Data)
-			}
+			f.unknown = addUnknown(f.unknown, n, fr.Data)
 		default:
 			res.ParseErrors++
 			sink.Abort(r, err)
 		}
 	}
+}
+
+// rawShare turns on the processor's share of a full-speed replay's
+// parsing (rawFrames). A variable so benchmarks and tests can compare.
+var rawShare = true
+
+// rawLowWater is the ring occupancy, in slots, under which the replay
+// reader hands the next batch's frames to the processor unparsed: the
+// processor is about to run out of parsed work, so it parses those
+// itself, while the reader parses the batches after them. Both cores
+// stay busy, each with as much of the parsing as the other leaves it.
+var rawLowWater = 512
+
+// rawMax is the largest frame handed to the processor unparsed: the bytes
+// a slot's Levels array holds. Larger frames (book snapshots) are parsed
+// by the reader.
+const rawMax = int(unsafe.Sizeof(parse.Event{}.Levels))
+
+// rawBytes is a slot's Levels array as bytes: where a kindRaw event
+// carries its frame (U bytes long). parse.Event holds no pointers, so the
+// bytes are plain data in the ring's preallocated slot.
+func rawBytes(e *parse.Event) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(&e.Levels)), rawMax)
+}
+
+// rawFrames is the processor's side of a replay's shared parsing: it
+// parses each kindRaw slot with a parser of its own into its own slots
+// and applies what the reader would have committed, counting what the
+// reader would have counted. Processor goroutine only; the replay reads
+// the counts after the processor has stopped.
+type rawFrames struct {
+	p    *parse.Parser
+	want *topicFilter
+	ev   []parse.Event // rawSlots events, allocated once
+	n    int           // handed out for the current frame
+	res  parse.Result  // the current frame's
+
+	frames, skipped, parseErrors int
+	unknown                      []unknownTopic
+}
+
+// rawSlots bounds the events one raw frame may produce: a frame of at most
+// rawMax bytes holds far fewer (a book event takes ≥ 32 levels of ≥ 9
+// bytes or the whole rest of the frame; a trade or candle object tens of
+// bytes). A frame that needed more would end in ErrNoRoom and be counted
+// as the reader counts a message it had no room for.
+const rawSlots = 64
+
+func newRawFrames(syms *parse.Symbols, want *topicFilter) *rawFrames {
+	return &rawFrames{p: parse.NewParser(syms), want: want, ev: make([]parse.Event, rawSlots)}
+}
+
+// Next implements parse.Sink. The stage stamps of these slots stay zero,
+// so the latency-by-stage histograms (whose stages are the reader's) skip
+// them; their handling latency is recorded as for any message.
+func (r *rawFrames) Next() *parse.Event {
+	if r.n == len(r.ev) {
+		return nil
+	}
+	r.n++
+	return &r.ev[r.n-1]
+}
+
+// apply parses raw event ev of connection c and applies the result, as
+// the reader's loop would have committed or dropped it.
+func (r *rawFrames) apply(p *processor, c *connection, ev *parse.Event) {
+	r.n = 0
+	r.frames++
+	frame := rawBytes(ev)[:ev.U]
+	res := &r.res
+	err := r.p.ParseTo(res, frame, ev.RecvNs, r)
+	switch {
+	case err == nil && (res.Class != parse.ClassData || r.want.has(res)):
+		for i := range r.n {
+			p.apply(c, &r.ev[i])
+		}
+		// drain counts the raw slot as one event; it stands for these.
+		p.nEvents += uint64(r.n) - 1
+	case err == nil, errors.Is(err, parse.ErrUnknownSymbol):
+		r.skipped++
+		p.nEvents-- // the raw slot stood for no event
+	case errors.Is(err, parse.ErrUnknownTopic):
+		r.skipped++
+		r.unknown = addUnknown(r.unknown, int(ev.Seq), frame)
+		p.nEvents--
+	default:
+		// As ringSink.Abort: a data message of a known symbol leaves a
+		// drop marker for its stream, applied where the reader would
+		// have placed it (next in the ring).
+		r.parseErrors++
+		if errors.Is(err, parse.ErrNoRoom) {
+			p.e.m.ringDrops.Inc()
+		}
+		if res.Class != parse.ClassData || res.Sym == parse.NoSymbol {
+			p.nEvents--
+			return
+		}
+		// The raw slot stands for the marker event.
+		reason := uint8(markNoRoom)
+		if !errors.Is(err, parse.ErrNoRoom) {
+			reason = markBadInput
+		}
+		m := &r.ev[0]
+		*m = parse.Event{Kind: kindDropped, Sym: res.Sym, Depth: res.Depth, Interval: res.Interval, Seq: int64(res.Kind), U: int64(reason)}
+		p.apply(c, m)
+	}
+}
+
+// replayLatEvery is how many messages a replay applies per message it
+// times. A replay's handling latency is queueing (frames are fed as fast
+// as the ring takes them), and timing every message (a clock read and
+// five histogram records, ~150 ns) cost a tenth of the processor's time
+// per message; one in 16 draws the same distribution.
+const replayLatEvery = 16
+
+// replayDone is processor.done in a replay: it counts every message and
+// times one in replayLatEvery. The feed delay (exchange time to receive)
+// is not recorded: the receive times are the replay's, not the capture's.
+func (p *processor) replayDone(ev *parse.Event) {
+	p.nApplied++
+	if p.untimed++; p.untimed < replayLatEvery {
+		return
+	}
+	p.untimed = 0
+	now := wsconn.Nanotime()
+	p.lat.record(now - ev.RecvNs)
+	p.stage.record(ev.RecvNs, ev.ParseNs, ev.DoneNs, ev.PubNs, p.pickNs, now)
+}
+
+// unknownTopic is an unknown topic and the number of the frame it was
+// first seen in, so the reader's and the processor's lists merge in
+// frame order.
+type unknownTopic struct {
+	frame int
+	topic string
+}
+
+// addUnknown adds frame's topic to list unless it is there or the list is
+// full.
+func addUnknown(list []unknownTopic, n int, frame []byte) []unknownTopic {
+	if len(list) == maxUnknownTopics {
+		return list
+	}
+	t := topicOf(frame, nil)
+	if t == nil {
+		return list
+	}
+	for _, u := range list {
+		if u.topic == string(t) {
+			return list
+		}
+	}
+	return append(list, unknownTopic{n, string(t)})
+}
+
+// mergeUnknown merges two lists of first sightings in frame order, keeping
+// each topic's first and at most maxUnknownTopics in all: each list holds
+// the first sightings its side saw, so the merge holds the first ones
+// overall.
+func mergeUnknown(a, b []unknownTopic) []unknownTopic {
+	all := append(append([]unknownTopic(nil), a...), b...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].frame < all[j].frame })
+	var out []unknownTopic
+	seen := map[string]bool{}
+	for _, u := range all {
+		if !seen[u.topic] && len(out) < maxUnknownTopics {
+			seen[u.topic] = true
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 func (s *fileSource) warnings() []error { return s.warn }
@@ -310,20 +526,6 @@ func closeSource(src FrameSource) {
 	if c, ok := src.(io.Closer); ok {
 		c.Close()
 	}
-}
-
-// appendTopic adds the frame's topic to list unless it is there.
-func appendTopic(list []string, frame []byte) []string {
-	t := topicOf(frame, nil)
-	if t == nil {
-		return list
-	}
-	for _, s := range list {
-		if s == string(t) {
-			return list
-		}
-	}
-	return append(list, string(t))
 }
 
 // topicFilter says whether a parsed message is of a configured topic.

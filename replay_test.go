@@ -201,3 +201,40 @@ func TestRecordRotatesAndReplaysInOrder(t *testing.T) {
 
 // levelEq compares two levels by value, whatever their scales.
 func levelEq(a, b Level) bool { return a.Price.Equal(b.Price) && a.Size.Equal(b.Size) }
+
+// The reader's and the processor's lists of unknown topics merge into the
+// first sightings in frame order, each topic once, at most
+// maxUnknownTopics.
+func TestMergeUnknown(t *testing.T) {
+	u := func(frame int, topic string) unknownTopic { return unknownTopic{frame, topic} }
+	var many []unknownTopic
+	for i := range maxUnknownTopics {
+		many = append(many, u(2*i, fmt.Sprint("t", i)))
+	}
+	for _, c := range []struct {
+		a, b []unknownTopic
+		want string
+	}{
+		{nil, nil, "[]"},
+		{[]unknownTopic{u(5, "x")}, nil, "[x]"},
+		{[]unknownTopic{u(5, "x"), u(9, "y")}, []unknownTopic{u(1, "y"), u(7, "z")}, "[y x z]"},
+		{[]unknownTopic{u(3, "x")}, []unknownTopic{u(8, "x")}, "[x]"},
+		{many, []unknownTopic{u(1, "early")}, fmt.Sprint(append([]string{"t0", "early"}, topicsOf(many[1:maxUnknownTopics-1])...))},
+	} {
+		var got []string
+		for _, m := range mergeUnknown(c.a, c.b) {
+			got = append(got, m.topic)
+		}
+		if fmt.Sprint(got) != c.want {
+			t.Errorf("mergeUnknown(%v, %v) = %v; want %s", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func topicsOf(l []unknownTopic) []string {
+	var out []string
+	for _, u := range l {
+		out = append(out, u.topic)
+	}
+	return out
+}

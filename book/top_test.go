@@ -8,12 +8,17 @@ import (
 
 // related returns a Quote whose fields all derive from i, so a reader can
 // tell a torn copy (fields from two stores) from a consistent one.
+//
+// As in a book's stream, the header changes with every message and the
+// rest less often: the bid every 2nd, the ask every 4th, the stale flag
+// every 8th, so a Store that leaves fields as they were (Top.Store skips
+// them) is checked by the same torn-read test.
 func related(i int64) Quote {
 	return Quote{
-		BidPrice: i, BidSize: 2 * i,
-		AskPrice: i + 1, AskSize: 3 * i,
+		BidPrice: i / 2, BidSize: 2 * (i / 2),
+		AskPrice: i/4 + 1, AskSize: 3 * (i / 4),
 		U: i, Seq: 5 * i, TS: 7 * i, CTS: 7*i - 1,
-		Stale: i%2 == 1,
+		Stale: (i/8)%2 == 1,
 	}
 }
 

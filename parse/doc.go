@@ -37,7 +37,7 @@
 // the result is the fastjson path's, byte for byte (TestFastMatchesTree,
 // FuzzFastMatchesTree).
 //
-// Allocation: Parse allocates nothing in steady state: the reused
+// Allocation: Parse (and ParseTo) allocates nothing in steady state: the reused
 // fastjson.Parser and the single-pass scratch keep their capacity (grown to
 // the largest frame seen), symbols are looked up with m[string(b)], topics
 // are split and switched on in place, and every error is a preallocated

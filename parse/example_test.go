@@ -270,3 +270,25 @@ func ExampleResult_SuccessTopic() {
 	// tickers.A
 	// orderbook.25.B
 }
+
+// ParseTo fills a Result the caller keeps, for a loop over many frames.
+func ExampleParser_ParseTo() {
+	syms := parse.NewSymbols()
+	syms.Add("BTCUSDT", 2, 3)
+	p := parse.NewParser(syms)
+	frames := [][]byte{
+		[]byte(`{"topic":"orderbook.1.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[["100.5","2"]],"a":[["100.6","1"]],"u":7,"seq":9},"cts":1}`),
+		[]byte(`{"success":true,"ret_msg":"pong","conn_id":"c1","op":"ping"}`),
+		[]byte(`{"topic":"orderbook.1.ETHUSDT","type":"snapshot","ts":1,"data":{"s":"ETHUSDT","b":[],"a":[],"u":1,"seq":1}}`),
+	}
+	var r parse.Result
+	for _, f := range frames {
+		var ring slots
+		err := p.ParseTo(&r, f, 0, &ring)
+		fmt.Println(r.Class == parse.ClassData, r.Kind, r.Op, r.Events, errors.Is(err, parse.ErrUnknownSymbol))
+	}
+	// Output:
+	// true book none 1 false
+	// false none pong 0 false
+	// true book none 0 true
+}

@@ -64,55 +64,56 @@ type envelope struct {
 	isArray bool   // a ticker's data is an array
 }
 
-// fastParse is the single-pass path. ok false means "use the fastjson
-// path"; no slot has been taken then. With ok true, err is nil or, when
+// fastParse is the single-pass path, writing the Result into r (zero on
+// entry). ok false means "use the fastjson path"; no slot has been taken
+// then, and r may hold fields set before it gave up. With ok true, err is nil or, when
 // the sink ran out of slots, the ErrNoRoom the fastjson path would return
 // for the same frame, with the same Result.
-func (p *Parser) fastParse(frame []byte, recvNs int64, sink Sink) (r Result, ok bool, err error) {
+func (p *Parser) fastParse(frame []byte, recvNs int64, sink Sink, r *Result) (ok bool, err error) {
 	r.Sym = NoSymbol
 	var e envelope
 	e.h.recvNs = recvNs
 	if !p.fastEnvelope(frame, &e) {
-		return r, false, nil
+		return false, nil
 	}
 	r.Class, r.Kind, r.Depth, r.Interval = ClassData, e.ti.Kind, e.ti.Depth, e.ti.Interval
 	switch e.ti.Kind {
 	case KindBook:
 		if e.seen&seenType == 0 {
-			return r, false, nil
+			return false, nil
 		}
 		if e.cts != nil {
 			if e.h.cts, err = parseUint(e.cts); err != nil {
-				return r, false, nil
+				return false, nil
 			}
 		}
 		e.h.seq = e.seq
 		r.Sym = e.id
-		err = p.emitBook(sink, &e.ti, e.id, e.u, &e.h, &r)
-		return r, true, err
+		err = p.emitBook(sink, &e.ti, e.id, e.u, &e.h, r)
+		return true, err
 	case KindKline:
 		r.Sym = e.id
-		err = p.emitKlines(sink, &e.ti, e.id, &e.h, &r)
-		return r, true, err
+		err = p.emitKlines(sink, &e.ti, e.id, &e.h, r)
+		return true, err
 	case KindTicker:
 		if e.seen&seenType == 0 {
-			return r, false, nil
+			return false, nil
 		}
 		if e.cs != nil {
 			if e.h.seq, err = parseUint(e.cs); err != nil {
-				return r, false, nil
+				return false, nil
 			}
 		}
 		r.Sym = e.id
-		err = p.emitTickers(sink, e.id, e.isArray, &e.h, &r)
-		return r, true, err
+		err = p.emitTickers(sink, e.id, e.isArray, &e.h, r)
+		return true, err
 	default:
 		if len(p.trd) == 0 && p.skipped > 0 {
-			return r, false, nil // no trade of a registered symbol: an error
+			return false, nil // no trade of a registered symbol: an error
 		}
 		r.Sym = e.id // NoSymbol for an option base coin
-		err = p.emitTrades(sink, &e.h, &r)
-		return r, true, err
+		err = p.emitTrades(sink, &e.h, r)
+		return true, err
 	}
 }
 
@@ -528,12 +529,20 @@ func (p *Parser) fastTrades(s *scan, ti *TopicInfo, topicID uint32) bool {
 		return false
 	}
 	p.trd, p.skipped = p.trd[:0], 0
+	// A topic naming a symbol gives the scales before the trades are
+	// read, so their prices and sizes are converted where they lie; an
+	// option batch's trades name their own symbols, read first.
+	var ps, ss int
+	known := topicID != NoSymbol
+	if known {
+		ps, ss = p.syms.Scales(topicID)
+	}
 	for n, more := 0, !empty; more; n++ {
 		if n == p.maxItems {
 			return false
 		}
 		var t fastTrade
-		if !t.read(s, &p.trdOrder) {
+		if !t.read(s, &p.trdOrder, known, ps, ss) {
 			return false
 		}
 		id := topicID
@@ -560,14 +569,15 @@ func (p *Parser) fastTrades(s *scan, ti *TopicInfo, topicID uint32) bool {
 		if err != nil {
 			return false
 		}
-		ps, ss := p.syms.Scales(id)
-		price, err := parseDecimal(t.price, ps, false)
-		if err != nil {
-			return false
-		}
-		size, err := parseDecimal(t.size, ss, false)
-		if err != nil {
-			return false
+		price, size := t.priceN, t.sizeN
+		if !known {
+			ps, ss := p.syms.Scales(id)
+			if price, err = parseDecimal(t.price, ps, false); err != nil {
+				return false
+			}
+			if size, err = parseDecimal(t.size, ss, false); err != nil {
+				return false
+			}
 		}
 		p.addTrade(&t.tradeMembers, id, side, price, size)
 		if more, ok = s.more(']'); !ok {
@@ -608,12 +618,15 @@ func (p *Parser) emitTrades(sink Sink, h *header, r *Result) error {
 // its symbol, and so its scales, is known.
 type fastTrade struct {
 	tradeMembers
-	price, size []byte
-	hasSym      bool
+	price, size   []byte // when the scales are not known yet
+	priceN, sizeN int64  // when they are: converted as read
+	hasSym        bool
 }
 
 // read reads one trade object, member by member as rawTrade's Visit does.
-func (t *fastTrade) read(s *scan, order *keyOrder) bool {
+// With known, price and size are converted at scales ps and ss as they
+// are read (decAt refuses what parseDecimal would); else kept as text.
+func (t *fastTrade) read(s *scan, order *keyOrder, known bool, ps, ss int) bool {
 	if empty, ok := s.open('{', '}'); !ok || empty {
 		return false
 	}
@@ -630,9 +643,17 @@ func (t *fastTrade) read(s *scan, order *keyOrder) bool {
 		case trS:
 			t.side, ok = s.str()
 		case trV:
-			t.size, ok = s.str()
+			if known {
+				t.sizeN, ok = s.dec(ss)
+			} else {
+				t.size, ok = s.str()
+			}
 		case trP:
-			t.price, ok = s.str()
+			if known {
+				t.priceN, ok = s.dec(ps)
+			} else {
+				t.price, ok = s.str()
+			}
 		case trI:
 			t.tid, ok = s.str()
 		case trSym:

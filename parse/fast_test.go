@@ -2,6 +2,8 @@ package parse
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -317,7 +319,7 @@ func TestFastTakesGoodFrames(t *testing.T) {
 				continue
 			}
 			sink.reset()
-			if _, ok, err := p.fastParse(f, 1, sink); !ok || err != nil {
+			if ok, err := p.fastParse(f, 1, sink, &Result{}); !ok || err != nil {
 				t.Errorf("single-pass path refused a good frame: %.160s (ok %v, err %v)", f, ok, err)
 			}
 			taken++
@@ -370,6 +372,50 @@ func TestDecAt(t *testing.T) {
 			if ok != (werr == nil) || (ok && (got != want || end != len(b)-1)) {
 				t.Fatalf("decAt(%q, scale %d) = %d, %d, %v; parseDecimal = %d, %v", text, scale, got, end, ok, want, werr)
 			}
+		}
+	}
+}
+
+// The eight-digit step of scan.uint agrees with a digit-by-digit reading
+// on every position of a digit and on the bytes just outside '0'-'9'.
+func TestEightDigits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := range 20_000 {
+		var b [8]byte
+		want, digits := uint64(0), true
+		for i := range b {
+			b[i] = '0' + byte(rng.IntN(10))
+			if n%2 == 1 && rng.IntN(8) == 0 {
+				b[i] = []byte{'/', ':', '.', ' ', 0x80, 0xB0, 0x39 + 0x80, 0}[rng.IntN(8)]
+			}
+			digits = digits && b[i] >= '0' && b[i] <= '9'
+			want = want*10 + uint64(b[i]-'0')
+		}
+		w := binary.LittleEndian.Uint64(b[:])
+		if got := eightDigits(w); got != digits {
+			t.Fatalf("eightDigits(%q) = %v; want %v", b, got, digits)
+		}
+		if digits && eightDigitsValue(w) != want {
+			t.Fatalf("eightDigitsValue(%q) = %d; want %d", b, eightDigitsValue(w), want)
+		}
+	}
+}
+
+// ParseTo overwrites whatever the Result held: after a Result left by a
+// frame of another kind (or a control message with its byte fields), the
+// next frame's Result is Parse's for that frame alone.
+func TestParseToOverwrites(t *testing.T) {
+	syms := fastSymbols(t)
+	frames := fastCorpus(t)
+	pa, pb := NewParser(syms), NewParser(syms)
+	var kept Result
+	for i, f := range frames {
+		// The Result another frame left behind.
+		_ = pb.ParseTo(&kept, frames[(i*7)%len(frames)], 1, newSink(80))
+		want, werr := pa.Parse(f, 1, newSink(80))
+		gerr := pb.ParseTo(&kept, f, 1, newSink(80))
+		if !sameResult(&kept, &want) || fmt.Sprint(gerr) != fmt.Sprint(werr) || kept.Sym != want.Sym {
+			t.Fatalf("frame %.120s: ParseTo gave %+v, %v; Parse %+v, %v", f, kept, gerr, want, werr)
 		}
 	}
 }

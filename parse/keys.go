@@ -25,10 +25,14 @@ const (
 
 // keyOrder remembers the member keys of the last object of one kind.
 type keyOrder struct {
-	n   int                  // keys remembered
-	end [maxOrderKeys]int16  // end of key j's quoted form in buf
-	fld [maxOrderKeys]int8   // key j's field; -1: not in the table
-	buf [orderBytes + 8]byte // 8 spare bytes: hasPrefix loads whole words
+	n   int                 // keys remembered
+	end [maxOrderKeys]int16 // end of key j's quoted form in buf
+	fld [maxOrderKeys]int8  // key j's field; -1: not in the table
+	// word and mask: key j's first eight bytes of quoted form (fewer for
+	// a shorter key, masked), so one load of the frame's next eight bytes
+	// is compared with each candidate without slicing buf.
+	word, mask [maxOrderKeys]uint64
+	buf        [orderBytes + 8]byte // 8 spare bytes: hasPrefix loads whole words
 }
 
 // key reads the next member's key and its colon at the cursor and
@@ -45,6 +49,24 @@ func (o *keyOrder) key(s *scan, pos *int, resolve func([]byte) int8) (f int8, ok
 	if *pos > 0 {
 		start = o.end[*pos-1]
 	}
+	if len(rest) >= 8 {
+		w := binary.LittleEndian.Uint64(rest)
+		for i := *pos; i < o.n; i++ {
+			end := o.end[i]
+			if w&o.mask[i] == o.word[i] {
+				// The first min(8, len) bytes match; a longer key's
+				// rest is compared as below.
+				n := int(end - start)
+				if n <= 8 || (len(rest) >= n && hasPrefix(rest[8:], o.buf[start+8:end])) {
+					s.i += n
+					*pos = i + 1
+					return o.fld[i], true
+				}
+			}
+			start = end
+		}
+		return o.miss(s, pos, resolve)
+	}
 	for i := *pos; i < o.n; i++ {
 		q := o.buf[start:o.end[i]]
 		start = o.end[i]
@@ -55,6 +77,11 @@ func (o *keyOrder) key(s *scan, pos *int, resolve func([]byte) int8) (f int8, ok
 			return o.fld[i], true
 		}
 	}
+	return o.miss(s, pos, resolve)
+}
+
+// miss reads a key the prediction did not match the general way.
+func (o *keyOrder) miss(s *scan, pos *int, resolve func([]byte) int8) (f int8, ok bool) {
 	k, ok := s.key()
 	if !ok {
 		return 0, false
@@ -104,6 +131,13 @@ func (o *keyOrder) learn(k []byte, f int8) {
 	o.buf[i], o.buf[i+1] = '"', ':'
 	o.end[o.n] = int16(i + 2)
 	o.fld[o.n] = f
+	// buf's 8 spare bytes make the word's load safe; bytes past the key
+	// are masked off.
+	o.mask[o.n] = ^uint64(0)
+	if n := i + 2 - start; n < 8 {
+		o.mask[o.n] = uint64(1)<<(8*uint(n)) - 1
+	}
+	o.word[o.n] = binary.LittleEndian.Uint64(o.buf[start:]) & o.mask[o.n]
 	o.n++
 }
 

@@ -20,7 +20,7 @@ func TestTickerUnfitFieldLeftOut(t *testing.T) {
 			var err error
 			if fast {
 				var ok bool
-				if _, ok, err = p.fastParse([]byte(tc.frame), 1, sink); !ok {
+				if ok, err = p.fastParse([]byte(tc.frame), 1, sink, &Result{}); !ok {
 					t.Fatalf("%s: the single-pass parser declined the frame", tc.name)
 				}
 			} else {

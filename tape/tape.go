@@ -25,6 +25,7 @@ package tape
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"github.com/ringfeed/ringfeed/parse"
 )
@@ -41,8 +42,14 @@ const tapeDedupScan = 64
 // by its processor only. Trades whose id was already taped are dropped and
 // counted.
 type Tape struct {
-	buf      []parse.Trade
-	seqs     []int64
+	buf  []parse.Trade
+	seqs []int64
+	// fps holds a fingerprint of each slot's trade id (idPrint), so the
+	// dedup scan compares 8 bytes per held trade from one dense array
+	// and reads a trade's id only when the fingerprints match: comparing
+	// the ids themselves touched two cache lines per held trade, ~0.5 µs
+	// per trade (BenchmarkAdd).
+	fps      []uint64
 	refilled []bool // the slot's trade came from Refill, not the stream
 	head     int    // index of the next write
 	n        int
@@ -82,7 +89,7 @@ func New(capacity int) *Tape {
 	if capacity < 1 {
 		panic("tape: New: capacity must be >= 1")
 	}
-	return &Tape{buf: make([]parse.Trade, capacity), seqs: make([]int64, capacity), refilled: make([]bool, capacity)}
+	return &Tape{buf: make([]parse.Trade, capacity), seqs: make([]int64, capacity), fps: make([]uint64, capacity), refilled: make([]bool, capacity)}
 }
 
 // Add appends t unless it repeats a held trade id (see the package
@@ -107,25 +114,58 @@ func (t *Tape) find(id []byte, time int64) int {
 	if len(id) == 0 {
 		return -1
 	}
+	fp := idPrint(id)
+	// The newest tapeDedupScan trades: their prints, newest first, as at
+	// most two dense runs of fps (the ring wraps).
+	m := min(t.n, tapeDedupScan)
+	lo := max(t.head-m, 0)
+	for k := t.head - 1; k >= lo; k-- {
+		if t.fps[k] == fp && bytes.Equal(t.buf[k].ID(), id) {
+			return k
+		}
+	}
 	c := len(t.buf)
-	for i, k := 0, t.head; i < t.n; i++ {
+	for k := c - 1; k >= c-(m-(t.head-lo)); k-- {
+		if t.fps[k] == fp && bytes.Equal(t.buf[k].ID(), id) {
+			return k
+		}
+	}
+	// Older ones while they are at least as new as the trade.
+	for i, k := m, t.head-m; i < t.n; i++ {
 		k--
 		if k < 0 {
-			k = c - 1
+			k += c
 		}
-		if i >= tapeDedupScan && t.buf[k].Time < time {
+		if t.buf[k].Time < time {
 			return -1
 		}
-		if bytes.Equal(t.buf[k].ID(), id) {
+		if t.fps[k] == fp && bytes.Equal(t.buf[k].ID(), id) {
 			return k
 		}
 	}
 	return -1
 }
 
+// idPrint is a trade id's fingerprint: its length and its first and last
+// eight bytes, mixed. Ids that differ anywhere in those bytes (UUIDs at
+// their start, sequential numeric ids at their end) get different prints;
+// equal prints are confirmed by comparing the ids.
+func idPrint(id []byte) uint64 {
+	n := len(id)
+	if n < 8 {
+		var b [8]byte
+		copy(b[:], id)
+		return binary.LittleEndian.Uint64(b[:])*0x9e3779b97f4a7c15 ^ uint64(n)
+	}
+	a := binary.LittleEndian.Uint64(id)
+	z := binary.LittleEndian.Uint64(id[n-8:])
+	return (a*0x9e3779b97f4a7c15 ^ z) + uint64(n)
+}
+
 func (t *Tape) push(tr *parse.Trade, seq int64, refilled bool) {
 	t.buf[t.head] = *tr
 	t.seqs[t.head] = seq
+	t.fps[t.head] = idPrint(tr.ID())
 	t.refilled[t.head] = refilled
 	t.head++
 	if t.head == len(t.buf) {

@@ -2,6 +2,7 @@ package tape
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"testing"
@@ -216,4 +217,47 @@ func ExampleTape_Add() {
 	}
 	fmt.Println(ids(tp), tp.Dups(), tp.Total())
 	// Output: [2 3 4] 1 4
+}
+
+// TestFindMatchesScan checks the fingerprinted dedup scan against the
+// rule it implements, compared id by id over the held trades: the
+// newest tapeDedupScan always, older ones while at least as new as the
+// trade. Small capacities make the ring wrap at every offset; ids from a
+// small pool (short numeric ones and UUID-length ones sharing prefixes
+// and suffixes) make repeats and fingerprint neighbours common.
+func TestFindMatchesScan(t *testing.T) {
+	want := func(tp *Tape, id []byte, time int64) bool {
+		for i := range tp.Len() {
+			tr, _ := tp.At(i)
+			if i >= tapeDedupScan && tr.Time < time {
+				return false
+			}
+			if string(tr.ID()) == string(id) {
+				return true
+			}
+		}
+		return false
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, capacity := range []int{1, 3, 63, 64, 65, 100, 200} {
+		tp := New(capacity)
+		for n := range 5000 {
+			var tr parse.Trade
+			tr.Time = int64(n/4 - rng.IntN(40))
+			var id string
+			switch k := rng.IntN(300); rng.IntN(3) {
+			case 0:
+				id = strconv.Itoa(k)
+			case 1:
+				id = fmt.Sprintf("0f7041ee-9560-5cef-a77a-dcb91245%04d", k)
+			default:
+				id = fmt.Sprintf("%04d41ee-9560-5cef-a77a-dcb9124501cc", k)
+			}
+			tr.IDLen = uint8(copy(tr.IDBuf[:], id))
+			seen := want(tp, tr.ID(), tr.Time)
+			if got := tp.Add(&tr, int64(n)) != Taped; got != seen {
+				t.Fatalf("capacity %d, add %d (id %s): repeat %v; want %v", capacity, n, id, got, seen)
+			}
+		}
+	}
 }
