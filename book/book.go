@@ -2,17 +2,13 @@
 // as Bybit's v5 orderbook.{depth}.{symbol} topics describe it, and knows
 // whether it is consistent.
 //
-// A book capped at 200 levels or fewer (orderbook.1, .25, .50, .200)
-// keeps each side in a sorted slice, best level last: Bybit's changes land
-// near the top, so a change moves the few levels above it, found by one
-// binary search. A deeper or uncapped book keeps each side in a
-// github.com/google/btree BTreeG of Level values ordered best first (bids
-// by descending price, asks by ascending), sharing one node free list, so
-// a level change costs O(log n) and no re-sort, and inserts, deletes and
-// snapshot reloads reuse nodes instead of allocating; its degree
-// (DefaultDegree) was chosen by BenchmarkDelta. Applying a delta costs
-// about 35-50 ns per level changed on a 50-level book and 110-130 on a
-// 1000-level one (BenchmarkDelta).
+// Each side is a github.com/google/btree BTreeG of Level values ordered
+// best first (bids by descending price, asks by ascending), sharing one node
+// free list, so a level change costs O(log n) and no re-sort, and inserts,
+// deletes and snapshot reloads reuse nodes instead of allocating. The degree
+// (DefaultDegree) was chosen by BenchmarkDelta; see the figures there.
+// Applying a delta costs about 50 ns per level changed on a 50-level book
+// and 110-130 on a 1000-level one.
 // Prices and sizes are int64 fixed point; the scale is the caller's.
 //
 // Messages are applied whole (ApplySnapshot, ApplyDelta) or in pieces
@@ -38,13 +34,10 @@
 //
 // Contract:
 //   - Allocation: none per message or per level in steady state, with the
-//     depth cap set (a slice side has room for the cap twice over plus 128
-//     levels, a tree's free list is sized for it; a message that inserts
-//     more grows the slice once). Without a cap the free list is sized
-//     from Config.SizeHint and a book that grows past it allocates nodes.
-//   - Latency: O(log n) per level to find it; a slice side also moves the
-//     levels better than it (a few, near the top). See BenchmarkDelta for
-//     ns per level.
+//     depth cap set (the free list is sized for it). Without a cap the free
+//     list is sized from Config.SizeHint and a book that grows past it
+//     allocates nodes.
+//   - Latency: O(log n) per level; see BenchmarkDelta for ns per level.
 //   - Concurrency: a Book is owned by one goroutine, which alone may call its
 //     methods. The free list's mutex is private to the book and never
 //     contended. Other goroutines read the seqlock-published top of book
@@ -111,8 +104,7 @@ type Config struct {
 	Depth int
 	// Policy is how delta update ids are checked; Strict by default.
 	Policy GapPolicy
-	// Degree is the B-tree degree; 0 means DefaultDegree. A book whose
-	// Depth is 1 to 200 keeps its sides in sorted slices and has no tree.
+	// Degree is the B-tree degree; 0 means DefaultDegree.
 	Degree int
 	// SizeHint is the expected levels per side of an uncapped book, used
 	// only to size the free list; 0 means DefaultSizeHint.
@@ -131,7 +123,7 @@ const (
 
 // Book is an order book. The zero Book is not usable; call New.
 type Book struct {
-	bids, asks *side
+	bids, asks *btree.BTreeG[Level]
 
 	depth  int
 	policy GapPolicy
@@ -193,7 +185,11 @@ func New(cfg Config) *Book {
 	// n/(deg-1)+1 nodes. Room for twice that per side covers a message that
 	// inserts before the cap trims, and the nodes of a snapshot that is
 	// loaded while the old tree's nodes wait in the list.
+	perSide := levels/(deg-1) + 2
+	free := btree.NewFreeListG[Level](4 * perSide)
 	b := &Book{
+		bids:   btree.NewWithFreeListG(deg, bidLess, free),
+		asks:   btree.NewWithFreeListG(deg, askLess, free),
 		depth:  cfg.Depth,
 		policy: cfg.Policy,
 		stale:  true,
@@ -201,15 +197,6 @@ func New(cfg Config) *Book {
 	}
 	b.copyFn = b.copyLevel
 	b.sumFn = b.sumLevel
-	if cfg.Depth > 0 && cfg.Depth <= sliceMaxDepth {
-		b.bids, b.asks = newSliceSide(true, cfg.Depth), newSliceSide(false, cfg.Depth)
-		b.publish()
-		return b
-	}
-	perSide := levels/(deg-1) + 2
-	free := btree.NewFreeListG[Level](4 * perSide)
-	b.bids = &side{t: btree.NewWithFreeListG(deg, bidLess, free)}
-	b.asks = &side{t: btree.NewWithFreeListG(deg, askLess, free)}
 	b.prewarm(2 * levels)
 	b.publish()
 	return b
@@ -220,16 +207,16 @@ func New(cfg Config) *Book {
 // the first snapshots and the splits of later deltas find ready nodes.
 func (b *Book) prewarm(n int) {
 	for i := range n {
-		b.bids.set(Level{Price: int64(-i), Size: 1})
-		b.asks.set(Level{Price: int64(i), Size: 1})
+		b.bids.ReplaceOrInsert(Level{Price: int64(-i), Size: 1})
+		b.asks.ReplaceOrInsert(Level{Price: int64(i), Size: 1})
 	}
-	b.bids.clear()
-	b.asks.clear()
+	b.bids.Clear(true)
+	b.asks.Clear(true)
 }
 
 // tree returns the tree of side s; it panics on an unknown side, which is a
 // programming error of the caller.
-func (b *Book) tree(s Side) *side {
+func (b *Book) tree(s Side) *btree.BTreeG[Level] {
 	switch s {
 	case Bid:
 		return b.bids
@@ -252,8 +239,8 @@ func (b *Book) BeginSnapshot(h Header) {
 		// caller may want to reload instrument scales; Header().U tells.
 		b.cnt.Restarts++
 	}
-	b.bids.clear()
-	b.asks.clear()
+	b.bids.Clear(true)
+	b.asks.Clear(true)
 	b.pending = h
 	b.msg = msgSnapshot
 	b.stale = false
@@ -377,22 +364,22 @@ func (b *Book) orphan() {
 	}
 }
 
-func (b *Book) load(t *side, lv Level) {
+func (b *Book) load(t *btree.BTreeG[Level], lv Level) {
 	switch {
 	case lv.Size > 0:
-		t.set(lv)
+		t.ReplaceOrInsert(lv)
 	case lv.Size < 0:
 		b.bad = true
 	}
 }
 
-func (b *Book) apply(t *side, lv Level) {
+func (b *Book) apply(t *btree.BTreeG[Level], lv Level) {
 	b.cnt.Levels++
 	switch {
 	case lv.Size > 0:
-		t.set(lv)
+		t.ReplaceOrInsert(lv)
 	case lv.Size == 0:
-		if !t.remove(lv) {
+		if _, ok := t.Delete(lv); !ok {
 			b.cnt.AbsentDeletes++
 		}
 	default:
@@ -440,8 +427,8 @@ func (b *Book) End() error {
 		b.bad = false
 		return b.markStale(ReasonBadNumber)
 	}
-	bid, okb := b.bids.best()
-	ask, oka := b.asks.best()
+	bid, okb := b.bids.Min()
+	ask, oka := b.asks.Min()
 	if okb && oka && bid.Price >= ask.Price {
 		b.cnt.Crosses++
 		return b.markStale(ReasonCrossed)
@@ -468,11 +455,14 @@ func (b *Book) ApplyDelta(h Header, bids, asks []Level) error {
 }
 
 // trim removes the worst levels of t beyond the depth cap.
-func (b *Book) trim(t *side) {
+func (b *Book) trim(t *btree.BTreeG[Level]) {
 	if b.depth == 0 {
 		return
 	}
-	b.cnt.Evictions += uint64(t.trim(b.depth))
+	for t.Len() > b.depth {
+		t.DeleteMax()
+		b.cnt.Evictions++
+	}
 }
 
 // markStale makes the book stale for r if it is live, counts and publishes
@@ -518,8 +508,8 @@ func (b *Book) abandon() {
 // Reset empties the book and makes it stale (ReasonNoSnapshot), as after
 // New; counters are kept. Use it when the stream is resubscribed.
 func (b *Book) Reset() {
-	b.bids.clear()
-	b.asks.clear()
+	b.bids.Clear(true)
+	b.asks.Clear(true)
 	b.hdr = Header{}
 	b.lastSeq = 0
 	b.pending = Header{}
@@ -533,8 +523,8 @@ func (b *Book) Reset() {
 
 // publish stores the current top of book into b.top.
 func (b *Book) publish() {
-	bid, _ := b.bids.best()
-	ask, _ := b.asks.best()
+	bid, _ := b.bids.Min()
+	ask, _ := b.asks.Min()
 	b.publishTop(bid, ask)
 }
 
@@ -570,22 +560,22 @@ func (b *Book) Counters() Counters { return b.cnt }
 func (b *Book) Depth() int { return b.depth }
 
 // Len returns the number of levels on side s.
-func (b *Book) Len(s Side) int { return b.tree(s).len() }
+func (b *Book) Len(s Side) int { return b.tree(s).Len() }
 
 // Best returns the best level of side s (highest bid, lowest ask) and
 // whether the side has one.
-func (b *Book) Best(s Side) (Level, bool) { return b.tree(s).best() }
+func (b *Book) Best(s Side) (Level, bool) { return b.tree(s).Min() }
 
 // BestBid returns the highest bid and whether there is one.
-func (b *Book) BestBid() (Level, bool) { return b.bids.best() }
+func (b *Book) BestBid() (Level, bool) { return b.bids.Min() }
 
 // BestAsk returns the lowest ask and whether there is one.
-func (b *Book) BestAsk() (Level, bool) { return b.asks.best() }
+func (b *Book) BestAsk() (Level, bool) { return b.asks.Min() }
 
 // Spread returns best ask minus best bid, and false when a side is empty.
 func (b *Book) Spread() (int64, bool) {
-	bid, okb := b.bids.best()
-	ask, oka := b.asks.best()
+	bid, okb := b.bids.Min()
+	ask, oka := b.asks.Min()
 	if !okb || !oka {
 		return 0, false
 	}
@@ -596,8 +586,8 @@ func (b *Book) Spread() (int64, bool) {
 // lost when bid+ask is odd), and false when a side is empty. It is computed
 // as bid + (ask-bid)/2 so prices near the int64 limits do not overflow.
 func (b *Book) Mid() (int64, bool) {
-	bid, okb := b.bids.best()
-	ask, oka := b.asks.best()
+	bid, okb := b.bids.Min()
+	ask, oka := b.asks.Min()
 	if !okb || !oka {
 		return 0, false
 	}
@@ -615,7 +605,7 @@ func (b *Book) CopyTop(s Side, dst []Level) int {
 		return 0
 	}
 	b.copyDst, b.copyN = dst, 0
-	b.tree(s).ascend(b.copyFn)
+	b.tree(s).Ascend(b.copyFn)
 	n := b.copyN
 	b.copyDst = nil
 	return n
@@ -634,7 +624,7 @@ func (b *Book) SizeWithin(s Side, n int) int64 {
 		return 0
 	}
 	b.sumLeft, b.sum = n, 0
-	b.tree(s).ascend(b.sumFn)
+	b.tree(s).Ascend(b.sumFn)
 	return b.sum
 }
 
@@ -647,5 +637,5 @@ func (b *Book) sumLevel(lv Level) bool {
 // Ascend calls fn for each level of side s, best first, until fn returns
 // false. fn must not modify the book.
 func (b *Book) Ascend(s Side, fn func(Level) bool) {
-	b.tree(s).ascend(fn)
+	b.tree(s).Ascend(fn)
 }

@@ -45,14 +45,6 @@ import (
 // 59 ns/level (slice 37, mapsort 549); CopyTop of 10 levels 55 ns (slice
 // 8); Top.Store 33 ns, Top.Load 12 ns.
 
-// Since then (2026-12-06, issue 17) a Book capped at sliceMaxDepth (200)
-// levels or fewer keeps its sides in sorted slices of its own, best level
-// last, so changes near the top move few levels; "book" replaces the
-// btree-d* rows at 50 levels. On a quiet machine, -benchtime 200ms
-// -count 2, ns/level at 50 levels: replace 34 (B-tree d32 the same
-// session: 52), insert-delete 52 (66), mixed 42 (58); the "slice" baseline
-// above (best first) 45-53, 71-73, 54. 1000-level books keep the tree.
-
 // impl is one book implementation under benchmark.
 type impl interface {
 	snapshot(bids, asks []Level)
@@ -227,13 +219,6 @@ func impls(n int, degrees []int) []struct {
 	var out []struct {
 		name string
 		mk   func() impl
-	}
-	if n <= sliceMaxDepth { // the Book keeps such sides in slices: no degree
-		degrees = nil
-		out = append(out, struct {
-			name string
-			mk   func() impl
-		}{"book", func() impl { return &btreeImpl{b: New(Config{Depth: n})} }})
 	}
 	for _, d := range degrees {
 		out = append(out, struct {
