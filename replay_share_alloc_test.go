@@ -15,7 +15,10 @@ import (
 
 // countingSource reads the allocation counter when the replay asks for
 // frame from (every scratch buffer has grown by then) and at the end of
-// the input.
+// the input. It restates bench's allocSource (TestReplayAllocsPerMessage)
+// on purpose: ShareFrames, which makes the processor parse most frames,
+// is visible only to this package's tests, and bench's test helpers only
+// to bench's.
 type countingSource struct {
 	frames  []ringfeed.Frame
 	i, from int
