@@ -7,6 +7,11 @@
 // New allocates the slot array (capacity × size of T) and a few words of
 // bookkeeping once. No operation allocates afterwards: not Reserve, Publish,
 // Peek or Release, not the waits (spinning, yielding or parking), not Close.
+// A slot array of pointer-free T that takes at least 2 MiB is mapped on
+// transparent huge pages on Linux, outside the Go heap, and unmapped when
+// the ring is unreachable (Options.SmallPages opts out): a ring reuses a
+// slot only after Cap messages, so on base pages each message would start
+// with a TLB miss.
 //
 // # Ownership
 //
@@ -103,6 +108,7 @@ type SPSC[T any] struct {
 	// Read-mostly block: set at construction, or written on slow paths only
 	// (a side parking, Close, Wake), so both sides keep it in their caches.
 	slots      []T
+	huge       bool // slots are on huge pages (allocSlots)
 	mask       uint64
 	opts       Options
 	bell       *Bell         // rung on Publish, Close and Wake; the consumer parks on it
@@ -130,7 +136,6 @@ func NewWithOptions[T any](capacity int, opts Options) *SPSC[T] {
 	opts.Consumer.check("Consumer")
 	opts.Producer.check("Producer")
 	r := &SPSC[T]{
-		slots:    make([]T, capacity),
 		mask:     uint64(capacity - 1),
 		opts:     opts,
 		bell:     opts.Bell,
@@ -140,9 +145,13 @@ func NewWithOptions[T any](capacity int, opts Options) *SPSC[T] {
 	if r.bell == nil {
 		r.bell = NewBell()
 	}
+	allocSlots(r, capacity, opts.SmallPages)
 	r.timer.Stop()
 	return r
 }
+
+// HugePages reports whether the slot array is on huge pages (see Options).
+func (r *SPSC[T]) HugePages() bool { return r.huge }
 
 // Cap returns the number of slots.
 func (r *SPSC[T]) Cap() int { return len(r.slots) }
