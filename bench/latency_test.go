@@ -414,6 +414,10 @@ func (res latencyResult) targets(b *testing.B, c latencyCase, mode ring.Mode) {
 	b.Logf("wake p50/p99 %s / %s", fl(res.Stages.Wake.P50, f.Wake.P50), fl(res.Stages.Wake.P99, f.Wake.P99))
 	b.Logf("queue p50/p99 %s / %s", fl(res.Stages.Queue.P50, f.Queue.P50), fl(res.Stages.Queue.P99, f.Queue.P99))
 	b.Logf("total p50/p99 %s / %s", fl(t.P50, f.Total.P50), fl(t.P99, f.Total.P99))
+	// Means show the reader's work per message, which the percentiles of
+	// a burst (one cold message, then warm ones) hide.
+	mean := func(x float64) int64 { return int64(x) }
+	b.Logf("reader per message (parse mean) %s; queue mean %s", fl(mean(res.Stages.Parse.Mean), mean(f.Parse.Mean)), fl(mean(res.Stages.Queue.Mean), mean(f.Queue.Mean)))
 	b.Logf("parse p50/p99 %s/%s against the cold floor %s/%s", us(res.Stages.Parse.P50), us(res.Stages.Parse.P99), us(res.Floor.P50), us(res.Floor.P99))
 }
 
