@@ -99,7 +99,11 @@ func (s *ringSink) stampPub() {
 	if s.npend == 0 {
 		return
 	}
-	now := wsconn.Nanotime()
+	s.stampPubAt(wsconn.Nanotime())
+}
+
+// stampPubAt is stampPub with the clock already read.
+func (s *ringSink) stampPubAt(now int64) {
 	for _, e := range s.pend[:s.npend] {
 		e.PubNs = now
 	}
@@ -155,7 +159,11 @@ func (s *ringSink) Commit() {
 		s.lastEnd = now
 		s.cur = nil
 		s.pend[s.npend] = e
-		if s.npend++; s.npend == pendMax || s.eager {
+		if s.npend++; s.eager {
+			// Published as committed: one clock read stamps both.
+			s.stampPubAt(now)
+			s.r.Publish()
+		} else if s.npend == pendMax {
 			s.publish()
 		}
 	}

@@ -29,6 +29,18 @@ type reader struct {
 	unflushed int
 	lastRead  int64
 
+	// Liveness stamps and per-kind counts go to the shared atomics and
+	// counters at most once per socket read (stamps) or per flush
+	// (counts), not once per message: each atomic write is a full fence
+	// on amd64, which waits for the message's slot stores to reach the
+	// cache, and at a live feed's pace those are cache misses.
+	// lastRecvStored is the receive stamp last stored in s.lastRecv;
+	// seenStored[i] the one last stored in s.seen[i]; kinds the data
+	// messages by kind not yet added to their counters.
+	lastRecvStored int64
+	seenStored     []int64
+	kinds          [numKinds]uint64
+
 	parseLog, binLog, opLog ratelog.Gate
 }
 
@@ -47,7 +59,25 @@ func (r *reader) flush() {
 		r.unflushed = 0
 		r.sink.Flush()
 	}
+	r.count()
 }
+
+// count adds the data messages counted since the last call to their
+// messages_total counters.
+func (r *reader) count() {
+	for k, n := range r.kinds {
+		if n > 0 {
+			r.m.messages[k].AddInt64(int64(n))
+			r.kinds[k] = 0
+		}
+	}
+}
+
+// seenStride is how stale a topic's shared last-data stamp may be. The
+// control goroutine judges silence over seconds (Config.SilenceAfter), so
+// a millisecond is nothing to it, and it spares the reader a fenced store
+// per message.
+const seenStride = int64(time.Millisecond)
 
 // handle processes one message: the whole per-message work of the reader
 // goroutine. Data messages go through the parser into the sink and are
@@ -58,7 +88,11 @@ func (r *reader) handle(m wsconn.Message) {
 	if r.s.silentAny.Load() {
 		r.silences()
 	}
-	r.s.lastRecv.Store(m.RecvNs)
+	if m.RecvNs != r.lastRecvStored {
+		// Once per socket read: the messages of one read share it.
+		r.s.lastRecv.Store(m.RecvNs)
+		r.lastRecvStored = m.RecvNs
+	}
 	r.msgs++
 	if r.tap != nil {
 		r.tap(m.Payload, m.RecvNs)
@@ -85,10 +119,13 @@ func (r *reader) handle(m wsconn.Message) {
 	}
 	r.dataMsgs++
 	if k := int(res.Kind); k > 0 && k < numKinds {
-		r.m.messages[k].Inc()
+		r.kinds[k]++
 	}
 	if i := r.tt.lookup(res.Kind, resultParam(&res), res.Sym); i >= 0 {
-		r.s.seen[i].Store(m.RecvNs)
+		if m.RecvNs-r.seenStored[i] >= seenStride {
+			r.s.seen[i].Store(m.RecvNs)
+			r.seenStored[i] = m.RecvNs
+		}
 		if r.s.silent[i].Load() {
 			r.s.silent[i].Store(false)
 		}

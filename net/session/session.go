@@ -123,6 +123,8 @@ func New(cfg Config) (*Session, error) {
 		tt:     tt,
 		m:      s.m,
 		tap:    cfg.Tap,
+
+		seenStored: make([]int64, len(cfg.Topics)),
 	}
 	return s, nil
 }
