@@ -89,6 +89,16 @@ type Config struct {
 	// least one P (GOMAXPROCS) for the readers, admin server and GC.
 	// README "Wait modes" has the measured latency and CPU cost of each.
 	Wait ring.Mode
+	// Isolate gives each spinning processor its CPU to itself: while the
+	// spinners run, every other thread of the process (readers, admin
+	// server, the runtime's) is moved to the CPUs no spinner is bound
+	// to, as `taskset` on each of them would, so the kernel never
+	// time-shares a spinner's core or lets another thread evict its
+	// caches; the threads get their CPUs back when the engine stops. It
+	// needs Wait ring.Spin and CPUs (or Pin), on Linux. On a machine with
+	// few cores it crowds the readers onto the rest: README "Wait modes"
+	// has the measured trade-off.
+	Isolate bool
 
 	// RingSize is the slot count of each connection's ring (power of two).
 	RingSize int
@@ -452,6 +462,9 @@ func (c *Config) validateCPUs() error {
 		if cpu < 0 || cpu >= runtime.NumCPU() {
 			return cfgErr("CPUs", "CPU %d does not exist (this machine has %d)", cpu, runtime.NumCPU())
 		}
+	}
+	if c.Isolate && (c.Wait != ring.Spin || (len(c.CPUs) == 0 && !c.Pin)) {
+		return cfgErr("Isolate", "isolates spinning processors bound to CPUs: it needs Wait spin and CPUs (or Pin)")
 	}
 	return nil
 }

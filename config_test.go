@@ -58,6 +58,9 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 	f("Admin", func(c *Config) { c.Admin = ":9100" })
 	f("Processors", func(c *Config) { c.Processors = -1 })
 	f("CPUs", func(c *Config) { c.CPUs = []int{4096} })
+	f("Isolate", func(c *Config) { c.Isolate, c.CPUs = true, []int{0} })  // parked processors own no CPU
+	f("Isolate", func(c *Config) { c.Isolate, c.Wait = true, ring.Spin }) // nothing bound
+	f("Isolate", func(c *Config) { c.Isolate, c.Pin = true, true })       // pinned, not spinning
 	f("RingSize", func(c *Config) { c.RingSize = 1000 })
 	f("RingSize", func(c *Config) { c.RingSize = 32 })
 	f("SymbolsPerConn", func(c *Config) { c.SymbolsPerConn = -3 })

@@ -79,3 +79,75 @@ func boundThreads(t *testing.T, n int) int {
 	}
 	return bound
 }
+
+// With Isolate, a bound spinner has its CPU to itself while it runs: every
+// other thread of the process is allowed only the other CPUs. When the
+// engine stops they get every CPU back.
+func TestIsolatedSpinnerOwnsItsCPU(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 || runtime.NumCPU() < 2 {
+		t.Skip("needs two CPUs")
+	}
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		t.Skip(err)
+	}
+	cpu := runtime.NumCPU() - 1
+	if all.Count() < 2 || !all.IsSet(cpu) {
+		t.Skip("the test process is not allowed two CPUs including the last")
+	}
+	rate, _ := bybitsim.ParseRate("1000")
+	h := startHarness(t, bybitsim.Config{Seed: 9, Rate: rate}, Config{
+		Symbols:    []string{"BTCUSDT"},
+		Topics:     []string{"orderbook.50"},
+		Wait:       ring.Spin,
+		CPUs:       []int{cpu},
+		Isolate:    true,
+		Processors: 1,
+	})
+	waitFor(t, 20*time.Second, "100 messages", func() bool { return h.e.Stats().Messages > 100 })
+	// Exactly one thread may run on the reserved CPU, and only there.
+	var onCPU, onlyThere int
+	for _, set := range threadMasks(t) {
+		if set.IsSet(cpu) {
+			onCPU++
+			if set.Count() == 1 {
+				onlyThere++
+			}
+		}
+	}
+	if onCPU != 1 || onlyThere != 1 {
+		t.Errorf("while spinning: %d threads allowed on CPU %d (%d bound to it alone), want the spinner alone", onCPU, cpu, onlyThere)
+	}
+	h.stop()
+	// The main thread may be the spinner's, wedged for good (see
+	// boundThreads); every other thread has the process's CPUs back.
+	waitFor(t, 10*time.Second, "every thread's CPUs back", func() bool {
+		for tid, set := range threadMasks(t) {
+			if tid != os.Getpid() && set != all {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// threadMasks returns the CPU mask of every thread of the process.
+func threadMasks(t *testing.T) map[int]unix.CPUSet {
+	t.Helper()
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Skip(err)
+	}
+	m := map[int]unix.CPUSet{}
+	for _, d := range tasks {
+		tid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		var set unix.CPUSet
+		if unix.SchedGetaffinity(tid, &set) == nil {
+			m[tid] = set
+		}
+	}
+	return m
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed/book"
+	"github.com/ringfeed/ringfeed/internal/cpubind"
 	"github.com/ringfeed/ringfeed/kline"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/parse"
@@ -109,7 +110,19 @@ func (p *processor) run() {
 		runtime.LockOSThread()
 		bound := false
 		if cpu, ok := p.e.cpuFor(p.id); ok && (p.e.cfg.Pin || len(p.e.cfg.CPUs) > 0) {
-			if err := pinThread(cpu); err != nil {
+			// An isolated spinner owns its CPU: the process's other
+			// threads move to the CPUs left over while it runs
+			// (Config.Isolate, cpubind.Reserve).
+			var err error
+			if p.mode == ring.Spin && p.e.cfg.Isolate {
+				var release func()
+				if release, err = cpubind.Reserve(cpu); err == nil {
+					defer release()
+				}
+			} else {
+				err = cpubind.Pin(cpu)
+			}
+			if err != nil {
 				p.e.log.Warn("processor pinning failed", "processor", p.id, "cpu", cpu, "err", err)
 			} else {
 				bound = true

@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/ringfeed/ringfeed"
+	"github.com/ringfeed/ringfeed/internal/cpubind"
 	"github.com/ringfeed/ringfeed/net/wsconn"
 	"github.com/ringfeed/ringfeed/ring"
 )
@@ -97,7 +98,20 @@ func (h *floorHand) consume(wake, total *hdrhistogram.Histogram) {
 	// A bound thread is never unlocked: exiting with the lock held ends
 	// the thread with the goroutine, so no other goroutine inherits the
 	// binding.
-	if len(h.cpus) == 0 || pinThread(h.cpus[0]) != nil {
+	// Bound as the engine binds a spinner, and isolated when the engine
+	// was (-latency.isolate: the rest of the process moved off its CPU).
+	bound := false
+	if len(h.cpus) > 0 {
+		if *latencyIsolate {
+			if release, err := cpubind.Reserve(h.cpus[0]); err == nil {
+				defer release()
+				bound = true
+			}
+		} else {
+			bound = cpubind.Pin(h.cpus[0]) == nil
+		}
+	}
+	if !bound {
 		defer runtime.UnlockOSThread()
 	}
 	head := h.head.Load()

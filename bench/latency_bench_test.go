@@ -9,8 +9,9 @@ import (
 )
 
 var (
-	latencyTrace = flag.String("latency.trace", "", "BenchmarkLatency: write a Go execution trace of each measured window into this `dir` (case.trace)")
-	latencyPin   = flag.Bool("latency.pin", true, "BenchmarkLatency: in spin mode bind the spinning processor to the last CPU (Config.CPUs) and run the simulator child on the others")
+	latencyTrace   = flag.String("latency.trace", "", "BenchmarkLatency: write a Go execution trace of each measured window into this `dir` (case.trace)")
+	latencyIsolate = flag.Bool("latency.isolate", false, "BenchmarkLatency: with -latency.pin, also move the process's other threads off the spinner's CPU (Config.Isolate), the floor's likewise")
+	latencyPin     = flag.Bool("latency.pin", true, "BenchmarkLatency: in spin mode bind the spinning processor to the last CPU (Config.CPUs) and run the simulator child on the others")
 )
 
 // BenchmarkLatency measures the engine against cmd/bybitsim running as a

@@ -188,6 +188,7 @@ func startLatencyRun(tb testing.TB, sc Scenario, mode ring.Mode, life time.Durat
 		Admin:    "off",
 		Wait:     mode,
 		CPUs:     spinCPUs(mode),
+		Isolate:  spinCPUs(mode) != nil && *latencyIsolate,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -6,6 +6,3 @@ import "syscall"
 
 // childProcAttr: the child's --duration bounds its life.
 func childProcAttr() *syscall.SysProcAttr { return nil }
-
-// pinThread: no thread binding here; the floor's consumer floats.
-func pinThread(int) error { return nil }

@@ -84,6 +84,7 @@ func registerShared(fs *flag.FlagSet, o *options) {
 		c.Wait = m
 		return nil
 	})
+	fs.BoolVar(&c.Isolate, "isolate", false, "with --wait spin and --cpus: move every other thread of the process off the spinners' CPUs while they run (Linux)")
 	fs.IntVar(&c.RingSize, "ring-size", ringfeed.DefaultRingSize, "slots per connection ring, a power of two")
 	fs.DurationVar(&c.HookBudget, "hook-budget", ringfeed.DefaultHookBudget, "user hook time budget; calls over it are counted and logged")
 	fs.StringVar(&o.gap, "gap-policy", "strict", "order book update id `policy`: strict (u steps by 1) or monotonic")
@@ -298,6 +299,7 @@ var flagOf = map[string]string{
 	"Pin":                           "pin",
 	"CPUs":                          "cpus",
 	"Wait":                          "wait",
+	"Isolate":                       "isolate",
 	"RingSize":                      "ring-size",
 	"RingFullWait":                  "ring-full-wait",
 	"SymbolsPerConn":                "symbols-per-conn",

@@ -1,0 +1,88 @@
+package cpubind
+
+import (
+	"os"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Pin binds the calling OS thread to cpu. The caller holds
+// runtime.LockOSThread.
+func Pin(cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	return unix.SchedSetaffinity(0, &set)
+}
+
+// reserved is the process-wide record of CPUs held by Reserve.
+var reserved struct {
+	sync.Mutex
+	base unix.CPUSet // the process's mask before the first reservation
+	held map[int]int // bound thread id → its CPU
+}
+
+// Reserve binds the calling OS thread to cpu, as Pin does, and moves every
+// other thread of the process to the CPUs no reservation holds. The
+// returned release undoes it: it drops the reservation and gives the other
+// threads back every CPU not still reserved. The caller holds
+// runtime.LockOSThread and calls release from the bound thread before its
+// goroutine ends.
+func Reserve(cpu int) (release func(), err error) {
+	tid := unix.Gettid()
+	reserved.Lock()
+	defer reserved.Unlock()
+	if len(reserved.held) == 0 {
+		// Nothing reserved: every thread still has the process's mask,
+		// this one included until Pin below.
+		if err := unix.SchedGetaffinity(0, &reserved.base); err != nil {
+			return nil, err
+		}
+	}
+	if err := Pin(cpu); err != nil {
+		return nil, err
+	}
+	if reserved.held == nil {
+		reserved.held = map[int]int{}
+	}
+	reserved.held[tid] = cpu
+	moveOthers(tid)
+	return func() {
+		reserved.Lock()
+		defer reserved.Unlock()
+		delete(reserved.held, tid)
+		moveOthers(tid)
+	}, nil
+}
+
+// moveOthers sets the mask of every thread but the bound ones and self to
+// the base mask less the reserved CPUs (the base mask itself when nothing
+// would be left). Two passes: a thread created during the first from one
+// not yet moved inherits the old mask, and the second catches it.
+// reserved is locked.
+func moveOthers(self int) {
+	mask := reserved.base
+	for _, cpu := range reserved.held {
+		mask.Clear(cpu)
+	}
+	if mask.Count() == 0 {
+		mask = reserved.base
+	}
+	for range 2 {
+		tasks, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return
+		}
+		for _, d := range tasks {
+			id, err := strconv.Atoi(d.Name())
+			if err != nil || id == self {
+				continue
+			}
+			if _, bound := reserved.held[id]; bound {
+				continue
+			}
+			_ = unix.SchedSetaffinity(id, &mask) // the thread may have ended
+		}
+	}
+}
