@@ -57,10 +57,12 @@ type processor struct {
 	stage stageRecorders
 	// pickNs is when drain picked up the batch being applied (the wake
 	// and apply stages); recs holds applied messages' stamps until the
-	// end of the drain (recordDone).
+	// processor has nothing to do (recordDone); idle counts the spinning
+	// processor's empty rounds since it last applied something.
 	pickNs int64
 	recs   [64]doneRec
 	nrecs  int
+	idle   int
 	// mode is how the processor waits on empty rings (Config.Wait); bell
 	// is shared by its rings and rung by every publish, query and
 	// housekeeping tick.
@@ -154,9 +156,19 @@ func (p *processor) run() {
 		if open == 0 {
 			break
 		}
+		if got > 0 {
+			p.idle = 0
+		} else if p.nrecs > 0 {
+			if p.idle++; p.mode == ring.Park || p.idle >= recordIdle {
+				p.recordDone()
+			}
+		}
 		if got == 0 && p.mode == ring.Park {
 			p.bell.Park(p.ready)
 		}
+	}
+	if p.nrecs > 0 {
+		p.recordDone()
 	}
 	p.serve()
 }
@@ -195,11 +207,16 @@ func (p *processor) drain() (got, open int, mid bool) {
 		c.ring.Release(len(batch))
 		got += len(batch)
 	}
-	if p.nrecs > 0 {
-		p.recordDone()
-	}
 	return got, open, mid
 }
+
+// recordIdle is how many empty rounds a spinning processor waits before it
+// records the latencies of what it applied: eight histogram updates per
+// message, cold, take longer than the gap between two messages of a burst
+// (a reader commits one every 1–2 µs at Bybit's cadence), so recording as
+// soon as a ring is empty made the next message of the burst wait for it.
+// A few hundred rounds are some microseconds: past the burst.
+const recordIdle = 256
 
 // ready reports whether the processor has something to do; the last look
 // before it parks (ring.Bell.Park).
@@ -264,8 +281,9 @@ func (p *processor) apply(c *connection, ev *parse.Event) {
 }
 
 // done stamps an applied message. Its latencies go into the histograms
-// after the batch (recordDone): eight histogram updates, cold at Bybit's
-// cadence, would otherwise delay every later message of the batch.
+// when the processor runs out of work (recordDone, see recordIdle): eight
+// histogram updates, cold at Bybit's cadence, would otherwise delay every
+// later message of the batch or burst.
 func (p *processor) done(ev *parse.Event) {
 	if ev.Flags&parse.Last == 0 {
 		return
