@@ -7,11 +7,9 @@
 // New allocates the slot array (capacity × size of T) and a few words of
 // bookkeeping once. No operation allocates afterwards: not Reserve, Publish,
 // Peek or Release, not the waits (spinning, yielding or parking), not Close.
-// A slot array of pointer-free T that takes at least 2 MiB is mapped on
-// transparent huge pages on Linux, outside the Go heap, and unmapped when
-// the ring is unreachable (Options.SmallPages opts out): a ring reuses a
-// slot only after Cap messages, so on base pages each message would start
-// with a TLB miss.
+// Every page of the slot array is faulted in by New (newSlots): a ring is
+// written slot after slot, and a page first touched by the reader would
+// cost a page fault on its path during the ring's whole first lap.
 //
 // # Ownership
 //
@@ -108,7 +106,6 @@ type SPSC[T any] struct {
 	// Read-mostly block: set at construction, or written on slow paths only
 	// (a side parking, Close, Wake), so both sides keep it in their caches.
 	slots      []T
-	huge       bool // slots are on huge pages (allocSlots)
 	mask       uint64
 	opts       Options
 	bell       *Bell         // rung on Publish, Close and Wake; the consumer parks on it
@@ -145,13 +142,10 @@ func NewWithOptions[T any](capacity int, opts Options) *SPSC[T] {
 	if r.bell == nil {
 		r.bell = NewBell()
 	}
-	allocSlots(r, capacity, opts.SmallPages)
+	r.slots = newSlots[T](capacity)
 	r.timer.Stop()
 	return r
 }
-
-// HugePages reports whether the slot array is on huge pages (see Options).
-func (r *SPSC[T]) HugePages() bool { return r.huge }
 
 // Cap returns the number of slots.
 func (r *SPSC[T]) Cap() int { return len(r.slots) }

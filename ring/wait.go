@@ -56,13 +56,6 @@ type Options struct {
 	// (Bell.Park) when all are empty; nil gives the ring a bell of its
 	// own, which PeekWait parks on.
 	Bell *Bell
-	// SmallPages keeps the slot array on the Go heap. By default a ring
-	// whose slots hold no pointers and take at least 2 MiB maps them on
-	// transparent huge pages (Linux): a slot reused only after thousands
-	// of messages is otherwise a TLB miss per message. The mapped memory
-	// is outside the Go heap (not in runtime.MemStats' heap figures) and
-	// is unmapped when the ring is unreachable.
-	SmallPages bool
 }
 
 // DefaultOptions returns the options New uses: both sides park.
