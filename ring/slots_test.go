@@ -1,9 +1,6 @@
 package ring
 
-import (
-	"testing"
-	"unsafe"
-)
+import "testing"
 
 // kslot is a kilobyte slot without pointers, the size class of the
 // engine's parsed events.
@@ -11,10 +8,6 @@ type kslot struct {
 	Seq uint64
 	Pad [127]uint64
 }
-
-// asBytes is a kslot's padding as bytes, for benchmarks that write a
-// message into a slot.
-func asBytes(p *[127]uint64) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(p)), len(p)*8) }
 
 // Slots of every shape come back zeroed and usable, pointers included
 // (the pre-faulting writes zero bytes over zero values).

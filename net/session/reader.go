@@ -74,7 +74,7 @@ func (r *reader) count() {
 }
 
 // seenStride is how stale a topic's shared last-data stamp may be. The
-// control goroutine judges silence over seconds (Config.SilenceAfter), so
+// control goroutine judges silence over seconds (Config.Silence), so
 // a millisecond is nothing to it, and it spares the reader a fenced store
 // per message.
 const seenStride = int64(time.Millisecond)
