@@ -3,11 +3,12 @@ package ringfeed
 import (
 	"os"
 	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ringfeed/ringfeed/internal/cpubind"
 
 	"github.com/ringfeed/ringfeed/net/bybitsim"
 	"github.com/ringfeed/ringfeed/ring"
@@ -59,21 +60,12 @@ func TestBoundSpinnerLeavesNoBoundThread(t *testing.T) {
 // allowed on fewer than n CPUs.
 func boundThreads(t *testing.T, n int) int {
 	t.Helper()
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		t.Skip(err)
-	}
 	bound := 0
-	for _, d := range tasks {
-		tid, err := strconv.Atoi(d.Name())
-		if err != nil || tid == os.Getpid() {
-			// The main thread never exits: a locked goroutine that ends
-			// on it wedges it for good instead, so it runs nothing else
-			// and its binding reaches no goroutine.
-			continue
-		}
-		var set unix.CPUSet
-		if unix.SchedGetaffinity(tid, &set) == nil && set.Count() < n {
+	for tid, set := range threadMasks(t) {
+		// The main thread never exits: a locked goroutine that ends on
+		// it wedges it for good instead, so it runs nothing else and its
+		// binding reaches no goroutine.
+		if tid != os.Getpid() && set.Count() < n {
 			bound++
 		}
 	}
@@ -134,20 +126,9 @@ func TestIsolatedSpinnerOwnsItsCPU(t *testing.T) {
 // threadMasks returns the CPU mask of every thread of the process.
 func threadMasks(t *testing.T) map[int]unix.CPUSet {
 	t.Helper()
-	tasks, err := os.ReadDir("/proc/self/task")
+	m, err := cpubind.Masks()
 	if err != nil {
 		t.Skip(err)
-	}
-	m := map[int]unix.CPUSet{}
-	for _, d := range tasks {
-		tid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		var set unix.CPUSet
-		if unix.SchedGetaffinity(tid, &set) == nil {
-			m[tid] = set
-		}
 	}
 	return m
 }

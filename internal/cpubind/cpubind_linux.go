@@ -86,3 +86,24 @@ func moveOthers(self int) {
 		}
 	}
 }
+
+// Masks returns the CPU mask of every thread of the process, by thread id:
+// for tests and diagnostics. A thread that ends during the walk is left out.
+func Masks() (map[int]unix.CPUSet, error) {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[int]unix.CPUSet, len(tasks))
+	for _, d := range tasks {
+		id, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		var set unix.CPUSet
+		if unix.SchedGetaffinity(id, &set) == nil {
+			m[id] = set
+		}
+	}
+	return m, nil
+}

@@ -1,31 +1,18 @@
 package cpubind
 
 import (
-	"os"
 	"runtime"
-	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
 )
 
-// masks returns the CPU mask of every thread of the process.
+// masks is Masks for a test: skipped where /proc is not there.
 func masks(t *testing.T) map[int]unix.CPUSet {
 	t.Helper()
-	tasks, err := os.ReadDir("/proc/self/task")
+	m, err := Masks()
 	if err != nil {
 		t.Skip(err)
-	}
-	m := map[int]unix.CPUSet{}
-	for _, d := range tasks {
-		id, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		var set unix.CPUSet
-		if unix.SchedGetaffinity(id, &set) == nil {
-			m[id] = set
-		}
 	}
 	return m
 }
