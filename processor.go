@@ -393,9 +393,19 @@ func (p *processor) applyKline(st *symState, ev *parse.Event) {
 	}
 	ks.silent.set(false)
 	out := ks.w.Update(kline.Candle(ev.Candle))
-	if out == kline.Appended && ks.w.LastGap().Missing > 0 {
-		ks.needFill = true
-		ks.full = ks.full || !p.e.cfg.NoKlineHistory
+	if out == kline.Appended {
+		if ks.w.LastGap().Missing > 0 {
+			ks.needFill = true
+			ks.full = ks.full || !p.e.cfg.NoKlineHistory
+		} else if prev, ok := ks.w.At(1); ok && !prev.Confirm {
+			// A new start while the previous candle is unconfirmed: its
+			// final (confirm) push was missed, over a reconnect or a lost
+			// frame, and the window would keep its last partial state as
+			// the closed candle. Refresh the newest candles from REST,
+			// whose rows but the newest are final (docs: close it when
+			// the next start appears and back-fill).
+			ks.needFill = true
+		}
 	}
 	p.e.m.klineOutcome(out).Inc()
 	p.pubKline(st, ks, ev)

@@ -171,3 +171,48 @@ func histCount(body, series string) float64 {
 	}
 	return v
 }
+
+// A kline whose next start arrives while it is still unconfirmed lost its
+// final push (a reconnect, a dropped frame): the window must not keep the
+// partial candle as the closed one, so the processor asks for a refresh
+// from REST. A candle confirmed before the next start asks for nothing.
+func TestKlineSupersededUnconfirmedIsRefreshed(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		confirm bool
+		want    bool
+	}{
+		{"final push missed", false, true},
+		{"final push received", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := New(Config{Category: Linear, Symbols: []string{"AAAUSDT"}, Topics: []string{"kline.1"},
+				NoKlineHistory: true, Admin: "off", Logger: quietLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := e.conns[0].proc
+			id, _ := e.syms.Lookup([]byte("AAAUSDT"))
+			st := p.syms[id]
+			ks := st.kline(parse.Interval1)
+			ks.needFill = false // NoKlineHistory: nothing to load at start
+			const t0 = 1_796_548_380_000
+			candle := func(start int64, confirm bool) *parse.Event {
+				return &parse.Event{Kind: parse.KindKline, Flags: parse.First | parse.Last, Sym: id, Interval: parse.Interval1, RecvNs: 1,
+					Candle: parse.Candle{Start: start, End: start + 59_999, Open: 100, High: 101, Low: 99, Close: 100, Volume: 1, Turnover: 100, Confirm: confirm}}
+			}
+			// Applied on the test goroutine: the processor is not running.
+			p.applyKline(st, candle(t0, false))
+			if tc.confirm {
+				p.applyKline(st, candle(t0, true))
+			}
+			if ks.needFill {
+				t.Fatal("a refresh asked for before the next start")
+			}
+			p.applyKline(st, candle(t0+60_000, false))
+			if ks.needFill != tc.want {
+				t.Fatalf("after the next start: needFill = %v, want %v", ks.needFill, tc.want)
+			}
+		})
+	}
+}
