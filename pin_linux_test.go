@@ -19,17 +19,7 @@ import (
 // to the runtime, so whatever goroutine ran on it next (a restarted
 // engine's reader, the user's code) stayed on that one CPU.
 func TestBoundSpinnerLeavesNoBoundThread(t *testing.T) {
-	if runtime.GOMAXPROCS(0) < 2 || runtime.NumCPU() < 2 {
-		t.Skip("needs two CPUs")
-	}
-	var all unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &all); err != nil {
-		t.Skip(err)
-	}
-	if all.Count() < 2 {
-		t.Skip("the test process is bound to one CPU")
-	}
-	cpu := runtime.NumCPU() - 1
+	all, cpu := spinnerCPU(t)
 	rate, _ := bybitsim.ParseRate("1000")
 	// The spinner lands on the main thread now and then; that thread is
 	// wedged rather than ended (see boundThreads), so try a few engines
@@ -76,17 +66,7 @@ func boundThreads(t *testing.T, n int) int {
 // other thread of the process is allowed only the other CPUs. When the
 // engine stops they get every CPU back.
 func TestIsolatedSpinnerOwnsItsCPU(t *testing.T) {
-	if runtime.GOMAXPROCS(0) < 2 || runtime.NumCPU() < 2 {
-		t.Skip("needs two CPUs")
-	}
-	var all unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &all); err != nil {
-		t.Skip(err)
-	}
-	cpu := runtime.NumCPU() - 1
-	if all.Count() < 2 || !all.IsSet(cpu) {
-		t.Skip("the test process is not allowed two CPUs including the last")
-	}
+	all, cpu := spinnerCPU(t)
 	rate, _ := bybitsim.ParseRate("1000")
 	h := startHarness(t, bybitsim.Config{Seed: 9, Rate: rate}, Config{
 		Symbols:    []string{"BTCUSDT"},
@@ -131,4 +111,22 @@ func threadMasks(t *testing.T) map[int]unix.CPUSet {
 		t.Skip(err)
 	}
 	return m
+}
+
+// spinnerCPU returns the process's CPU mask and the CPU a test binds a
+// spinner to (the last), skipping where two Ps and two allowed CPUs
+// including that one are not there.
+func spinnerCPU(t *testing.T) (all unix.CPUSet, cpu int) {
+	t.Helper()
+	if runtime.GOMAXPROCS(0) < 2 || runtime.NumCPU() < 2 {
+		t.Skip("needs two CPUs")
+	}
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		t.Skip(err)
+	}
+	cpu = runtime.NumCPU() - 1
+	if all.Count() < 2 || !all.IsSet(cpu) {
+		t.Skip("the test process is not allowed two CPUs including the last")
+	}
+	return all, cpu
 }

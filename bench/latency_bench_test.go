@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ringfeed/ringfeed"
 )
 
 var (
@@ -32,7 +34,7 @@ func BenchmarkLatency(b *testing.B) {
 					tf = filepath.Join(*latencyTrace, strings.ReplaceAll(name, "/", "_")+".trace")
 				}
 				b.ReportAllocs()
-				res := runLatencyCase(b, c, mode, time.Second, tf, func() {
+				res := runLatencyCase(b, c, mode, time.Second, tf, func(*ringfeed.Engine) {
 					for b.Loop() {
 						time.Sleep(e2eSlice)
 					}

@@ -259,7 +259,7 @@ func cpuTime() time.Duration {
 
 // measure warms the run, then measures while body runs (the benchmark
 // loop), optionally under an execution trace written to traceFile.
-func (r *latencyRun) measure(warm time.Duration, traceFile string, body func()) latencyResult {
+func (r *latencyRun) measure(warm time.Duration, traceFile string, body func(e *ringfeed.Engine)) latencyResult {
 	time.Sleep(warm)
 	r.e.ResetLatency()
 	time.Sleep(300 * time.Millisecond) // processors hand over what they held at the reset
@@ -278,7 +278,7 @@ func (r *latencyRun) measure(warm time.Duration, traceFile string, body func()) 
 		}
 	}
 	c0, t0 := cpuTime(), time.Now()
-	body()
+	body(r.e)
 	c1, t1 := cpuTime(), time.Now()
 	if tf != nil {
 		trace.Stop()
@@ -424,7 +424,7 @@ func (res latencyResult) targets(b *testing.B, c latencyCase, mode ring.Mode) {
 
 // runLatencyCase is one benchmark: start, warm, measure while body runs,
 // stop the engine, then measure the cold-parse floor at the run's gap.
-func runLatencyCase(tb testing.TB, c latencyCase, mode ring.Mode, warm time.Duration, traceFile string, body func()) latencyResult {
+func runLatencyCase(tb testing.TB, c latencyCase, mode ring.Mode, warm time.Duration, traceFile string, body func(e *ringfeed.Engine)) latencyResult {
 	tb.Helper()
 	// Frames of the same workload for the floor, generated before the
 	// run (an in-process simulator at full speed) so it does not disturb
@@ -465,7 +465,16 @@ func TestLatencySuite(t *testing.T) {
 			if mode == ring.Spin && runtime.GOMAXPROCS(0) < 2 {
 				t.Skip("spin mode needs GOMAXPROCS ≥ 2")
 			}
-			res := runLatencyCase(t, c, mode, 100*time.Millisecond, "", func() { time.Sleep(300 * time.Millisecond) })
+			// The window lasts until the engine has applied a few hundred
+			// messages (bounded), not a fixed time: a busy machine may
+			// apply few in any given 300 ms.
+			res := runLatencyCase(t, c, mode, 100*time.Millisecond, "", func(e *ringfeed.Engine) {
+				from := e.Stats().Messages
+				deadline := time.Now().Add(time.Minute)
+				for e.Stats().Messages < from+500 && time.Now().Before(deadline) {
+					time.Sleep(10 * time.Millisecond)
+				}
+			})
 			if res.Msgs == 0 {
 				t.Fatal("no message applied in the window")
 			}
