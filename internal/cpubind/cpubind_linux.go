@@ -26,9 +26,8 @@ var reserved struct {
 // Reserve binds the calling OS thread to cpu, as Pin does, and moves every
 // other thread of the process to the CPUs no reservation holds. The
 // returned release undoes it: it drops the reservation and gives the other
-// threads back every CPU not still reserved. The caller holds
-// runtime.LockOSThread and calls release from the bound thread before its
-// goroutine ends.
+// threads, the released one among them, back every CPU not still
+// reserved. The caller holds runtime.LockOSThread from Reserve to release.
 func Reserve(cpu int) (release func(), err error) {
 	tid := unix.Gettid()
 	reserved.Lock()
@@ -47,21 +46,25 @@ func Reserve(cpu int) (release func(), err error) {
 		reserved.held = map[int]int{}
 	}
 	reserved.held[tid] = cpu
-	moveOthers(tid)
+	moveOthers()
 	return func() {
 		reserved.Lock()
 		defer reserved.Unlock()
+		// The released thread is one of the others again. It gets their
+		// mask here rather than by ending: a thread still alive with the
+		// old binding (it ends after its goroutine has returned) would
+		// pass it on to any thread it starts.
 		delete(reserved.held, tid)
-		moveOthers(tid)
+		moveOthers()
 	}, nil
 }
 
-// moveOthers sets the mask of every thread but the bound ones and self to
-// the base mask less the reserved CPUs (the base mask itself when nothing
+// moveOthers sets the mask of every thread but the bound ones to the base
+// mask less the reserved CPUs (the base mask itself when nothing
 // would be left). Two passes: a thread created during the first from one
 // not yet moved inherits the old mask, and the second catches it.
 // reserved is locked.
-func moveOthers(self int) {
+func moveOthers() {
 	mask := reserved.base
 	for _, cpu := range reserved.held {
 		mask.Clear(cpu)
@@ -76,7 +79,7 @@ func moveOthers(self int) {
 		}
 		for _, d := range tasks {
 			id, err := strconv.Atoi(d.Name())
-			if err != nil || id == self {
+			if err != nil {
 				continue
 			}
 			if _, bound := reserved.held[id]; bound {

@@ -9,12 +9,14 @@
 // every other thread would: it binds the calling thread to the CPU and
 // moves every other thread of the process onto the CPUs left over; threads
 // created later inherit that mask from their creator. Release gives the
-// CPU back and restores the others' mask.
+// CPU back and restores the others' mask, the released thread's included.
 //
 // # Contract
 //
 // The caller holds runtime.LockOSThread for as long as the binding must
-// last, and does not unlock a bound thread (it ends with its goroutine).
+// last. A thread bound by Pin keeps its mask until it ends, so its caller
+// does not unlock it (it ends with its goroutine); one bound by Reserve
+// gets the others' mask back at release.
 // Reserve and Release are safe from any goroutine; they read
 // /proc/self/task and make one sched_setaffinity call per thread, so they
 // belong at start-up and shutdown, not on a hot path. Moving the other
