@@ -176,3 +176,24 @@ func ExampleSPSC_Wake() {
 	// serve book BTCUSDT
 	// ring: closed
 }
+
+// A producer that may consume its own messages while the consumer sleeps
+// publishes quietly, then either does the consumer's work (holding what
+// makes it the consumer for now: the engine's park-mode readers take the
+// processor's ownership flag) or rings the bell to leave it to the
+// consumer.
+func ExampleSPSC_PublishQuiet() {
+	bell := ring.NewBell()
+	r := ring.NewWithOptions[Event](8, ring.Options{Bell: bell})
+	*r.Reserve() = Event{Seq: 1, Sym: 7, Price: 6500010}
+	fmt.Println(r.PublishQuiet(), r.PublishQuiet()) // the second finds nothing new
+	// Nobody is parked here: the consumer, awake, finds the slot itself.
+	// A parked one would be worked for, or rung.
+	fmt.Println(bell.Parked())
+	b := r.Peek()
+	fmt.Println(len(b), b[0].Seq)
+	// Output:
+	// true false
+	// false
+	// 1 1
+}

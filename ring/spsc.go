@@ -25,11 +25,12 @@
 //
 // # Concurrency
 //
-// One producer goroutine calls Reserve, ReserveWait, Publish, Rollback and
-// Reserved; one consumer goroutine calls Peek, PeekWait and Release. Len, Cap,
-// Close, Closed and Wake are safe from any goroutine. A role may pass to
-// another goroutine only across a happens-before edge (a reader that exits
-// and is restarted, say).
+// One producer goroutine calls Reserve, ReserveWait, Publish, PublishQuiet,
+// Rollback and Reserved; one consumer goroutine calls Peek, PeekWait and
+// Release. Len, Cap, Close, Closed and Wake are safe from any goroutine. A
+// role may pass to another goroutine only across a happens-before edge (a
+// reader that exits and is restarted, or the engine's consumer role handed
+// between a processor and its readers under an atomic flag).
 //
 // # Latency
 //
@@ -211,12 +212,23 @@ func (r *SPSC[T]) Reserved() int { return int(r.next - r.tail.Load()) }
 // order, and wakes the consumer if it is parked. With nothing reserved it is
 // a no-op. The reader calls it once per socket read, not once per message.
 func (r *SPSC[T]) Publish() {
+	if r.PublishQuiet() {
+		r.bell.Ring()
+	}
+}
+
+// PublishQuiet is Publish without ringing the bell; it reports whether it
+// published anything. It is for a producer that may consume what it
+// publishes while the consumer is parked (the engine's park mode lets a
+// reader apply its own messages then) and rings the bell itself when it
+// does not.
+func (r *SPSC[T]) PublishQuiet() bool {
 	n := r.next
 	if n == r.tail.Load() {
-		return
+		return false
 	}
 	r.tail.Store(n)
-	r.bell.Ring()
+	return true
 }
 
 // Rollback abandons the n most recently reserved slots, which the next

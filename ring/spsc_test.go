@@ -518,3 +518,38 @@ func TestBellTokens(t *testing.T) {
 	// ready reporting work after the flag is set: no block.
 	b.Park(func() bool { return true })
 }
+
+// PublishQuiet makes slots visible without ringing: a parked consumer stays
+// parked (only a ring clears its flag) until the producer rings itself.
+func TestPublishQuietLeavesConsumerParked(t *testing.T) {
+	b := NewBell()
+	r := NewWithOptions[ev](8, Options{Bell: b})
+	done := make(chan struct{})
+	go func() {
+		b.Park(func() bool { return false })
+		close(done)
+	}()
+	waitFlag(t, "consumer", b.parked.Load)
+	*r.Reserve() = ev{3, chk(3)}
+	if !r.PublishQuiet() {
+		t.Fatal("PublishQuiet with a reserved slot = false; want true")
+	}
+	if r.PublishQuiet() {
+		t.Error("PublishQuiet with nothing reserved = true; want false")
+	}
+	if !b.Parked() {
+		t.Fatal("PublishQuiet woke the consumer")
+	}
+	// The slot is the consumer's to take, from whichever goroutine holds
+	// that role now.
+	if got := r.Peek(); len(got) != 1 || got[0].Seq != 3 {
+		t.Fatalf("Peek after PublishQuiet = %v; want the one slot", got)
+	}
+	r.Release(1)
+	b.Ring()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Park not woken by Ring within 10s")
+	}
+}

@@ -117,8 +117,9 @@ func (b *Bell) Park(ready func() bool) {
 	b.parked.Store(0)
 }
 
-// Parked reports whether the consumer is parked (or about to park). For
-// tests and diagnostics.
+// Parked reports whether the consumer is parked (or about to park): one
+// atomic load. A producer that may do the consumer's work while it sleeps
+// (see PublishQuiet) looks here first; tests and diagnostics too.
 func (b *Bell) Parked() bool { return b.parked.Load() != 0 }
 
 // spinCheck is how many polls pass between looks at the closed and wake
