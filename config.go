@@ -89,6 +89,16 @@ type Config struct {
 	// least one P (GOMAXPROCS) for the readers, admin server and GC.
 	// README "Wait modes" has the measured latency and CPU cost of each.
 	Wait ring.Mode
+	// NoLend keeps park mode's readers out of the processor's work. By
+	// default a reader that publishes while its processor is parked
+	// applies the messages itself (under the processor's ownership flag,
+	// one goroutine at a time) instead of waking it: the wake-up was most
+	// of the hand-off at Bybit's cadence. Lending is bounded (a small
+	// backlog, a share of the wall clock) and off when hooks are
+	// registered (they run on the processor goroutine), with Pin, and in
+	// spin mode. NoLend gives every message a wake-up instead, for A/B
+	// measurements or a reader that must do nothing but read.
+	NoLend bool
 	// Isolate gives each spinning processor its CPU to itself: while the
 	// spinners run, every other thread of the process (readers, admin
 	// server, the runtime's) is moved to the CPUs no spinner is bound

@@ -457,7 +457,21 @@ func (e *Engine) startProcessors() *sync.WaitGroup {
 	e.running = true
 	e.stateMu.Unlock()
 	var procs sync.WaitGroup
+	// Readers apply for their parked processor (processor.lend) unless
+	// the processor's work must stay on its goroutine: hooks run there,
+	// a pinned processor is pinned to do it, and a spinning one never
+	// parks. Replay has readers of its own.
+	lends := e.cfg.Wait == ring.Park && !e.cfg.NoLend && !e.cfg.Pin && !e.cfg.replay && !e.hooks.any()
 	for _, p := range e.procs {
+		p.own.Store(true) // the processor's until it parks
+		p.lends = lends
+		p.credit = lendBurst
+		p.creditAt = wsconn.Nanotime()
+		if lends {
+			for _, c := range p.conns {
+				c.sink.lender = p
+			}
+		}
 		procs.Go(p.run)
 	}
 	return &procs

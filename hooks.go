@@ -66,6 +66,11 @@ func (e *Engine) mustNotRun(what string) {
 	}
 }
 
+// any reports whether a hook of any kind is registered.
+func (h *hookSet) any() bool {
+	return len(h.book)+len(h.kline)+len(h.ticker)+len(h.trade) > 0
+}
+
 func (h *hookSet) runBook(r BookRef)     { runHooks(h.book, r) }
 func (h *hookSet) runKline(r KlineRef)   { runHooks(h.kline, r) }
 func (h *hookSet) runTicker(r TickerRef) { runHooks(h.ticker, r) }

@@ -116,6 +116,13 @@ func (e *Engine) registerEngineGauges() {
 	}
 	e.set.NewGauge(`ringfeed_books_stale`, func() float64 { return float64(e.Stats().StaleBooks) })
 	e.synced = append(e.synced, syncedCounter{e.set.NewCounter(`ringfeed_messages_applied_total`), e.messages})
+	e.synced = append(e.synced, syncedCounter{e.set.NewCounter(`ringfeed_messages_lent_total`), func() uint64 {
+		var n uint64
+		for _, p := range e.procs {
+			n += p.lent.Load()
+		}
+		return n
+	}})
 	for k := range numHooks {
 		fc := e.set.NewFloatCounter(`ringfeed_hook_seconds_total{hook="` + hookNames[k] + `"}`)
 		e.syncedF = append(e.syncedF, func() {

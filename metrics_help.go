@@ -40,6 +40,7 @@ var metricHelp = map[string]string{
 	"ringfeed_hooks_over_budget_total":             "User hook calls that took longer than the hook budget, by hook kind.",
 	"ringfeed_kline_updates_total":                 "Kline window updates, by outcome.",
 	"ringfeed_messages_applied_total":              "Data messages applied to state by the processors.",
+	"ringfeed_messages_lent_total":                 "Of the messages applied, those a reader applied for its parked processor instead of waking it (park mode; Config.NoLend).",
 	"ringfeed_messages_dropped_total":              "Messages the reader dropped because the ring stayed full, per connection.",
 	"ringfeed_messages_ignored_total":              "Messages that are normal traffic but carry nothing served, by reason.",
 	"ringfeed_messages_total":                      "Messages received, by kind (book, kline, ticker, trade, op), per connection.",

@@ -245,6 +245,7 @@ func (e *Engine) multiStats() Stats {
 	for _, c := range e.cats {
 		x := c.Stats()
 		s.Messages += x.Messages
+		s.Lent += x.Lent
 		s.Events += x.Events
 		s.MsgsPerSec += x.MsgsPerSec
 		s.Connected += x.Connected

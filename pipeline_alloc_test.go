@@ -15,7 +15,7 @@ import (
 
 // The whole per-message path of one connection — parse into the ring,
 // publish, drain, apply to books, windows, tickers and tapes, record the
-// latency — runs without allocating. The frames are real simulator frames
+// latency — runs without allocating, on the processor or lent to a reader. The frames are real simulator frames
 // captured once, so every message kind is covered.
 func TestPipelineAllocs(t *testing.T) {
 	rate, _ := bybitsim.ParseRate("3000")
@@ -107,5 +107,10 @@ func TestPipelineAllocs(t *testing.T) {
 	t.Logf("process-wide: %.0f mallocs over %.0f messages in %v (%.3f per message, simulator included); budget %.0f", allocs, n, elapsed, allocs/n, limit)
 	if allocs > limit {
 		t.Errorf("process-wide mallocs: got %.0f over %.0f messages in %v; want <= %.0f", allocs, n, elapsed, limit)
+	}
+	// Park mode without hooks: the readers applied for the parked
+	// processor (lend), so that path is inside the budget too.
+	if h2.e.Stats().Lent == 0 {
+		t.Error("no message was applied by a reader: the window did not cover lending")
 	}
 }

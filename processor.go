@@ -45,7 +45,8 @@ const resyncRetry = 5 * time.Second
 
 // processor owns a fixed set of connections (their rings) and every symbol
 // on them. It is the single writer of their books, windows, tickers and
-// tapes (docs/design.md: single writer). Other goroutines reach it through
+// tapes (docs/design.md: single writer): its goroutine, or in park mode a
+// reader that holds own while the processor sleeps (lend). Other goroutines reach it through
 // queries, served between messages, or the seqlock top of book.
 type processor struct {
 	id    int
@@ -69,12 +70,25 @@ type processor struct {
 	mode ring.Mode
 	bell *ring.Bell
 
+	// own is held by whoever runs the processor's state: the processor
+	// goroutine while it is awake or, when lends is set, a reader that
+	// applies for it while it is parked (lend). Every field of the
+	// processor but the atomics is touched only by the holder; taking and
+	// dropping the flag orders one holder's writes before the next one's
+	// reads.
+	own   atomic.Bool
+	lends bool
+	// credit is how much reader time (ns) lending may still take, refilled
+	// at lendShare of the wall clock since creditAt; owner's.
+	credit, creditAt int64
+
 	queries  chan *query
 	nq       atomic.Int32
 	houseDue atomic.Bool // set by the engine's housekeeping ticker
 	pub      *pubOut     // hand-off to the NATS publisher; nil when not publishing
 
 	applied   atomic.Uint64 // messages applied (Last events), for the status line
+	lent      atomic.Uint64 // of those, applied by a reader (lend)
 	nApplied  uint64        // of those, applied in the current batch (drain adds them)
 	events    atomic.Uint64 // ring events applied
 	nEvents   uint64        // replay: events applied beyond the batch's slots (mod 2^64; rawFrames)
@@ -106,7 +120,7 @@ type query struct {
 // the OS then takes its core away (BenchmarkLatency's spin cases run with
 // -cpu 1 and -cpu 2; the figures are in bench/RESULTS.md, "Wait modes").
 // In park mode the processor parks on the bell at once when every ring is
-// empty.
+// empty, and its readers apply what they publish while it sleeps (lend).
 func (p *processor) run() {
 	if p.mode == ring.Spin || p.e.cfg.Pin {
 		runtime.LockOSThread()
@@ -164,7 +178,7 @@ func (p *processor) run() {
 			}
 		}
 		if got == 0 && p.mode == ring.Park {
-			p.bell.Park(p.ready)
+			p.park()
 		}
 	}
 	if p.nrecs > 0 {
@@ -221,15 +235,111 @@ const recordIdle = 256
 // ready reports whether the processor has something to do; the last look
 // before it parks (ring.Bell.Park).
 func (p *processor) ready() bool {
-	if p.nq.Load() != 0 || p.houseDue.Load() {
-		return true
-	}
+	return p.chores() || p.pending()
+}
+
+// chores reports whether a query or housekeeping waits for the processor
+// goroutine (never done by a lending reader).
+func (p *processor) chores() bool {
+	return p.nq.Load() != 0 || p.houseDue.Load()
+}
+
+// pending reports whether some ring holds published slots.
+func (p *processor) pending() bool {
 	for _, c := range p.conns {
 		if c.ring.Ready() {
 			return true
 		}
 	}
 	return false
+}
+
+// park waits on the bell until there is work. A lending processor drops
+// own first, so its readers may apply for it meanwhile, and takes it back
+// before it returns; it wakes for work only while own is free (a reader
+// holding it rings once it lets go, see lend).
+func (p *processor) park() {
+	if !p.lends {
+		p.bell.Park(p.ready)
+		return
+	}
+	p.own.Store(false)
+	for {
+		p.bell.Park(p.readyFree)
+		if p.own.CompareAndSwap(false, true) {
+			return
+		}
+	}
+}
+
+// readyFree is ready while no reader holds own.
+func (p *processor) readyFree() bool {
+	return !p.own.Load() && p.ready()
+}
+
+// Lending. At Bybit's cadence a parked processor's wake-up (a channel send,
+// then the scheduler finding it a P) is most of the hand-off, and the reader
+// that publishes has nothing to do until its socket has more. So in park
+// mode a reader that finds the processor parked takes own and applies
+// what the processor's rings hold on its own goroutine (any ring: the
+// processor's state is one), then lets go; the processor stays asleep.
+// Queries, housekeeping and hooks stay on the processor goroutine: a
+// reader never serves them (lending is off when hooks are registered, so a
+// slow hook cannot hold up a socket), and rings the bell for them when it
+// lets go.
+//
+// Lending serialises parse and apply on the reader, so it is bounded: a
+// reader lends only when the rings hold at most lendSlots slots (a backlog
+// is the processor's, applied while the reader reads on), and the readers
+// of one processor may spend lendShare of the wall clock applying (a burst
+// of up to lendBurst), past which they wake the processor as before and
+// the two run in parallel again (500k msgs/s is far past it).
+const (
+	lendSlots = 64
+	lendShare = 8 // a reader may apply for 1/lendShare of the wall clock
+	lendBurst = int64(2 * time.Millisecond)
+	lendMax   = 4 // drains per lend before the rest is left to the processor
+)
+
+// lend applies the processor's pending slots on the calling reader's
+// goroutine if the processor is parked and the lending budget allows. It
+// reports whether it took the work; if not, the caller rings the bell.
+func (p *processor) lend() bool {
+	if !p.bell.Parked() {
+		return false
+	}
+	n := 0
+	for _, c := range p.conns {
+		n += c.ring.Len()
+	}
+	if n > lendSlots || !p.own.CompareAndSwap(false, true) {
+		return false
+	}
+	start := wsconn.Nanotime()
+	p.credit = min(p.credit+(start-p.creditAt)/lendShare, lendBurst)
+	p.creditAt = start
+	if p.credit <= 0 {
+		p.own.Store(false)
+		return false
+	}
+	before := p.applied.Load() // p's own counter: no other writer now
+	for i := 1; ; i++ {
+		p.drain()
+		if i == lendMax || !p.pending() || p.chores() {
+			break
+		}
+	}
+	p.lent.Add(p.applied.Load() - before)
+	p.credit -= wsconn.Nanotime() - start
+	p.own.Store(false)
+	// Whatever arrived for the processor while the reader held own (a
+	// query, a tick, another reader's publish that found own taken) is
+	// its to do now: a wake-up is never lost, since each side stores its
+	// flag before it loads the other's.
+	if p.ready() {
+		p.bell.Ring()
+	}
+	return true
 }
 
 // serve runs pending queries.

@@ -22,6 +22,7 @@ const probeEvery = 10 * time.Minute
 type Stats struct {
 	Uptime       time.Duration
 	Messages     uint64 // messages applied (all kinds)
+	Lent         uint64 // of those, applied by a reader for its parked processor (Config.NoLend)
 	Events       uint64 // ring events consumed
 	MsgsPerSec   float64
 	Latency      LatencyStats // handling latency, last report window
@@ -129,6 +130,7 @@ func (e *Engine) Stats() Stats {
 	}
 	for _, p := range e.procs {
 		s.Events += p.events.Load()
+		s.Lent += p.lent.Load()
 		s.HooksOver += p.hookOver.Load()
 	}
 	e.rep.mu.Lock()

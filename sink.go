@@ -33,6 +33,10 @@ type ringSink struct {
 	// eager publishes every message at Commit instead of when the
 	// session flushes (a spinning processor: see engine.go).
 	eager bool
+	// lender is the ring's processor when it lends itself to its readers
+	// (processor.lend): Flush applies what it publishes, if it may,
+	// instead of waking the processor.
+	lender *processor
 
 	inMsg    bool
 	dropping bool // the last bounded wait ran out and no slot freed since
@@ -270,7 +274,14 @@ func (s *ringSink) Flush() {
 	if !s.inMsg && (s.nmarkers > 0 || s.reset) {
 		s.placeMarkers(false)
 	}
-	s.publish()
+	if s.lender == nil {
+		s.publish()
+		return
+	}
+	s.stampPub()
+	if s.r.PublishQuiet() && !s.lender.lend() {
+		s.lender.bell.Ring()
+	}
 }
 
 // Reset is called when a connection is (re)established, before its first

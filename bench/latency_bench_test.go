@@ -13,6 +13,7 @@ import (
 var (
 	latencyTrace   = flag.String("latency.trace", "", "BenchmarkLatency: write a Go execution trace of each measured window into this `dir` (case.trace)")
 	latencyIsolate = flag.Bool("latency.isolate", false, "BenchmarkLatency: with -latency.pin, also move the process's other threads off the spinner's CPU (Config.Isolate), the floor's likewise")
+	latencyNoLend  = flag.Bool("latency.nolend", false, "BenchmarkLatency: in park mode wake the processor for every message instead of letting the reader apply for it (Config.NoLend)")
 	latencyPin     = flag.Bool("latency.pin", true, "BenchmarkLatency: in spin mode bind the spinning processor to the last CPU (Config.CPUs) and run the simulator child on the others")
 )
 

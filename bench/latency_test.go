@@ -189,6 +189,7 @@ func startLatencyRun(tb testing.TB, sc Scenario, mode ring.Mode, life time.Durat
 		Wait:     mode,
 		CPUs:     spinCPUs(mode),
 		Isolate:  spinCPUs(mode) != nil && *latencyIsolate,
+		NoLend:   *latencyNoLend,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -84,6 +84,7 @@ func registerShared(fs *flag.FlagSet, o *options) {
 		c.Wait = m
 		return nil
 	})
+	fs.BoolVar(&c.NoLend, "no-lend", false, "with --wait park: readers never apply for their parked processor; every message wakes it")
 	fs.BoolVar(&c.Isolate, "isolate", false, "with --wait spin and --cpus: move every other thread of the process off the spinners' CPUs while they run (Linux)")
 	fs.IntVar(&c.RingSize, "ring-size", ringfeed.DefaultRingSize, "slots per connection ring, a power of two")
 	fs.DurationVar(&c.HookBudget, "hook-budget", ringfeed.DefaultHookBudget, "user hook time budget; calls over it are counted and logged")
@@ -300,6 +301,7 @@ var flagOf = map[string]string{
 	"CPUs":                          "cpus",
 	"Wait":                          "wait",
 	"Isolate":                       "isolate",
+	"NoLend":                        "no-lend",
 	"RingSize":                      "ring-size",
 	"RingFullWait":                  "ring-full-wait",
 	"SymbolsPerConn":                "symbols-per-conn",
