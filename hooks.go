@@ -7,7 +7,10 @@ import (
 )
 
 // Hooks are user callbacks run inline on the processor goroutine that owns
-// the symbol, after the state they describe was updated. Register them
+// the symbol, after the state they describe was updated. (In park mode the
+// readers apply messages for a sleeping processor unless hooks are
+// registered: a hook never runs on a reader, so a slow one cannot hold up
+// a socket.) Register them
 // with Engine.OnBook, OnKline, OnTicker and OnTrade before Run; several
 // hooks of a kind run in registration order, and each kind's calls
 // together are timed against Config.HookBudget.

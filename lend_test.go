@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ringfeed/ringfeed/net/bybitsim"
+	"github.com/ringfeed/ringfeed/net/wsconn"
+	"github.com/ringfeed/ringfeed/parse"
 	"github.com/ringfeed/ringfeed/ring"
 )
 
@@ -107,5 +109,92 @@ func TestProcessorWorkStaysOnProcessor(t *testing.T) {
 				t.Error("the book hook never ran")
 			}
 		})
+	}
+}
+
+// lend's bounds, driven step by step on a processor with one ring: a
+// reader applies for the parked processor without waking it; with the
+// budget spent, or more than lendSlots slots to apply (a large snapshot,
+// or several readers' messages), it wakes the processor instead, which
+// applies them while the reader reads on.
+func TestLendBounds(t *testing.T) {
+	e, err := New(Config{Category: Linear, Symbols: []string{"AAAUSDT"}, Topics: []string{"orderbook.50"}, Admin: "off", Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.conns[0]
+	p := c.proc
+	id, _ := e.syms.Lookup([]byte("AAAUSDT"))
+	e.stateMu.Lock()
+	e.running = true
+	e.stateMu.Unlock()
+	p.own.Store(true)
+	p.lends, c.sink.lender = true, p
+	p.credit, p.creditAt = lendBurst, wsconn.Nanotime()
+	u := int64(0)
+	// commit sends one snapshot in slots slots (a bid level in each, an
+	// ask in the last), then the socket read's flush.
+	commit := func(slots int) {
+		u++
+		for i := range slots {
+			ev := c.sink.Next()
+			*ev = parse.Event{Kind: parse.KindBook, Flags: parse.Snapshot, Sym: id, Depth: 50, U: u, Seq: u, RecvNs: wsconn.Nanotime(), NBids: 1}
+			ev.Levels[0] = parse.Level{Price: int64(100 - i), Size: 1}
+			if i == 0 {
+				ev.Flags |= parse.First
+			}
+			if i == slots-1 {
+				ev.Flags |= parse.Last
+				ev.NAsks = 1
+				ev.Levels[1] = parse.Level{Price: 101, Size: 1}
+			}
+		}
+		c.sink.Commit()
+		c.sink.Flush()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.run()
+	}()
+	parkedAfter := func(events uint64) {
+		t.Helper()
+		waitFor(t, 10*time.Second, fmt.Sprintf("%d events applied and the processor parked", events), func() bool {
+			return p.events.Load() == events && p.bell.Parked()
+		})
+	}
+	parkedAfter(0)
+
+	commit(1) // lent: applied before Flush returns, the processor still asleep
+	if got := p.lent.Load(); got != 1 || p.events.Load() != 1 || !p.bell.Parked() {
+		t.Fatalf("after one message: lent %d, applied %d, parked %v; want 1, 1, true", got, p.events.Load(), p.bell.Parked())
+	}
+
+	p.credit = -int64(time.Hour) // spent (only lend touches it; the processor is parked)
+	commit(1)
+	parkedAfter(2)
+	if got := p.lent.Load(); got != 1 {
+		t.Errorf("budget spent: lent %d in all; want still 1 (the processor applies it)", got)
+	}
+
+	p.credit = lendBurst
+	commit(lendSlots + 1) // a large snapshot: the processor's, applied while the reader reads on
+	parkedAfter(uint64(lendSlots) + 3)
+	if got := p.lent.Load(); got != 1 {
+		t.Errorf("a message of %d slots: lent %d in all; want still 1", lendSlots+1, got)
+	}
+
+	commit(1) // within bounds again
+	if got := p.lent.Load(); got != 2 {
+		t.Errorf("after the backlog: lent %d in all; want 2", got)
+	}
+	c.ring.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("processor did not stop within 10s of its ring closing")
+	}
+	if v := p.syms[id].books[0].b.Header().U; v != u {
+		t.Errorf("book at u=%d; want the last message's %d", v, u)
 	}
 }

@@ -37,7 +37,9 @@ type Sink interface {
 	// (4) messages committed since, and whenever the connection has no
 	// complete message left buffered (wsconn's Conn.Buffered): so events
 	// are never held back while the socket is quiet, and a busy read
-	// costs one publish per few messages, not one per message.
+	// costs one publish per few messages, not one per message. The
+	// engine's Flush may also apply what it publishes when its processor
+	// is asleep (bounded to microseconds); it never blocks.
 	Flush()
 	// Reset: a (re)connection was established, before any of its data:
 	// every book of this connection is stale until its snapshot.
