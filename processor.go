@@ -46,8 +46,9 @@ const resyncRetry = 5 * time.Second
 // processor owns a fixed set of connections (their rings) and every symbol
 // on them. It is the single writer of their books, windows, tickers and
 // tapes (docs/design.md: single writer): its goroutine, or in park mode a
-// reader that holds own while the processor sleeps (lend). Other goroutines reach it through
-// queries, served between messages, or the seqlock top of book.
+// reader that holds own while the processor sleeps (lend). Other
+// goroutines reach it through queries, served between messages, or the
+// seqlock top of book.
 type processor struct {
 	id    int
 	e     *Engine
