@@ -11,23 +11,42 @@ import (
 )
 
 // TestSoakShort is the short soak that `make test` runs: the real ringfeed
-// binary against the simulator under every fault kind for 40 s, then the
-// same checks as `make soak`. It drives a child process, so -race slows
+// binary against the simulator under every fault kind for 40 s, with and
+// without hooks, each followed by the same checks as `make soak`. It drives a child process, so -race slows
 // only the driver and the in-process simulator.
 func TestSoakShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak: skipped with -short")
 	}
-	dir := t.TempDir()
-	cfg := Config{
-		Duration:  40 * time.Second,
-		Seed:      11,
-		FaultRate: 0.45,
-		HookStall: 2 * time.Second,
-		HookEvery: 12 * time.Second,
-		Dir:       dir,
-		Progress:  &testLog{t: t},
+	// Two runs, because a registered hook changes the engine's data path:
+	// with the chaos hook (stalls included) processors apply every
+	// message themselves; without hooks, park mode's readers apply for
+	// sleeping processors (Config.NoLend), which the fault matrix must
+	// hold for too.
+	for _, tc := range []struct {
+		name       string
+		seed       uint64
+		stall, per time.Duration
+	}{
+		{"hook-stalls", 11, 2 * time.Second, 12 * time.Second},
+		{"no-hooks", 13, -1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			soakShort(t, Config{
+				Duration:  40 * time.Second,
+				Seed:      tc.seed,
+				FaultRate: 0.45,
+				HookStall: tc.stall,
+				HookEvery: tc.per,
+			})
+		})
 	}
+}
+
+func soakShort(t *testing.T, cfg Config) {
+	dir := t.TempDir()
+	cfg.Dir = dir
+	cfg.Progress = &testLog{t: t}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	res, err := Run(ctx, cfg)
