@@ -304,7 +304,9 @@ const (
 
 // lend applies the processor's pending slots on the calling reader's
 // goroutine if the processor is parked and the lending budget allows. It
-// reports whether it took the work; if not, the caller rings the bell.
+// reports whether the slots are taken care of: applied, or seen by
+// whoever holds own now (the holder looks for work after it lets go). If
+// not, the caller rings the bell.
 func (p *processor) lend() bool {
 	if !p.bell.Parked() {
 		return false
@@ -313,8 +315,15 @@ func (p *processor) lend() bool {
 	for _, c := range p.conns {
 		n += c.ring.Len()
 	}
-	if n > lendSlots || !p.own.CompareAndSwap(false, true) {
+	if n > lendSlots {
 		return false
+	}
+	if !p.own.CompareAndSwap(false, true) {
+		// Another reader is applying (or the processor is taking own
+		// back): it loads the rings after it lets go, and our publish
+		// came before that. Waking the processor now would only have it
+		// find own taken and park again.
+		return true
 	}
 	start := wsconn.Nanotime()
 	p.credit = min(p.credit+(start-p.creditAt)/lendShare, lendBurst)
@@ -326,21 +335,33 @@ func (p *processor) lend() bool {
 	before := p.applied.Load() // p's own counter: no other writer now
 	for i := 1; ; i++ {
 		p.drain()
-		if i == lendMax || !p.pending() || p.chores() {
-			break
+		if i < lendMax && p.pending() && !p.chores() {
+			continue
 		}
+		p.lent.Add(p.applied.Load() - before)
+		now := wsconn.Nanotime()
+		p.credit -= now - start
+		p.own.Store(false)
+		// What arrived while the reader held own (a query, a tick,
+		// another reader's publish that found own taken) is seen here,
+		// after letting go: each side stores its flag before it loads
+		// the other's, so nothing is missed. Another reader's messages
+		// are applied here too while the drains last; the rest, and
+		// every chore, is the processor's.
+		switch {
+		case p.chores():
+			p.bell.Ring()
+			return true
+		case !p.pending():
+			return true
+		case i >= lendMax:
+			p.bell.Ring()
+			return true
+		case !p.own.CompareAndSwap(false, true):
+			return true // its new holder looks after letting go, as here
+		}
+		start, before = now, p.applied.Load()
 	}
-	p.lent.Add(p.applied.Load() - before)
-	p.credit -= wsconn.Nanotime() - start
-	p.own.Store(false)
-	// Whatever arrived for the processor while the reader held own (a
-	// query, a tick, another reader's publish that found own taken) is
-	// its to do now: a wake-up is never lost, since each side stores its
-	// flag before it loads the other's.
-	if p.ready() {
-		p.bell.Ring()
-	}
-	return true
 }
 
 // serve runs pending queries.
