@@ -30,7 +30,11 @@ import (
 // So floor queue is the waiting inside a burst a generic parser cannot
 // avoid, floor wake is the machine's cost of moving a stamp to a waiting
 // goroutine (the engine's wake stage; its hand-off adds the processor's
-// work), and floor total is the sum the engine is set against.
+// work), and floor total is the sum the engine is set against. Like the
+// engine, the client opens one connection per DefaultSymbolsPerConn
+// symbols, each read by its own goroutine, and every reader hands over
+// to the one consumer (as the engine's readers do to one processor on
+// two cores).
 
 // floorStamps is one message's stamps on the wsconn.Nanotime clock.
 type floorStamps struct {
@@ -47,22 +51,28 @@ type floorStats struct {
 // record (counted as not measured), never blocks the reader.
 const floorRingSize = 4096
 
-// floorHand is the hand-off between the floor's reader and its consumer.
+// floorHand is the hand-off between the floor's readers and its consumer.
 type floorHand struct {
-	mode ring.Mode
-	cpus []int            // spin: the CPU the engine's spinner was bound to
-	ch   chan floorStamps // park
-
-	_    [128]byte
-	tail atomic.Uint64 // spin: records published
-	_    [128]byte
-	head atomic.Uint64 // spin: records consumed
-	_    [128]byte
-	buf  [floorRingSize]floorStamps
-	stop atomic.Bool
+	mode  ring.Mode
+	cpus  []int            // spin: the CPU the engine's spinner was bound to
+	ch    chan floorStamps // park: shared by every reader
+	rings []*floorRing     // spin: one per reader
+	stop  atomic.Bool
 }
 
-func (h *floorHand) publish(s floorStamps) bool {
+// floorRing is one reader's single-producer ring to the spinning consumer.
+type floorRing struct {
+	_    [128]byte
+	tail atomic.Uint64 // records published
+	_    [128]byte
+	head atomic.Uint64 // records consumed
+	_    [128]byte
+	buf  [floorRingSize]floorStamps
+}
+
+// publish hands reader i's record over; false when the consumer is
+// floorRingSize behind.
+func (h *floorHand) publish(i int, s floorStamps) bool {
 	if h.mode == ring.Park {
 		select {
 		case h.ch <- s:
@@ -71,12 +81,13 @@ func (h *floorHand) publish(s floorStamps) bool {
 			return false
 		}
 	}
-	t := h.tail.Load()
-	if t-h.head.Load() == floorRingSize {
+	r := h.rings[i]
+	t := r.tail.Load()
+	if t-r.head.Load() == floorRingSize {
 		return false
 	}
-	h.buf[t%floorRingSize] = s
-	h.tail.Store(t + 1)
+	r.buf[t%floorRingSize] = s
+	r.tail.Store(t + 1)
 	return true
 }
 
@@ -114,16 +125,19 @@ func (h *floorHand) consume(wake, total *hdrhistogram.Histogram) {
 	if !bound {
 		defer runtime.UnlockOSThread()
 	}
-	head := h.head.Load()
 	for i := 0; ; i++ {
-		if t := h.tail.Load(); t != head {
-			for ; head != t; head++ {
-				rec(h.buf[head%floorRingSize])
+		got := false
+		for _, r := range h.rings {
+			head := r.head.Load()
+			if t := r.tail.Load(); t != head {
+				for ; head != t; head++ {
+					rec(r.buf[head%floorRingSize])
+				}
+				r.head.Store(head)
+				got = true
 			}
-			h.head.Store(head)
-			continue
 		}
-		if i%64 == 0 && h.stop.Load() {
+		if !got && i%64 == 0 && h.stop.Load() {
 			return
 		}
 	}
@@ -131,77 +145,107 @@ func (h *floorHand) consume(wake, total *hdrhistogram.Histogram) {
 
 // pipelineFloor runs the bare client against wsURL for window (after a
 // short warm-up that skips the snapshots) and returns its stages. It is
-// bounded by window plus the connection's idle timeout.
+// bounded by window plus the connections' idle timeout.
 func pipelineFloor(tb testing.TB, wsURL string, sc Scenario, mode ring.Mode, window time.Duration) floorStats {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c, err := wsconn.Dial(ctx, wsURL, wsconn.Options{IdleTimeout: 5 * time.Second})
-	if err != nil {
-		tb.Fatalf("floor: dial %s: %v", wsURL, err)
-	}
-	defer c.Close(wsconn.CloseNormal, "")
-	// One connection's share, as the engine shards: with more symbols the
-	// engine has more connections on the same cores, and the floor of
-	// one of them is optimistic (a floor may be).
-	if sc.Symbols > ringfeed.DefaultSymbolsPerConn {
-		sc.Symbols = ringfeed.DefaultSymbolsPerConn
-	}
+	// One connection per DefaultSymbolsPerConn symbols, as the engine
+	// shards (TopicNames lists the topics symbol by symbol).
 	topics := sc.TopicNames()
-	for len(topics) > 0 {
-		n := min(len(topics), 10)
-		req, _ := json.Marshal(map[string]any{"op": "subscribe", "args": topics[:n]})
-		if err := c.WriteText(req); err != nil {
-			tb.Fatalf("floor: subscribe: %v", err)
+	per := ringfeed.DefaultSymbolsPerConn * len(sc.Topics)
+	var conns []*wsconn.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close(wsconn.CloseNormal, "")
 		}
-		topics = topics[n:]
+	}()
+	for len(topics) > 0 {
+		c, err := wsconn.Dial(ctx, wsURL, wsconn.Options{IdleTimeout: 5 * time.Second})
+		if err != nil {
+			tb.Fatalf("floor: dial %s: %v", wsURL, err)
+		}
+		conns = append(conns, c)
+		mine := topics[:min(per, len(topics))]
+		topics = topics[len(mine):]
+		for len(mine) > 0 {
+			n := min(len(mine), 10)
+			req, _ := json.Marshal(map[string]any{"op": "subscribe", "args": mine[:n]})
+			if err := c.WriteText(req); err != nil {
+				tb.Fatalf("floor: subscribe: %v", err)
+			}
+			mine = mine[n:]
+		}
 	}
 
 	newHist := func() *hdrhistogram.Histogram { return hdrhistogram.New(10, 60e9, 3) }
-	hq, hp, hh, ht := newHist(), newHist(), newHist(), newHist()
+	hh, ht := newHist(), newHist()
 	h := &floorHand{mode: mode, cpus: spinCPUs(mode)}
 	if mode == ring.Park {
 		h.ch = make(chan floorStamps, floorRingSize)
+	} else {
+		for range conns {
+			h.rings = append(h.rings, new(floorRing))
+		}
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { h.consume(hh, ht) })
+	var consumer sync.WaitGroup
+	consumer.Go(func() { h.consume(hh, ht) })
 
-	var p fastjson.Parser
-	var lastEnd int64
 	measureFrom := wsconn.Nanotime() + int64(300*time.Millisecond)
 	end := measureFrom + int64(window)
-	var msgs int64
-	for {
-		m, err := c.ReadMessage()
-		if err != nil {
-			tb.Errorf("floor: read: %v", err)
-			break
-		}
-		start := max(m.RecvNs, lastEnd)
-		_, perr := p.ParseBytes(m.Payload)
-		done := wsconn.Nanotime()
-		lastEnd = done
-		if perr != nil || len(m.Payload) < 9 || string(m.Payload[:9]) != `{"topic":` {
-			continue // acks and pongs are not market data
-		}
-		if m.RecvNs < measureFrom {
-			continue
-		}
-		if m.RecvNs > end {
-			break
-		}
-		if h.publish(floorStamps{m.RecvNs, start, done, done}) {
-			msgs++
-			_ = hq.RecordValue(max(10, start-m.RecvNs))
-			_ = hp.RecordValue(max(10, done-start))
-		}
+	type readerStats struct {
+		queue, parse *hdrhistogram.Histogram
+		msgs         int64
 	}
+	rs := make([]readerStats, len(conns))
+	var readers sync.WaitGroup
+	for i, c := range conns {
+		rs[i] = readerStats{queue: newHist(), parse: newHist()}
+		readers.Go(func() {
+			r := &rs[i]
+			var p fastjson.Parser
+			var lastEnd int64
+			for {
+				m, err := c.ReadMessage()
+				if err != nil {
+					tb.Errorf("floor: read: %v", err)
+					return
+				}
+				start := max(m.RecvNs, lastEnd)
+				_, perr := p.ParseBytes(m.Payload)
+				done := wsconn.Nanotime()
+				lastEnd = done
+				if perr != nil || len(m.Payload) < 9 || string(m.Payload[:9]) != `{"topic":` {
+					continue // acks and pongs are not market data
+				}
+				if m.RecvNs < measureFrom {
+					continue
+				}
+				if m.RecvNs > end {
+					return
+				}
+				if h.publish(i, floorStamps{m.RecvNs, start, done, done}) {
+					r.msgs++
+					_ = r.queue.RecordValue(max(10, start-m.RecvNs))
+					_ = r.parse.RecordValue(max(10, done-start))
+				}
+			}
+		})
+	}
+	readers.Wait()
 	if mode == ring.Park {
 		close(h.ch)
 	} else {
 		h.stop.Store(true)
 	}
-	wg.Wait()
+	consumer.Wait()
+	hq, hp := newHist(), newHist()
+	var msgs int64
+	for _, r := range rs {
+		hq.Merge(r.queue)
+		hp.Merge(r.parse)
+		msgs += r.msgs
+	}
 	stats := func(h *hdrhistogram.Histogram) ringfeed.LatencyStats {
 		return ringfeed.LatencyStats{Count: h.TotalCount(), P50: h.ValueAtQuantile(50), P99: h.ValueAtQuantile(99),
 			P999: h.ValueAtQuantile(99.9), Max: h.Max(), Mean: h.Mean()}
