@@ -169,7 +169,7 @@ func build(p planned, conns []bybitsim.ConnInfo, maxMessage int) (f bybitsim.Fau
 	case bybitsim.FaultSlowReader:
 		f.Size = 4096 << (r1 % 5)
 	case bybitsim.FaultGarbage, bybitsim.FaultBinary:
-	case bybitsim.FaultSkipDelta, bybitsim.FaultCrossDelta:
+	case bybitsim.FaultSkipDelta, bybitsim.FaultCrossDelta, bybitsim.FaultDuplicateDelta:
 		return f, false, reason(pickTopic(hasDeltas), noTarget)
 	case bybitsim.FaultRestart:
 		return f, false, reason(pickTopic(isBook), noTarget)

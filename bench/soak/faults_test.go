@@ -73,7 +73,16 @@ func TestBuild(t *testing.T) {
 			t.Fatalf("%v: built %q does not parse: %v", p.kind, f, err)
 		}
 		switch p.kind {
-		case bybitsim.FaultSkipDelta, bybitsim.FaultCrossDelta:
+		case bybitsim.FaultSkipDelta, bybitsim.FaultRestart, bybitsim.FaultCrossDelta, bybitsim.FaultSilence,
+			bybitsim.FaultSplitTrades, bybitsim.FaultRejectTopic, bybitsim.FaultDuplicateDelta, bybitsim.FaultMute:
+			// Stream faults name a category and topic (the simulator
+			// refuses them otherwise: "unknown category").
+			if f.Topic == "" || f.Category == "" || f.Conn != "" {
+				t.Errorf("%v: built %q; want a stream fault (category and topic, no connection)", p.kind, f)
+			}
+		}
+		switch p.kind {
+		case bybitsim.FaultSkipDelta, bybitsim.FaultCrossDelta, bybitsim.FaultDuplicateDelta:
 			if !strings.HasPrefix(f.Topic, "orderbook.") || strings.HasPrefix(f.Topic, "orderbook.1.") {
 				t.Errorf("%v on %q: want a book topic with deltas", p.kind, f.Topic)
 			}
