@@ -80,9 +80,9 @@ type Config struct {
 	Pin  bool
 	CPUs []int
 	// Wait is how a processor waits on empty rings (ring.Park, the
-	// default, or ring.Spin). Park sleeps at once and is woken by the
-	// reader's publish: no core is busy while the feed is idle, and each
-	// message pays a wake-up. Spin runs the processor on a locked OS thread
+	// default, or ring.Spin). Park sleeps at once: no core is busy while
+	// the feed is idle, and while it sleeps the reader applies what it
+	// publishes itself (see NoLend), or wakes it past lending's bounds. Spin runs the processor on a locked OS thread
 	// (bound to a CPU from CPUs when given) that busy-polls its rings and
 	// never yields: the fastest hand-off, at the cost of one core per
 	// processor for as long as the engine runs; Processors must leave at
