@@ -123,7 +123,7 @@ func (h *harness) get(path string, v any) int {
 }
 
 // waitFor polls cond every 20 ms for up to d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {

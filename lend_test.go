@@ -117,46 +117,73 @@ func TestProcessorWorkStaysOnProcessor(t *testing.T) {
 // budget spent, or more than lendSlots slots to apply (a large snapshot,
 // or several readers' messages), it wakes the processor instead, which
 // applies them while the reader reads on.
-func TestLendBounds(t *testing.T) {
+// lendRig is one processor with one ring, lending enabled and its loop
+// running, driven by hand through the ring's sink.
+type lendRig struct {
+	c    *connection
+	p    *processor
+	id   uint32
+	u    int64
+	done chan struct{}
+}
+
+func newLendRig(tb testing.TB) *lendRig {
+	tb.Helper()
 	e, err := New(Config{Category: Linear, Symbols: []string{"AAAUSDT"}, Topics: []string{"orderbook.50"}, Admin: "off", Logger: quietLogger()})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	c := e.conns[0]
-	p := c.proc
-	id, _ := e.syms.Lookup([]byte("AAAUSDT"))
+	r := &lendRig{c: e.conns[0], p: e.conns[0].proc, done: make(chan struct{})}
+	r.id, _ = e.syms.Lookup([]byte("AAAUSDT"))
 	e.stateMu.Lock()
 	e.running = true
 	e.stateMu.Unlock()
+	p := r.p
 	p.own.Store(true)
-	p.lends, c.sink.lender = true, p
+	p.lends, r.c.sink.lender = true, p
 	p.credit, p.creditAt = lendBurst, wsconn.Nanotime()
-	u := int64(0)
-	// commit sends one snapshot in slots slots (a bid level in each, an
-	// ask in the last), then the socket read's flush.
-	commit := func(slots int) {
-		u++
-		for i := range slots {
-			ev := c.sink.Next()
-			*ev = parse.Event{Kind: parse.KindBook, Flags: parse.Snapshot, Sym: id, Depth: 50, U: u, Seq: u, RecvNs: wsconn.Nanotime(), NBids: 1}
-			ev.Levels[0] = parse.Level{Price: int64(100 - i), Size: 1}
-			if i == 0 {
-				ev.Flags |= parse.First
-			}
-			if i == slots-1 {
-				ev.Flags |= parse.Last
-				ev.NAsks = 1
-				ev.Levels[1] = parse.Level{Price: 101, Size: 1}
-			}
-		}
-		c.sink.Commit()
-		c.sink.Flush()
-	}
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
+		defer close(r.done)
 		p.run()
 	}()
+	return r
+}
+
+// commit sends one snapshot in slots slots (a bid level in each, an ask
+// in the last), then the socket read's flush.
+func (r *lendRig) commit(slots int) {
+	r.u++
+	for i := range slots {
+		ev := r.c.sink.Next()
+		*ev = parse.Event{Kind: parse.KindBook, Flags: parse.Snapshot, Sym: r.id, Depth: 50, U: r.u, Seq: r.u, RecvNs: wsconn.Nanotime(), NBids: 1}
+		ev.Levels[0] = parse.Level{Price: int64(100 - i), Size: 1}
+		if i == 0 {
+			ev.Flags |= parse.First
+		}
+		if i == slots-1 {
+			ev.Flags |= parse.Last
+			ev.NAsks = 1
+			ev.Levels[1] = parse.Level{Price: 101, Size: 1}
+		}
+	}
+	r.c.sink.Commit()
+	r.c.sink.Flush()
+}
+
+// stop closes the ring and waits for the processor to end.
+func (r *lendRig) stop(tb testing.TB) {
+	tb.Helper()
+	r.c.ring.Close()
+	select {
+	case <-r.done:
+	case <-time.After(10 * time.Second):
+		tb.Fatal("processor did not stop within 10s of its ring closing")
+	}
+}
+
+func TestLendBounds(t *testing.T) {
+	r := newLendRig(t)
+	p := r.p
 	parkedAfter := func(events uint64) {
 		t.Helper()
 		waitFor(t, 10*time.Second, fmt.Sprintf("%d events applied and the processor parked", events), func() bool {
@@ -165,36 +192,52 @@ func TestLendBounds(t *testing.T) {
 	}
 	parkedAfter(0)
 
-	commit(1) // lent: applied before Flush returns, the processor still asleep
+	r.commit(1) // lent: applied before Flush returns, the processor still asleep
 	if got := p.lent.Load(); got != 1 || p.events.Load() != 1 || !p.bell.Parked() {
 		t.Fatalf("after one message: lent %d, applied %d, parked %v; want 1, 1, true", got, p.events.Load(), p.bell.Parked())
 	}
 
 	p.credit = -int64(time.Hour) // spent (only lend touches it; the processor is parked)
-	commit(1)
+	r.commit(1)
 	parkedAfter(2)
 	if got := p.lent.Load(); got != 1 {
 		t.Errorf("budget spent: lent %d in all; want still 1 (the processor applies it)", got)
 	}
 
 	p.credit = lendBurst
-	commit(lendSlots + 1) // a large snapshot: the processor's, applied while the reader reads on
+	r.commit(lendSlots + 1) // a large snapshot: the processor's, applied while the reader reads on
 	parkedAfter(uint64(lendSlots) + 3)
 	if got := p.lent.Load(); got != 1 {
 		t.Errorf("a message of %d slots: lent %d in all; want still 1", lendSlots+1, got)
 	}
 
-	commit(1) // within bounds again
+	r.commit(1) // within bounds again
 	if got := p.lent.Load(); got != 2 {
 		t.Errorf("after the backlog: lent %d in all; want 2", got)
 	}
-	c.ring.Close()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("processor did not stop within 10s of its ring closing")
+	r.stop(t)
+	if v := p.syms[r.id].books[0].b.Header().U; v != r.u {
+		t.Errorf("book at u=%d; want the last message's %d", v, r.u)
 	}
-	if v := p.syms[id].books[0].b.Header().U; v != u {
-		t.Errorf("book at u=%d; want the last message's %d", v, u)
+}
+
+// BenchmarkLend is a reader's publish when its processor is parked: one
+// book snapshot committed and flushed, which lend applies before Flush
+// returns (the CAS, the drain, the apply, the flag dropped). The budget
+// is topped up each round so every message is lent; a lend refused
+// would show as a processor wake-up in the time and fail the count.
+func BenchmarkLend(b *testing.B) {
+	r := newLendRig(b)
+	p := r.p
+	waitFor(b, 10*time.Second, "the processor parked", p.bell.Parked)
+	b.ReportAllocs()
+	for b.Loop() {
+		p.credit = lendBurst
+		r.commit(1)
 	}
+	b.StopTimer()
+	if n := p.lent.Load(); n != uint64(r.u) {
+		b.Fatalf("lent %d of %d messages", n, r.u)
+	}
+	r.stop(b)
 }

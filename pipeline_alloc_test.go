@@ -114,3 +114,23 @@ func TestPipelineAllocs(t *testing.T) {
 		t.Error("no message was applied by a reader: the window did not cover lending")
 	}
 }
+
+// A message a reader applies for its parked processor (lend) allocates
+// nothing: the publish, the flag, the drain and the apply.
+func TestLendAllocs(t *testing.T) {
+	r := newLendRig(t)
+	p := r.p
+	waitFor(t, 10*time.Second, "the processor parked", p.bell.Parked)
+	r.commit(1) // the book's first snapshot sizes it
+	allocs := testing.AllocsPerRun(1000, func() {
+		p.credit = lendBurst
+		r.commit(1)
+	})
+	if n := p.lent.Load(); n != uint64(r.u) {
+		t.Fatalf("lent %d of %d messages: the runs did not all lend", n, r.u)
+	}
+	if allocs != 0 {
+		t.Errorf("got %v allocs per lent message; want 0", allocs)
+	}
+	r.stop(t)
+}
