@@ -463,15 +463,7 @@ func (e *Engine) startProcessors() *sync.WaitGroup {
 	// parks. Replay has readers of its own.
 	lends := e.cfg.Wait == ring.Park && !e.cfg.NoLend && !e.cfg.Pin && !e.cfg.replay && !e.hooks.any()
 	for _, p := range e.procs {
-		p.own.Store(true) // the processor's until it parks
-		p.lends = lends
-		p.credit = lendBurst
-		p.creditAt = wsconn.Nanotime()
-		if lends {
-			for _, c := range p.conns {
-				c.sink.lender = p
-			}
-		}
+		p.prepare(lends)
 		procs.Go(p.run)
 	}
 	return &procs

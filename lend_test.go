@@ -52,7 +52,7 @@ func TestParkReadersLendAndStateStaysExact(t *testing.T) {
 			if resp.StatusCode == http.StatusOK {
 				served.Add(1)
 			}
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(2 * time.Millisecond) // pacing only: nothing is counted against it
 		}
 	})
 	waitFor(t, 30*time.Second, "500 messages lent and 20 queries served", func() bool {
@@ -105,6 +105,18 @@ func TestProcessorWorkStaysOnProcessor(t *testing.T) {
 			if n := h.e.Stats().Lent; n != 0 {
 				t.Errorf("%d messages applied by readers; want 0", n)
 			}
+			// Wired off, not merely unused (a spinner never parks, so
+			// a lending reader would find nothing to do there anyway).
+			for _, p := range h.e.procs {
+				if p.lends {
+					t.Errorf("processor %d lends", p.id)
+				}
+				for _, c := range p.conns {
+					if c.sink.lender != nil {
+						t.Errorf("connection %d's reader lends to processor %d", c.idx, p.id)
+					}
+				}
+			}
 			if tc.hooks != nil && tc.hooks.Load() == 0 {
 				t.Error("the book hook never ran")
 			}
@@ -139,9 +151,7 @@ func newLendRig(tb testing.TB) *lendRig {
 	e.running = true
 	e.stateMu.Unlock()
 	p := r.p
-	p.own.Store(true)
-	p.lends, r.c.sink.lender = true, p
-	p.credit, p.creditAt = lendBurst, wsconn.Nanotime()
+	p.prepare(true)
 	go func() {
 		defer close(r.done)
 		p.run()

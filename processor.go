@@ -255,6 +255,20 @@ func (p *processor) pending() bool {
 	return false
 }
 
+// prepare readies p to run: it holds own until it first parks, and lends
+// itself to its readers (lend) when lends is set. Called before run.
+func (p *processor) prepare(lends bool) {
+	p.own.Store(true)
+	p.lends = lends
+	p.credit, p.creditAt = lendBurst, wsconn.Nanotime()
+	for _, c := range p.conns {
+		c.sink.lender = nil
+		if lends {
+			c.sink.lender = p
+		}
+	}
+}
+
 // park waits on the bell until there is work. A lending processor drops
 // own first, so its readers may apply for it meanwhile, and takes it back
 // before it returns; it wakes for work only while own is free (a reader
