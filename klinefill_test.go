@@ -32,6 +32,7 @@ func TestKlineWindowFilledFromREST(t *testing.T) {
 		}
 	}
 	h.sim.Pause()
+	h.settleKlines("linear", "1")
 	h.converge(15*time.Second, "klines", func() error { return h.klinesDiff("linear", "1") })
 }
 

@@ -3,6 +3,7 @@ package bybitsim
 import (
 	"encoding/json"
 	"maps"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -313,6 +314,45 @@ func TestKlines(t *testing.T) {
 		if r.Close != k.Close || r.Volume != k.Volume || r.Confirm != k.Confirm || r.Turnover != k.Turnover {
 			t.Fatalf("Kline() row %+v; last sent %+v", r, k)
 		}
+	}
+	// The series holds every candle the stream closed, as closed, and its
+	// open candle is the stream's newest; REST serves the same rows.
+	series, err := s.KlineSeries("linear", "BTCUSDT", "1")
+	if err != nil {
+		t.Fatalf("KlineSeries: %v", err)
+	}
+	byStart := map[int64]KlineRow{}
+	for i, r := range series {
+		if i > 0 && r.Start != series[i-1].End+1 {
+			t.Fatalf("KlineSeries rows %d,%d: %d then %d; want contiguous", i-1, i, series[i-1].Start, r.Start)
+		}
+		if r.Confirm != (i < len(series)-1) {
+			t.Fatalf("KlineSeries row %d of %d: confirm %v; want only the newest open", i, len(series), r.Confirm)
+		}
+		byStart[r.Start] = r
+	}
+	for _, w := range rows {
+		g, ok := byStart[w.Start]
+		if w.Confirm && (!ok || g.Close != w.Close || g.Volume != w.Volume || g.High != w.High || g.Turnover != w.Turnover) {
+			t.Fatalf("sent closed candle %+v; series has %+v (held %v)", w, g, ok)
+		}
+	}
+	if open, last := series[len(series)-1], rows[len(rows)-1]; last.Confirm && open.Start <= last.Start || !last.Confirm && open.Start != last.Start {
+		t.Fatalf("series open candle %d; the stream's newest is %d (confirm %v)", open.Start, last.Start, last.Confirm)
+	}
+	e, _ := restGet(t, s, "/v5/market/kline", url.Values{"category": {"linear"}, "symbol": {"BTCUSDT"}, "interval": {"1"}, "limit": {"5"}})
+	var r struct{ List [][7]string }
+	if err := json.Unmarshal(e.Result, &r); err != nil || len(r.List) != 5 {
+		t.Fatalf("REST kline: %s, %v", e.Result, err)
+	}
+	for i, row := range r.List {
+		w := series[len(series)-1-i]
+		if row != [7]string{strconv.FormatInt(w.Start, 10), w.Open, w.High, w.Low, w.Close, w.Volume, w.Turnover} {
+			t.Fatalf("REST row %d %v; series %+v", i, row, w)
+		}
+	}
+	if _, err := s.KlineSeries("linear", "BTCUSDT", "2"); err != ErrUnknownTopic {
+		t.Fatalf("KlineSeries interval 2: %v; want ErrUnknownTopic", err)
 	}
 }
 

@@ -113,6 +113,34 @@ func (s *Server) Kline(category, symbol, interval string) ([]KlineRow, error) {
 	return out, nil
 }
 
+// KlineSeries returns the market's candles for interval, oldest first, as
+// REST serves them: every closed candle it keeps (Confirm true, final) and
+// the open one (Confirm false), whatever the stream has sent of them. A
+// client that back-filled from REST holds these; Kline is what the stream
+// sent. ErrNotStreamed until the series exists (first subscribe or REST
+// request).
+func (s *Server) KlineSeries(category, symbol, interval string) ([]KlineRow, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := s.market(category, symbol)
+	if err != nil {
+		return nil, err
+	}
+	iv, ok := parseInterval(interval)
+	if !ok || m.cat == catOption {
+		return nil, ErrUnknownTopic
+	}
+	ks := m.klines[iv]
+	if ks == nil {
+		return nil, ErrNotStreamed
+	}
+	out := make([]KlineRow, 0, len(ks.hist)+1)
+	for _, c := range ks.hist {
+		out = append(out, klineRow(m, iv, c, true))
+	}
+	return append(out, klineRow(m, iv, ks.cur, false)), nil
+}
+
 func klineRow(m *market, iv interval, c candle, confirm bool) KlineRow {
 	f := func(v int64, sc int) string { return string(appendFixed(nil, v, sc, true)) }
 	return KlineRow{
