@@ -315,6 +315,41 @@ func TestClosedConnHidesBufferedMessages(t *testing.T) {
 	}
 }
 
+// closeDuringRead is a socket whose first Read runs close (Close called
+// while a reader is blocked) and then returns the peer's reply to it: the
+// order in which the reply beats the socket's close, made deterministic.
+type closeDuringRead struct {
+	close func()
+	reply *bytes.Reader
+}
+
+func (r *closeDuringRead) Read(p []byte) (int, error) {
+	if r.close != nil {
+		r.close()
+		r.close = nil
+	}
+	return r.reply.Read(p)
+}
+
+// The peer's echo of our close frame is not the peer closing: a reader
+// blocked across Close returns ErrClosed, as Close promises, whether the
+// echo or the socket's close reaches it first.
+func TestCloseReplyIsNotAPeerClose(t *testing.T) {
+	src := &closeDuringRead{reply: bytes.NewReader(closeFrame(uint16(CloseGoingAway), "shutting down"))}
+	c, _ := memTest(t, src, nil, Options{})
+	src.close = func() {
+		if err := c.Close(CloseGoingAway, "shutting down"); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	if _, err := c.ReadMessage(); err != ErrClosed {
+		t.Errorf("ReadMessage: got %v; want ErrClosed", err)
+	}
+	if got := c.Stats().ClosesSent; got != 1 {
+		t.Errorf("closes sent: got %d; want 1 (no echo of the reply)", got)
+	}
+}
+
 func TestWriteTimeoutClosesConn(t *testing.T) {
 	release := make(chan struct{})
 	url, wait := startRaw(t, func(conn net.Conn, br *bufio.Reader, _ *http.Request, resp []byte) error {

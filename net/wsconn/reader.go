@@ -203,8 +203,14 @@ func (c *Conn) control(op byte, hlen, n int) error {
 }
 
 // peerClose validates a close frame's payload, echoes its code (RFC 6455
-// 5.5.1) and closes the socket.
+// 5.5.1) and closes the socket. After our own Close the frame is the
+// peer's reply, and the error is ErrClosed, as Close promises: otherwise a
+// reader would report the peer's echo of our code and reason as the
+// peer's close, whenever the reply beat the socket's close.
 func (c *Conn) peerClose(p []byte) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
 	code := CloseNoStatus
 	var reason string
 	switch {
