@@ -70,7 +70,10 @@
 // Book, Ticker, Kline and Trades return each stream's state as of the last
 // message sent on it: what a client that applied every message holds. Two
 // faults make it differ from replaying frames; see FaultSkipDelta and
-// FaultCrossDelta. TrueBook returns the generator's book now.
+// FaultCrossDelta. TrueBook returns the generator's book now, and
+// KlineSeries the market's candles as REST serves them: a candle can open
+// between two stream pushes, so a client that fills from REST may hold one
+// the stream has not sent yet.
 //
 // # Clock and rate
 //
