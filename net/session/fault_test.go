@@ -120,7 +120,9 @@ func TestDelayedHandshake(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := fastConfig(t, srv, "linear", "orderbook.50.BTCUSDT")
-	cfg.Dial.HandshakeTimeout = 300 * time.Millisecond
+	// Well below the 5 s delay, and far above a loopback handshake on a
+	// busy machine, which would otherwise count a third attempt.
+	cfg.Dial.HandshakeTimeout = 1500 * time.Millisecond
 	h := start(t, srv, cfg)
 	h.subscribedAll(10 * time.Second)
 	if got := h.metric(`ringfeed_connects_total{result="handshake_error"}`); got != 1 {
