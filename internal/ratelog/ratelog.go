@@ -32,11 +32,18 @@ func (g *Gate) Allow(now int64, every time.Duration) (ok bool, suppressed int64)
 		g.suppressed.Add(1)
 		return false, 0
 	}
+	// Read the count before taking the period: a line suppressed by a
+	// goroutine that loses the race below is counted after the CAS, so it
+	// goes to the next line let through, not this one (a Swap after the
+	// CAS could take it, and this line would report lines of its own
+	// period as suppressed before it).
+	n := g.suppressed.Load()
 	if !g.last.CompareAndSwap(last, now) {
 		g.suppressed.Add(1) // another goroutine logs this one
 		return false, 0
 	}
-	return true, g.suppressed.Swap(0)
+	g.suppressed.Add(-n)
+	return true, n
 }
 
 // Keyed is a Gate per key. The zero value is ready to use.
